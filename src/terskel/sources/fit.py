@@ -137,10 +137,12 @@ def _decode_with_sdk(data: bytes, warning: str | None) -> _Raw:
 
     decoder = Decoder(Stream.from_byte_array(bytearray(data)))
     try:
-        mesgs, errors = decoder.read(enable_crc_check=False, merge_heart_rates=True)
-    mesgs = dict(mesgs)  # type: ignore[call-overload]
+        result: tuple[dict[str, list[Any]], list[Any]] = decoder.read(
+            enable_crc_check=False, merge_heart_rates=True
+        )
     except Exception as exc:  # the SDK raises bare exceptions on garbage input
         raise FitError(f"unreadable FIT data ({exc})") from exc
+    mesgs, errors = result
     messages: dict[str, list[dict[Any, Any]]] = {
         str(key).removesuffix("_mesgs"): [_sdk_message(m) for m in value]
         for key, value in mesgs.items()
