@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import fitfast
@@ -137,12 +137,11 @@ def _decode_with_sdk(data: bytes, warning: str | None) -> _Raw:
 
     decoder = Decoder(Stream.from_byte_array(bytearray(data)))
     try:
-        result: tuple[dict[str, list[Any]], list[Any]] = decoder.read(
-            enable_crc_check=False, merge_heart_rates=True
-        )
+        result = decoder.read(enable_crc_check=False, merge_heart_rates=True)
     except Exception as exc:  # the SDK raises bare exceptions on garbage input
         raise FitError(f"unreadable FIT data ({exc})") from exc
-    mesgs, errors = result
+    mesgs = cast(dict[str, list[Any]], result[0])
+    errors = result[1]
     messages: dict[str, list[dict[Any, Any]]] = {
         str(key).removesuffix("_mesgs"): [_sdk_message(m) for m in value]
         for key, value in mesgs.items()
