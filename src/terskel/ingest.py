@@ -1,0 +1,169 @@
+"""Import FIT inputs: decode in parallel worker processes, save one file per transaction."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from terskel.sources.files import FitInput, iter_inputs
+from terskel.sources.fit import FitError, FitFile, NotAnActivity, decode, sha256_of
+from terskel.store import Store
+
+# Below this many files, worker start-up costs more than it saves.
+MIN_FILES_FOR_WORKERS = 8
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, file by file."""
+
+    imported: int = 0  # new activities
+    linked: int = 0  # recordings of an activity already stored (another device or source)
+    present: int = 0  # files imported before (same bytes)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # not activities
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    activity_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """A worker's answer for one input."""
+
+    label: str
+    sha256: str
+    fit: FitFile | None
+    status: str  # ok | skipped | failed
+    message: str | None
+
+
+def default_workers() -> int:
+    """Worker processes: one per core this process may use."""
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def import_paths(
+    store: Store,
+    paths: list[Path],
+    *,
+    fallback_tz: str | None = None,
+    workers: int | None = None,
+    total: int | None = None,
+    on_file: Callable[[str], None] | None = None,
+) -> ImportSummary:
+    """Import every FIT file under `paths` into `store`; never stops on a bad file."""
+    summary = ImportSummary()
+    fresh = _new_inputs(store, iter_inputs(paths), summary, on_file)
+    use_workers = workers if workers is not None else default_workers()
+    if use_workers <= 1 or (total is not None and total < MIN_FILES_FOR_WORKERS):
+        results: Iterator[tuple[_Decoded, bytes]] = (
+            (_decode_job(item.label, data, fallback_tz), data) for item, data in fresh
+        )
+        _save_all(store, results, summary, on_file)
+    else:
+        _save_all(store, _decode_parallel(fresh, fallback_tz, use_workers), summary, on_file)
+    return summary
+
+
+def _new_inputs(
+    store: Store,
+    inputs: Iterator[FitInput],
+    summary: ImportSummary,
+    on_file: Callable[[str], None] | None,
+) -> Iterator[tuple[FitInput, bytes]]:
+    """Inputs not seen before; unreadable and already-present ones are counted here."""
+    for item in inputs:
+        if item.data is None:
+            _record_failure(store, summary, item.label, None, item.error or "unreadable")
+        elif store.has_file(sha256_of(item.data)):
+            summary.present += 1
+        else:
+            yield item, item.data
+            continue
+        if on_file:
+            on_file(item.label)
+
+
+def _decode_parallel(
+    inputs: Iterator[tuple[FitInput, bytes]], fallback_tz: str | None, workers: int
+) -> Iterator[tuple[_Decoded, bytes]]:
+    """Decode in worker processes, keeping a bounded number of files in flight."""
+    # spawn, not fork: polars' and DuckDB's threads make fork unsafe
+    context = multiprocessing.get_context("spawn")
+    window = workers * 4
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: dict[Future[_Decoded], bytes] = {}
+        try:
+            for item, data in inputs:
+                pending[pool.submit(_decode_job, item.label, data, fallback_tz)] = data
+                if len(pending) >= window:
+                    yield from _drain(pending, FIRST_COMPLETED)
+            while pending:
+                yield from _drain(pending, FIRST_COMPLETED)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _drain(pending: dict[Future[_Decoded], bytes], when: str) -> Iterator[tuple[_Decoded, bytes]]:
+    done, _ = wait(pending, return_when=when)
+    for future in done:
+        data = pending.pop(future)
+        yield future.result(), data
+
+
+def _decode_job(label: str, data: bytes, fallback_tz: str | None) -> _Decoded:
+    """Decode one file; every failure becomes a status, never an exception."""
+    sha = sha256_of(data)
+    try:
+        return _Decoded(label, sha, decode(data, fallback_tz), "ok", None)
+    except NotAnActivity as exc:
+        return _Decoded(label, sha, None, "skipped", str(exc))
+    except FitError as exc:
+        return _Decoded(label, sha, None, "failed", str(exc))
+    except Exception as exc:  # a decoder bug must not stop the batch; it is logged
+        return _Decoded(label, sha, None, "failed", f"decoder error: {type(exc).__name__}: {exc}")
+
+
+def _save_all(
+    store: Store,
+    results: Iterator[tuple[_Decoded, bytes]],
+    summary: ImportSummary,
+    on_file: Callable[[str], None] | None,
+) -> None:
+    for result, data in results:
+        _save_one(store, result, data, summary)
+        if on_file:
+            on_file(result.label)
+
+
+def _save_one(store: Store, result: _Decoded, data: bytes, summary: ImportSummary) -> None:
+    if result.status == "skipped":
+        summary.skipped.append((result.label, result.message or ""))
+        store.log_import(result.label, result.sha256, "skipped", result.message)
+        return
+    if result.fit is None:
+        _record_failure(store, summary, result.label, result.sha256, result.message or "")
+        return
+    if store.has_file(result.sha256):  # the same bytes twice in one batch
+        summary.present += 1
+        return
+    for outcome in store.save_fit_file(result.fit, result.label, data):
+        summary.activity_ids.append(outcome.activity_id)
+        if outcome.status == "linked":
+            summary.linked += 1
+        else:
+            summary.imported += 1
+    for warning in result.fit.warnings:
+        summary.warnings.append((result.label, warning))
+
+
+def _record_failure(
+    store: Store, summary: ImportSummary, label: str, sha256: str | None, message: str
+) -> None:
+    summary.failed.append((label, message))
+    store.log_import(label, sha256, "failed", message)

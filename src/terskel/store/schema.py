@@ -1,0 +1,125 @@
+"""The store's schema, as numbered migrations applied in order on open."""
+
+from __future__ import annotations
+
+# Each migration runs once, in one transaction with the version bump.
+# Never edit a shipped migration: add a new one.
+MIGRATIONS: list[str] = [
+    # 1: foundation
+    """
+    CREATE SEQUENCE activity_id_seq START 1;
+    CREATE SEQUENCE import_log_seq START 1;
+
+    -- One row per real-world activity, deduplicated across sources and devices.
+    CREATE TABLE activities (
+        athlete_id        VARCHAR NOT NULL,
+        activity_id       BIGINT PRIMARY KEY DEFAULT nextval('activity_id_seq'),
+        sport             VARCHAR NOT NULL,      -- FIT sport name: running, cycling, ...
+        sub_sport         VARCHAR,
+        start_utc         TIMESTAMP NOT NULL,    -- UTC
+        utc_offset_s      INTEGER NOT NULL,      -- local time = UTC + offset
+        utc_offset_source VARCHAR NOT NULL,      -- device | config | system
+        start_local       TIMESTAMP NOT NULL,    -- start_utc + utc_offset_s
+        elapsed_s         DOUBLE,                -- wall-clock duration
+        timer_s           DOUBLE,                -- moving (timer) duration
+        distance_m        DOUBLE,
+        avg_hr            DOUBLE,
+        max_hr            DOUBLE,
+        avg_speed_mps     DOUBLE,
+        max_speed_mps     DOUBLE,
+        avg_cadence_spm   DOUBLE,                -- steps/min for foot sports
+        avg_power_w       DOUBLE,
+        total_ascent_m    DOUBLE,
+        calories          DOUBLE,
+        device            VARCHAR,
+        primary_source    VARCHAR NOT NULL,      -- the source whose samples and laps are kept
+        primary_source_id VARCHAR NOT NULL,
+        sample_count      INTEGER NOT NULL,
+        deleted           BOOLEAN NOT NULL DEFAULT false,
+        updated_at        TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    CREATE INDEX activities_start ON activities (athlete_id, start_utc);
+
+    -- Which source records map to each activity (a run from two watches: two rows).
+    CREATE TABLE activity_sources (
+        athlete_id     VARCHAR NOT NULL,
+        source         VARCHAR NOT NULL,         -- fit | strava | garmin | strava_export
+        source_id      VARCHAR NOT NULL,         -- fit: '<sha256>:<session index>'
+        activity_id    BIGINT NOT NULL,
+        file_sha256    VARCHAR,                  -- raw bytes in raw_files
+        original_path  VARCHAR,
+        raw_json       JSON,                     -- the session summary or API payload as sent
+        sport          VARCHAR,
+        start_utc      TIMESTAMP NOT NULL,
+        elapsed_s      DOUBLE,
+        distance_m     DOUBLE,
+        sample_count   INTEGER NOT NULL,
+        stream_quality DOUBLE NOT NULL,          -- higher is better; picks the kept stream
+        decoder        VARCHAR,
+        imported_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (athlete_id, source, source_id)
+    );
+
+    -- Original file bytes, so derived tables rebuild without the files.
+    CREATE TABLE raw_files (
+        athlete_id  VARCHAR NOT NULL,
+        sha256      VARCHAR NOT NULL,
+        size_bytes  BIGINT NOT NULL,
+        content     BLOB NOT NULL,
+        first_path  VARCHAR,
+        stored_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (athlete_id, sha256)
+    );
+
+    CREATE TABLE laps (
+        athlete_id     VARCHAR NOT NULL,
+        activity_id    BIGINT NOT NULL,
+        lap_index      INTEGER NOT NULL,
+        start_utc      TIMESTAMP NOT NULL,
+        end_utc        TIMESTAMP NOT NULL,
+        elapsed_s      DOUBLE,
+        timer_s        DOUBLE,
+        distance_m     DOUBLE,
+        avg_speed_mps  DOUBLE,
+        max_speed_mps  DOUBLE,
+        avg_hr         DOUBLE,
+        max_hr         DOUBLE,
+        avg_cadence    DOUBLE,
+        avg_power_w    DOUBLE,
+        intensity      VARCHAR,
+        lap_trigger    VARCHAR,
+        wkt_step_index INTEGER
+    );
+
+    -- Samples as recorded (1 s or smart-recording gaps); never resampled here.
+    CREATE TABLE samples (
+        athlete_id  VARCHAR NOT NULL,
+        activity_id BIGINT NOT NULL,
+        t           TIMESTAMP NOT NULL,          -- UTC
+        distance_m  DOUBLE,
+        speed_mps   DOUBLE,
+        heart_rate  DOUBLE,
+        cadence_spm DOUBLE,
+        altitude_m  DOUBLE,
+        power_w     DOUBLE,
+        lat         DOUBLE,
+        lon         DOUBLE
+    );
+
+    CREATE TABLE import_log (
+        athlete_id  VARCHAR NOT NULL,
+        log_id      BIGINT PRIMARY KEY DEFAULT nextval('import_log_seq'),
+        logged_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        path        VARCHAR NOT NULL,
+        sha256      VARCHAR,
+        status      VARCHAR NOT NULL,            -- imported | linked | present | skipped | failed
+        message     VARCHAR,
+        activity_id BIGINT
+    );
+    """,
+]
+
+
+def latest_version() -> int:
+    """The schema version this code writes."""
+    return len(MIGRATIONS)
