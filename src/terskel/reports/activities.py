@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
+from rich import box
 from rich.table import Table
 
 from terskel.reports.format import duration, local_iso, pace, utc_iso
@@ -13,7 +14,7 @@ from terskel.reports.format import duration, local_iso, pace, utc_iso
 
 def activities_table(frame: pl.DataFrame, title: str = "Activities") -> Table:
     """A rich table: date, local start, sport, distance, time, pace, HR, source."""
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for name, justify in [
         ("id", "right"),
         ("date", "left"),
@@ -66,11 +67,12 @@ def activities_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+_SUB_SPORT_NAMES = {"indoor_running": "treadmill", "treadmill": "treadmill", "trail": "trail"}
+
+
 def _sport(row: dict[str, Any]) -> str:
-    sub = row["sub_sport"]
-    return (
-        f"{row['sport']} ({sub})" if sub and sub not in ("generic", row["sport"]) else row["sport"]
-    )
+    """The sport, or a more telling sub-sport (treadmill, trail)."""
+    return _SUB_SPORT_NAMES.get(row["sub_sport"] or "") or str(row["sport"])
 
 
 def _foot(row: dict[str, Any]) -> bool:
