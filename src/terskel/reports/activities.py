@@ -14,7 +14,14 @@ from terskel.reports.format import duration, local_iso, pace, utc_iso
 
 def activities_table(frame: pl.DataFrame, title: str = "Activities") -> Table:
     """A rich table: date, local start, sport, distance, time, pace, HR, source."""
-    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for name, justify in [
         ("id", "right"),
         ("date", "left"),
@@ -27,7 +34,12 @@ def activities_table(frame: pl.DataFrame, title: str = "Activities") -> Table:
         ("source", "left"),
     ]:
         wrap = name in ("sport", "source")
-        table.add_column(name, justify=justify, no_wrap=not wrap)  # type: ignore[arg-type]
+        table.add_column(
+            name,
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=not wrap,
+            min_width=9 if wrap else None,
+        )
     for row in frame.iter_rows(named=True):
         local: dt.datetime = row["start_local"]
         table.add_row(
