@@ -11,10 +11,14 @@ from pathlib import Path
 
 from terskel.sources.files import FitInput, iter_inputs
 from terskel.sources.fit import FitError, FitFile, NotAnActivity, decode, sha256_of
-from terskel.store import Store
+from terskel.store import FitUpload, Store
 
 # Below this many files, worker start-up costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
+# Files per write transaction: each file lands whole or not at all, and a batch
+# amortises DuckDB's per-statement and per-commit cost over many files.
+BATCH_FILES = 32
+BATCH_SAMPLES = 500_000
 
 
 @dataclass
@@ -57,21 +61,24 @@ def import_paths(
 ) -> ImportSummary:
     """Import every FIT file under `paths` into `store`; never stops on a bad file."""
     summary = ImportSummary()
-    fresh = _new_inputs(store, iter_inputs(paths), summary, on_file)
+    known = store.known_files()
+    fresh = _new_inputs(store, iter_inputs(paths), known, summary, on_file)
     use_workers = workers if workers is not None else default_workers()
     if use_workers <= 1 or (total is not None and total < MIN_FILES_FOR_WORKERS):
         results: Iterator[tuple[_Decoded, bytes]] = (
             (_decode_job(item.label, data, fallback_tz), data) for item, data in fresh
         )
-        _save_all(store, results, summary, on_file)
+        _save_all(store, results, known, summary, on_file)
     else:
-        _save_all(store, _decode_parallel(fresh, fallback_tz, use_workers), summary, on_file)
+        decoded = _decode_parallel(fresh, fallback_tz, use_workers)
+        _save_all(store, decoded, known, summary, on_file)
     return summary
 
 
 def _new_inputs(
     store: Store,
     inputs: Iterator[FitInput],
+    known: set[str],
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
 ) -> Iterator[tuple[FitInput, bytes]]:
@@ -79,7 +86,7 @@ def _new_inputs(
     for item in inputs:
         if item.data is None:
             _record_failure(store, summary, item.label, None, item.error or "unreadable")
-        elif store.has_file(sha256_of(item.data)):
+        elif sha256_of(item.data) in known:
             summary.present += 1
         else:
             yield item, item.data
@@ -132,34 +139,72 @@ def _decode_job(label: str, data: bytes, fallback_tz: str | None) -> _Decoded:
 def _save_all(
     store: Store,
     results: Iterator[tuple[_Decoded, bytes]],
+    known: set[str],
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
 ) -> None:
+    """Save decoded files in batches; failures and skips are logged as they come."""
+    batch: list[FitUpload] = []
+    labels: list[str] = []
     for result, data in results:
-        _save_one(store, result, data, summary)
-        if on_file:
-            on_file(result.label)
+        upload = _accept(store, result, data, known, summary)
+        if upload is None:
+            if on_file:
+                on_file(result.label)
+            continue
+        batch.append(upload)
+        labels.append(result.label)
+        if len(batch) >= BATCH_FILES or _samples_in(batch) >= BATCH_SAMPLES:
+            _flush(store, batch, labels, summary, on_file)
+    _flush(store, batch, labels, summary, on_file)
 
 
-def _save_one(store: Store, result: _Decoded, data: bytes, summary: ImportSummary) -> None:
+def _accept(
+    store: Store, result: _Decoded, data: bytes, known: set[str], summary: ImportSummary
+) -> FitUpload | None:
+    """The upload to save, or None after recording why the file is not saved."""
     if result.status == "skipped":
         summary.skipped.append((result.label, result.message or ""))
         store.log_import(result.label, result.sha256, "skipped", result.message)
-        return
+        return None
     if result.fit is None:
         _record_failure(store, summary, result.label, result.sha256, result.message or "")
-        return
-    if store.has_file(result.sha256):  # the same bytes twice in one batch
+        return None
+    if result.sha256 in known:  # the same bytes twice in one batch
         summary.present += 1
-        return
-    for outcome in store.save_fit_file(result.fit, result.label, data):
-        summary.activity_ids.append(outcome.activity_id)
-        if outcome.status == "linked":
-            summary.linked += 1
-        else:
-            summary.imported += 1
+        return None
+    known.add(result.sha256)
     for warning in result.fit.warnings:
         summary.warnings.append((result.label, warning))
+    return FitUpload(result.fit, result.label, data)
+
+
+def _samples_in(batch: list[FitUpload]) -> int:
+    return sum(s.samples.height for upload in batch for s in upload.fit.sessions)
+
+
+def _flush(
+    store: Store,
+    batch: list[FitUpload],
+    labels: list[str],
+    summary: ImportSummary,
+    on_file: Callable[[str], None] | None,
+) -> None:
+    """Write the batch in one transaction, then report its files as done."""
+    if not batch:
+        return
+    for outcomes in store.save_fit_files(batch):
+        for outcome in outcomes:
+            summary.activity_ids.append(outcome.activity_id)
+            if outcome.status == "linked":
+                summary.linked += 1
+            else:
+                summary.imported += 1
+    if on_file:
+        for label in labels:
+            on_file(label)
+    batch.clear()
+    labels.clear()
 
 
 def _record_failure(

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from terskel.sources.fit import FitFile, FitSession
-from terskel.store.dedupe import Recording, same_activity, stream_quality
+from terskel.sources.fit import FitFile
+from terskel.store.batch import Batch, FitUpload, Known, SaveOutcome
+from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.schema import MIGRATIONS, latest_version
+
+__all__ = ["FitUpload", "SaveOutcome", "Store", "StoreError"]
 
 
 class StoreError(Exception):
     """The store cannot be opened or used; the message is one line for the user."""
-
-
-@dataclass(frozen=True)
-class SaveOutcome:
-    """What happened to one session of an imported file."""
-
-    activity_id: int
-    status: str  # imported | linked
-    sport: str
-    start_utc: dt.datetime
 
 
 class Store:
@@ -114,159 +105,117 @@ class Store:
         ).fetchone()
         return bool(row and row[0])
 
+    def known_files(self) -> set[str]:
+        """SHA-256 of every file imported before (one query, for a whole import)."""
+        rows = self.con.execute(
+            "SELECT sha256 FROM raw_files WHERE athlete_id = ?", [self.athlete_id]
+        ).fetchall()
+        return {row[0] for row in rows}
+
     def save_fit_file(self, fit: FitFile, path: str, content: bytes) -> list[SaveOutcome]:
-        """Store a decoded FIT file and its sessions in one transaction."""
+        """Store one decoded FIT file and its sessions in one transaction."""
+        return self.save_fit_files([FitUpload(fit, path, content)])[0]
+
+    def save_fit_files(self, uploads: list[FitUpload]) -> list[list[SaveOutcome]]:
+        """Store decoded FIT files in one transaction: each whole, or none of them."""
         with self.transaction():
-            self.con.execute(
-                "INSERT INTO raw_files (athlete_id, sha256, size_bytes, content, first_path) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [self.athlete_id, fit.sha256, len(content), content, path],
-            )
-            outcomes = [self._save_session(fit, session, path) for session in fit.sessions]
-            for outcome in outcomes:
-                message = "; ".join(fit.warnings) or None
-                self._log(path, fit.sha256, outcome.status, message, outcome.activity_id)
+            batch = Batch(self._recordings_near(uploads), self._new_ids(uploads))
+            outcomes = [
+                [batch.add(upload, session) for session in upload.fit.sessions]
+                for upload in uploads
+            ]
+            self._write_batch(batch, uploads)
         return outcomes
 
     def log_import(self, path: str, sha256: str | None, status: str, message: str | None) -> None:
         """Record a file that was skipped, already present, or failed."""
-        self._log(path, sha256, status, message, None)
-
-    def _log(
-        self,
-        path: str,
-        sha256: str | None,
-        status: str,
-        message: str | None,
-        activity_id: int | None,
-    ) -> None:
         self.con.execute(
-            "INSERT INTO import_log (athlete_id, path, sha256, status, message, activity_id) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [self.athlete_id, path, sha256, status, message, activity_id],
+            "INSERT INTO import_log (athlete_id, path, sha256, status, message) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [self.athlete_id, path, sha256, status, message],
         )
 
-    def _save_session(self, fit: FitFile, session: FitSession, path: str) -> SaveOutcome:
-        """Link the session to the activity it duplicates, or create a new activity."""
-        source_id = f"{fit.sha256}:{session.index}"
-        quality = stream_quality(session.samples, session.elapsed_s)
-        match = self._find_duplicate(session)
-        if match is None:
-            activity_id = self._insert_activity(fit, session, source_id)
-            self._replace_streams(activity_id, session)
-            status = "imported"
-        else:
-            activity_id, kept_quality = match
-            if quality > kept_quality:
-                self._update_activity(activity_id, fit, session, source_id)
-                self._replace_streams(activity_id, session)
-            status = "linked"
-        self.con.execute(
-            "INSERT INTO activity_sources (athlete_id, source, source_id, activity_id, "
-            "file_sha256, original_path, raw_json, sport, start_utc, elapsed_s, distance_m, "
-            "sample_count, stream_quality, decoder) "
-            "VALUES (?, 'fit', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [
-                self.athlete_id,
-                source_id,
-                activity_id,
-                fit.sha256,
-                path,
-                json.dumps(session.summary),
-                session.sport,
-                session.start_utc,
-                session.elapsed_s,
-                session.distance_m,
-                session.samples.height,
-                quality,
-                fit.decoder,
-            ],
-        )
-        return SaveOutcome(activity_id, status, session.sport, session.start_utc)
-
-    def _find_duplicate(self, session: FitSession) -> tuple[int, float] | None:
-        """The stored activity this session duplicates, with its kept stream's quality."""
-        window = dt.timedelta(minutes=2)
+    def _recordings_near(self, uploads: list[FitUpload]) -> list[Known]:
+        """Stored activities that a session in `uploads` could duplicate."""
+        starts = [s.start_utc for u in uploads for s in u.fit.sessions]
+        if not starts:
+            return []
+        window = MAX_START_GAP
         rows = self.con.execute(
             "SELECT a.activity_id, a.start_utc, a.elapsed_s, a.distance_m, s.stream_quality "
             "FROM activities a JOIN activity_sources s ON s.athlete_id = a.athlete_id "
             " AND s.source = a.primary_source AND s.source_id = a.primary_source_id "
             "WHERE a.athlete_id = ? AND NOT a.deleted AND a.start_utc BETWEEN ? AND ?",
-            [self.athlete_id, session.start_utc - window, session.start_utc + window],
+            [self.athlete_id, min(starts) - window, max(starts) + window],
         ).fetchall()
-        mine = Recording(session.start_utc, session.elapsed_s, session.distance_m)
-        for activity_id, start, elapsed, distance, quality in rows:
-            if same_activity(mine, Recording(start, elapsed, distance)):
-                return int(activity_id), float(quality)
-        return None
+        return [
+            Known(int(aid), Recording(start, elapsed, distance), float(quality), stored=True)
+            for aid, start, elapsed, distance, quality in rows
+        ]
 
-    def _activity_values(self, fit: FitFile, session: FitSession, source_id: str) -> dict[str, Any]:
-        """Column values of `activities` taken from one session."""
-        offset = dt.timedelta(seconds=session.utc_offset_s)
-        return {
-            "sport": session.sport,
-            "sub_sport": session.sub_sport,
-            "start_utc": session.start_utc,
-            "utc_offset_s": session.utc_offset_s,
-            "utc_offset_source": session.utc_offset_source,
-            "start_local": session.start_utc + offset,
-            "elapsed_s": session.elapsed_s,
-            "timer_s": session.timer_s,
-            "distance_m": session.distance_m,
-            "avg_hr": session.avg_hr,
-            "max_hr": session.max_hr,
-            "avg_speed_mps": session.avg_speed_mps,
-            "max_speed_mps": session.max_speed_mps,
-            "avg_cadence_spm": session.avg_cadence_spm,
-            "avg_power_w": session.avg_power_w,
-            "total_ascent_m": session.total_ascent_m,
-            "calories": session.calories,
-            "device": " ".join(p for p in (fit.manufacturer, fit.product) if p) or None,
-            "primary_source": "fit",
-            "primary_source_id": source_id,
-            "sample_count": session.samples.height,
-        }
+    def _new_ids(self, uploads: list[FitUpload]) -> Iterator[int]:
+        """Activity ids from the sequence, one per session (unused ones leave gaps)."""
+        count = sum(len(u.fit.sessions) for u in uploads)
+        rows = self.con.execute(
+            "SELECT nextval('activity_id_seq') FROM range(?)", [count]
+        ).fetchall()
+        return iter(int(row[0]) for row in rows)
 
-    def _insert_activity(self, fit: FitFile, session: FitSession, source_id: str) -> int:
-        values = self._activity_values(fit, session, source_id)
-        columns = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
-        row = self.con.execute(
-            f"INSERT INTO activities (athlete_id, {columns}) VALUES (?, {marks}) "
-            "RETURNING activity_id",
-            [self.athlete_id, *values.values()],
-        ).fetchone()
-        assert row is not None
-        return int(row[0])
+    def _write_batch(self, batch: Batch, uploads: list[FitUpload]) -> None:
+        """Write everything a batch decided, a few bulk statements per table."""
+        raw = pl.DataFrame(
+            {
+                "athlete_id": self.athlete_id,
+                "sha256": [u.fit.sha256 for u in uploads],
+                "size_bytes": [len(u.content) for u in uploads],
+                "content": [u.content for u in uploads],
+                "first_path": [u.path for u in uploads],
+            },
+            schema_overrides={"content": pl.Binary},
+        ).unique("sha256", keep="first")
+        self._insert("raw_files", raw, on_conflict="DO NOTHING")
+        replaced = [aid for aid in batch.updated if aid not in batch.created]
+        for table in ("samples", "laps"):
+            self._delete_for(table, replaced)
+        for aid in replaced:
+            self._update_activity(aid, batch.updated[aid])
+        self._insert("activities", self._with_athlete(batch.activity_frame()))
+        for table, frame in batch.stream_frames().items():
+            self._insert(table, self._with_athlete(frame))
+        self._insert("activity_sources", self._with_athlete(batch.source_frame()), "DO NOTHING")
+        self._insert("import_log", self._with_athlete(batch.log_frame()))
 
-    def _update_activity(
-        self, activity_id: int, fit: FitFile, session: FitSession, source_id: str
-    ) -> None:
-        values = self._activity_values(fit, session, source_id)
-        assignments = ", ".join(f"{name} = ?" for name in values)
+    def _with_athlete(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(athlete_id=pl.lit(self.athlete_id))
+
+    def _insert(self, table: str, frame: pl.DataFrame, on_conflict: str | None = None) -> None:
+        """Bulk-insert a frame by column name through Arrow."""
+        if frame.is_empty():
+            return
+        self.con.register("incoming", frame.to_arrow())
+        try:
+            columns = ", ".join(frame.columns)
+            conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
+            self.con.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming{conflict}"
+            )
+        finally:
+            self.con.unregister("incoming")
+
+    def _delete_for(self, table: str, activity_ids: list[int]) -> None:
+        if activity_ids:
+            self.con.execute(
+                f"DELETE FROM {table} WHERE list_contains(?, activity_id)", [activity_ids]
+            )
+
+    def _update_activity(self, activity_id: int, values: dict[str, Any]) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in values if name != "activity_id")
+        params = [v for k, v in values.items() if k != "activity_id"]
         self.con.execute(
             f"UPDATE activities SET {assignments}, updated_at = current_timestamp "
             "WHERE activity_id = ?",
-            [*values.values(), activity_id],
+            [*params, activity_id],
         )
-
-    def _replace_streams(self, activity_id: int, session: FitSession) -> None:
-        """Keep this session's samples and laps as the activity's streams."""
-        for table, frame in (("samples", session.samples), ("laps", session.laps)):
-            self.con.execute(f"DELETE FROM {table} WHERE activity_id = ?", [activity_id])
-            if frame.is_empty():
-                continue
-            incoming = frame.to_arrow()
-            self.con.register("incoming", incoming)
-            try:
-                columns = ", ".join(frame.columns)
-                self.con.execute(
-                    f"INSERT INTO {table} (athlete_id, activity_id, {columns}) "
-                    f"SELECT ?, ?, {columns} FROM incoming",
-                    [self.athlete_id, activity_id],
-                )
-            finally:
-                self.con.unregister("incoming")
 
     # -- reads ----------------------------------------------------------------
 
