@@ -13,6 +13,9 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 APP_NAME = "terskel"
+# Token files, written 0600 by `terskel auth ...` into secrets_dir().
+STRAVA_TOKEN_FILE = "strava-token.json"
+GARMIN_TOKEN_DIR = "garmin-tokens"
 
 
 class ConfigError(Exception):
@@ -44,12 +47,38 @@ class AthleteSettings(BaseModel):
         return value
 
 
+class StravaSettings(BaseModel):
+    """`[strava]`: the API app's client id (the secret comes from STRAVA_CLIENT_SECRET)."""
+
+    model_config = ConfigDict(extra="forbid")
+    client_id: str | None = None
+    lookback_days: int = 7
+
+
+class GarminSettings(BaseModel):
+    """`[garmin]`: Garmin Connect sync (the login lives in a token file, never here)."""
+
+    model_config = ConfigDict(extra="forbid")
+    lookback_days: int = 7
+
+
+class SyncSettings(BaseModel):
+    """`[sync]`: what `terskel sync` pulls when no --source is given."""
+
+    model_config = ConfigDict(extra="forbid")
+    sources: list[str] = []  # garmin, strava, folders; empty: every source with a login
+    folders: list[Path] = []  # watched FIT folders (a mounted watch, a sync folder)
+
+
 class Settings(BaseModel):
     """The whole config file."""
 
     model_config = ConfigDict(extra="forbid")
     store: StoreSettings = StoreSettings()
     athlete: AthleteSettings = AthleteSettings()
+    strava: StravaSettings = StravaSettings()
+    garmin: GarminSettings = GarminSettings()
+    sync: SyncSettings = SyncSettings()
 
 
 @dataclass(frozen=True)
@@ -104,6 +133,11 @@ def db_path(locations: Locations, settings: Settings) -> Path:
     if settings.store.path is not None:
         return settings.store.path.expanduser()
     return default_db_path()
+
+
+def secrets_dir(locations: Locations) -> Path:
+    """Where token files live: beside the config file (0600 files, never in the config)."""
+    return locations.config.parent
 
 
 def example_config() -> str:

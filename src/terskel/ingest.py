@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from terskel.sources.files import FitInput, iter_inputs
-from terskel.sources.fit import FitError, FitFile, NotAnActivity, decode, sha256_of
-from terskel.store import FitUpload, Store
+from terskel.sources.fit import FitError, FitFile, NotAnActivity, decode, sha256_of, uploads
+from terskel.store import Store, Upload
 
 # Below this many files, worker start-up costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
@@ -144,48 +144,48 @@ def _save_all(
     on_file: Callable[[str], None] | None,
 ) -> None:
     """Save decoded files in batches; failures and skips are logged as they come."""
-    batch: list[FitUpload] = []
+    batch: list[Upload] = []
     labels: list[str] = []
     for result, data in results:
-        upload = _accept(store, result, data, known, summary)
-        if upload is None:
+        accepted = _accept(store, result, data, known, summary)
+        if not accepted:
             if on_file:
                 on_file(result.label)
             continue
-        batch.append(upload)
+        batch.extend(accepted)
         labels.append(result.label)
-        if len(batch) >= BATCH_FILES or _samples_in(batch) >= BATCH_SAMPLES:
+        if len(labels) >= BATCH_FILES or _samples_in(batch) >= BATCH_SAMPLES:
             _flush(store, batch, labels, summary, on_file)
     _flush(store, batch, labels, summary, on_file)
 
 
 def _accept(
     store: Store, result: _Decoded, data: bytes, known: set[str], summary: ImportSummary
-) -> FitUpload | None:
+) -> list[Upload]:
     """The upload to save, or None after recording why the file is not saved."""
     if result.status == "skipped":
         summary.skipped.append((result.label, result.message or ""))
         store.log_import(result.label, result.sha256, "skipped", result.message)
-        return None
+        return []
     if result.fit is None:
         _record_failure(store, summary, result.label, result.sha256, result.message or "")
-        return None
+        return []
     if result.sha256 in known:  # the same bytes twice in one batch
         summary.present += 1
-        return None
+        return []
     known.add(result.sha256)
     for warning in result.fit.warnings:
         summary.warnings.append((result.label, warning))
-    return FitUpload(result.fit, result.label, data)
+    return uploads(result.fit, result.label, data)
 
 
-def _samples_in(batch: list[FitUpload]) -> int:
-    return sum(s.samples.height for upload in batch for s in upload.fit.sessions)
+def _samples_in(batch: list[Upload]) -> int:
+    return sum(upload.session.samples.height for upload in batch)
 
 
 def _flush(
     store: Store,
-    batch: list[FitUpload],
+    batch: list[Upload],
     labels: list[str],
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
@@ -193,13 +193,12 @@ def _flush(
     """Write the batch in one transaction, then report its files as done."""
     if not batch:
         return
-    for outcomes in store.save_fit_files(batch):
-        for outcome in outcomes:
-            summary.activity_ids.append(outcome.activity_id)
-            if outcome.status == "linked":
-                summary.linked += 1
-            else:
-                summary.imported += 1
+    for outcome in store.save_uploads(batch):
+        summary.activity_ids.append(outcome.activity_id)
+        if outcome.status == "imported":
+            summary.imported += 1
+        else:
+            summary.linked += 1
     if on_file:
         for label in labels:
             on_file(label)

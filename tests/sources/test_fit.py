@@ -81,7 +81,9 @@ def test_multisport_file_splits_into_one_session_per_sport() -> None:
 
 def test_compressed_speed_distance_is_expanded() -> None:
     # Forerunner 70: 3-byte compressed speed/distance, device clock never set
-    session = decode((TEST_DATA / "fitparse__compressed-speed-distance.fit").read_bytes()).sessions[0]
+    session = decode((TEST_DATA / "fitparse__compressed-speed-distance.fit").read_bytes()).sessions[
+        0
+    ]
     distance = session.samples["distance_m"]
     assert distance.max() == pytest.approx(session.distance_m, rel=0.01)
     assert distance.drop_nulls().diff().drop_nulls().min() >= 0  # never runs backwards
@@ -185,8 +187,15 @@ def _fitparse_frame(records: list[dict[str, object]]) -> pl.DataFrame:
                 "heart_rate": _float(values.get("heart_rate")),
             }
         )
-    frame = pl.DataFrame(rows, schema={"e": pl.Float64, "distance": pl.Float64,
-                                       "speed": pl.Float64, "heart_rate": pl.Float64})
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "e": pl.Float64,
+            "distance": pl.Float64,
+            "speed": pl.Float64,
+            "heart_rate": pl.Float64,
+        },
+    )
     return frame.unique("e", keep="first").sort("e")
 
 

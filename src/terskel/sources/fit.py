@@ -19,6 +19,7 @@ import fitfast
 import numpy as np
 import polars as pl
 
+from terskel.sources.model import Session, Upload
 from terskel.sources.units import (
     LAP_SCHEMA,
     SAMPLE_SCHEMA,
@@ -40,30 +41,8 @@ class NotAnActivity(FitError):
     """A valid FIT file that holds no activity (settings, workout, monitoring)."""
 
 
-@dataclass(frozen=True)
-class FitSession:
-    """One sport session of a FIT file: summary, laps and samples."""
-
-    index: int
-    sport: str
-    sub_sport: str | None
-    start_utc: dt.datetime
-    utc_offset_s: int
-    utc_offset_source: str
-    elapsed_s: float | None
-    timer_s: float | None
-    distance_m: float | None
-    avg_hr: float | None
-    max_hr: float | None
-    avg_speed_mps: float | None
-    max_speed_mps: float | None
-    avg_cadence_spm: float | None
-    avg_power_w: float | None
-    total_ascent_m: float | None
-    calories: float | None
-    summary: dict[str, Any]
-    laps: pl.DataFrame
-    samples: pl.DataFrame
+# Kept for readers of this module: a FIT session is the common Session shape.
+FitSession = Session
 
 
 @dataclass(frozen=True)
@@ -74,7 +53,7 @@ class FitFile:
     manufacturer: str | None
     product: str | None
     decoder: str
-    sessions: list[FitSession]
+    sessions: list[Session]
     warnings: list[str] = field(default_factory=list)
 
 
@@ -108,11 +87,31 @@ def decode(data: bytes, fallback_tz: str | None = None) -> FitFile:
     return FitFile(
         sha256=sha256_of(data),
         manufacturer=_text(file_id.get("manufacturer")),
-        product=_text(file_id.get("garmin_product") or file_id.get("product")),
+        product=_product_name(file_id),
         decoder=raw.decoder,
         sessions=sessions,
         warnings=raw.warnings,
     )
+
+
+def uploads(fit: FitFile, path: str, content: bytes) -> list[Upload]:
+    """One store upload per session of a decoded file (they share the file's bytes)."""
+    device = " ".join(p for p in (fit.manufacturer, fit.product) if p) or None
+    return [
+        Upload(
+            source="fit",
+            source_id=f"{fit.sha256}:{session.index}",
+            session=session,
+            device=device,
+            raw_json=session.summary,
+            path=path,
+            file_sha256=fit.sha256,
+            content=content,
+            decoder=fit.decoder,
+            warnings=tuple(fit.warnings),
+        )
+        for session in fit.sessions
+    ]
 
 
 def _decode_raw(data: bytes) -> _Raw:
@@ -244,7 +243,7 @@ def _reject_non_activity(raw: _Raw) -> None:
         raise FitError("no activity data (no sessions and no records)")
 
 
-def _shape_sessions(raw: _Raw, fallback_tz: str | None) -> list[FitSession]:
+def _shape_sessions(raw: _Raw, fallback_tz: str | None) -> list[Session]:
     """Split records and laps by session; a multisport file gives several."""
     samples_all = _samples(raw.records)
     sessions = raw.messages.get("session") or [_session_from_records(samples_all, raw)]
@@ -274,8 +273,8 @@ def _session(
     shift: dt.timedelta,
     offset: int,
     offset_source: str,
-) -> FitSession:
-    """Build one FitSession, converting cadence and device-relative times."""
+) -> Session:
+    """Build one Session, converting cadence and device-relative times."""
     if sport in steps_per_minute_sports():
         samples = samples.with_columns(pl.col("cadence_spm") * 2)
     if shift:
@@ -284,7 +283,7 @@ def _session(
     avg_cadence = _num(summary.get("avg_running_cadence") or summary.get("avg_cadence"))
     if avg_cadence is not None and sport in steps_per_minute_sports():
         avg_cadence = 2 * (avg_cadence + (_num(summary.get("avg_fractional_cadence")) or 0))
-    return FitSession(
+    return Session(
         index=index,
         sport=sport,
         sub_sport=_text(summary.get("sub_sport")),
@@ -465,6 +464,16 @@ def _laps(laps: list[dict[str, Any]]) -> pl.DataFrame:
         )
     frame = pl.DataFrame(rows, schema=LAP_SCHEMA)
     return frame.unique(subset="start_utc", keep="first", maintain_order=True)
+
+
+def _product_name(file_id: dict[Any, Any]) -> str | None:
+    """The device model: Garmin product numbers become names (2691 -> fr935)."""
+    product = file_id.get("garmin_product") or file_id.get("product")
+    if isinstance(product, int) and file_id.get("manufacturer") in ("garmin", "dynastream"):
+        from garmin_fit_sdk import Profile
+
+        return str(Profile["types"]["garmin_product"].get(product, product))
+    return _text(product)
 
 
 def _num(value: Any) -> float | None:

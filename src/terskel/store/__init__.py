@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,12 +12,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from terskel.sources.fit import FitFile
-from terskel.store.batch import Batch, FitUpload, Known, SaveOutcome
+from terskel.sources.model import Upload
+from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.schema import MIGRATIONS, latest_version
 
-__all__ = ["FitUpload", "SaveOutcome", "Store", "StoreError"]
+__all__ = ["SaveOutcome", "Store", "StoreError", "Upload"]
 
 
 class StoreError(Exception):
@@ -41,6 +42,7 @@ class Store:
             con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             raise StoreError(f"{path}: cannot open the store ({_first_line(exc)})") from exc
+        con.execute("SET TimeZone = 'UTC'")  # current_timestamp columns hold UTC
         store = cls(con, athlete_id, path)
         if not read_only:
             store._migrate()
@@ -62,13 +64,17 @@ class Store:
 
     def schema_version(self) -> int:
         """The schema version recorded in the file (0 for a new file)."""
-        exists = self.con.execute(
+        exists = self.scalar(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchone()
-        if not exists or not exists[0]:
+        )
+        if not exists:
             return 0
-        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
+        return int(self.scalar("SELECT max(version) FROM schema_version") or 0)
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        """The first column of the first row (fetching the whole result, as DuckDB asks)."""
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
 
     def _migrate(self) -> None:
         """Apply missing migrations, each in one transaction with its version bump."""
@@ -99,11 +105,12 @@ class Store:
 
     def has_file(self, sha256: str) -> bool:
         """True when a file with these bytes was imported before."""
-        row = self.con.execute(
-            "SELECT count(*) FROM raw_files WHERE athlete_id = ? AND sha256 = ?",
-            [self.athlete_id, sha256],
-        ).fetchone()
-        return bool(row and row[0])
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM raw_files WHERE athlete_id = ? AND sha256 = ?",
+                [self.athlete_id, sha256],
+            )
+        )
 
     def known_files(self) -> set[str]:
         """SHA-256 of every file imported before (one query, for a whole import)."""
@@ -112,18 +119,13 @@ class Store:
         ).fetchall()
         return {row[0] for row in rows}
 
-    def save_fit_file(self, fit: FitFile, path: str, content: bytes) -> list[SaveOutcome]:
-        """Store one decoded FIT file and its sessions in one transaction."""
-        return self.save_fit_files([FitUpload(fit, path, content)])[0]
-
-    def save_fit_files(self, uploads: list[FitUpload]) -> list[list[SaveOutcome]]:
-        """Store decoded FIT files in one transaction: each whole, or none of them."""
+    def save_uploads(self, uploads: list[Upload]) -> list[SaveOutcome]:
+        """Store uploads in one transaction: all of them land whole, or none does."""
         with self.transaction():
-            batch = Batch(self._recordings_near(uploads), self._new_ids(uploads))
-            outcomes = [
-                [batch.add(upload, session) for session in upload.fit.sessions]
-                for upload in uploads
-            ]
+            batch = Batch(
+                self._recordings_near(uploads), self._seen_sources(uploads), self._new_ids(uploads)
+            )
+            outcomes = [batch.add(upload) for upload in uploads]
             self._write_batch(batch, uploads)
         return outcomes
 
@@ -135,9 +137,9 @@ class Store:
             [self.athlete_id, path, sha256, status, message],
         )
 
-    def _recordings_near(self, uploads: list[FitUpload]) -> list[Known]:
-        """Stored activities that a session in `uploads` could duplicate."""
-        starts = [s.start_utc for u in uploads for s in u.fit.sessions]
+    def _recordings_near(self, uploads: list[Upload]) -> list[Known]:
+        """Stored activities that an upload could duplicate (or that it updates)."""
+        starts = [u.session.start_utc for u in uploads]
         if not starts:
             return []
         window = MAX_START_GAP
@@ -145,33 +147,59 @@ class Store:
             "SELECT a.activity_id, a.start_utc, a.elapsed_s, a.distance_m, s.stream_quality "
             "FROM activities a JOIN activity_sources s ON s.athlete_id = a.athlete_id "
             " AND s.source = a.primary_source AND s.source_id = a.primary_source_id "
-            "WHERE a.athlete_id = ? AND NOT a.deleted AND a.start_utc BETWEEN ? AND ?",
-            [self.athlete_id, min(starts) - window, max(starts) + window],
+            "WHERE a.athlete_id = ? AND NOT a.deleted AND (a.start_utc BETWEEN ? AND ? "
+            " OR a.activity_id IN (SELECT activity_id FROM activity_sources "
+            "  WHERE athlete_id = ? AND list_contains(?, source || ':' || source_id)))",
+            [
+                self.athlete_id,
+                min(starts) - window,
+                max(starts) + window,
+                self.athlete_id,
+                [f"{u.source}:{u.source_id}" for u in uploads],
+            ],
         ).fetchall()
         return [
             Known(int(aid), Recording(start, elapsed, distance), float(quality), stored=True)
             for aid, start, elapsed, distance, quality in rows
         ]
 
-    def _new_ids(self, uploads: list[FitUpload]) -> Iterator[int]:
-        """Activity ids from the sequence, one per session (unused ones leave gaps)."""
-        count = sum(len(u.fit.sessions) for u in uploads)
+    def _seen_sources(self, uploads: list[Upload]) -> dict[tuple[str, str], tuple[int, bool]]:
+        """Source records stored before: (source, id) -> (activity, is its primary)."""
+        rows = self.con.execute(
+            "SELECT s.source, s.source_id, s.activity_id, "
+            " (a.primary_source = s.source AND a.primary_source_id = s.source_id) "
+            "FROM activity_sources s JOIN activities a USING (athlete_id, activity_id) "
+            "WHERE s.athlete_id = ? AND list_contains(?, s.source || ':' || s.source_id)",
+            [self.athlete_id, [f"{u.source}:{u.source_id}" for u in uploads]],
+        ).fetchall()
+        return {(src, sid): (int(aid), bool(primary)) for src, sid, aid, primary in rows}
+
+    def _new_ids(self, uploads: list[Upload]) -> Iterator[int]:
+        """Activity ids from the sequence, one per upload (unused ones leave gaps)."""
+        count = len(uploads)
         rows = self.con.execute(
             "SELECT nextval('activity_id_seq') FROM range(?)", [count]
         ).fetchall()
         return iter(int(row[0]) for row in rows)
 
-    def _write_batch(self, batch: Batch, uploads: list[FitUpload]) -> None:
+    def _write_batch(self, batch: Batch, uploads: list[Upload]) -> None:
         """Write everything a batch decided, a few bulk statements per table."""
+        files = [u for u in uploads if u.content is not None and u.file_sha256]
         raw = pl.DataFrame(
             {
-                "athlete_id": self.athlete_id,
-                "sha256": [u.fit.sha256 for u in uploads],
-                "size_bytes": [len(u.content) for u in uploads],
-                "content": [u.content for u in uploads],
-                "first_path": [u.path for u in uploads],
+                "athlete_id": [self.athlete_id] * len(files),
+                "sha256": [u.file_sha256 for u in files],
+                "size_bytes": [len(u.content or b"") for u in files],
+                "content": [u.content for u in files],
+                "first_path": [u.path for u in files],
             },
-            schema_overrides={"content": pl.Binary},
+            schema={
+                "athlete_id": pl.String,
+                "sha256": pl.String,
+                "size_bytes": pl.Int64,
+                "content": pl.Binary,
+                "first_path": pl.String,
+            },
         ).unique("sha256", keep="first")
         self._insert("raw_files", raw, on_conflict="DO NOTHING")
         replaced = [aid for aid in batch.updated if aid not in batch.created]
@@ -182,22 +210,29 @@ class Store:
         self._insert("activities", self._with_athlete(batch.activity_frame()))
         for table, frame in batch.stream_frames().items():
             self._insert(table, self._with_athlete(frame))
-        self._insert("activity_sources", self._with_athlete(batch.source_frame()), "DO NOTHING")
+        self._insert("activity_sources", self._with_athlete(batch.source_frame()), replace=True)
         self._insert("import_log", self._with_athlete(batch.log_frame()))
 
     def _with_athlete(self, frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(athlete_id=pl.lit(self.athlete_id))
 
-    def _insert(self, table: str, frame: pl.DataFrame, on_conflict: str | None = None) -> None:
-        """Bulk-insert a frame by column name through Arrow."""
+    def _insert(
+        self,
+        table: str,
+        frame: pl.DataFrame,
+        on_conflict: str | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Bulk-insert a frame by column name through Arrow (replace: upsert on the key)."""
         if frame.is_empty():
             return
         self.con.register("incoming", frame.to_arrow())
         try:
             columns = ", ".join(frame.columns)
             conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
+            verb = "INSERT OR REPLACE" if replace else "INSERT"
             self.con.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming{conflict}"
+                f"{verb} INTO {table} ({columns}) SELECT {columns} FROM incoming{conflict}"
             )
         finally:
             self.con.unregister("incoming")
@@ -215,6 +250,110 @@ class Store:
             f"UPDATE activities SET {assignments}, updated_at = current_timestamp "
             "WHERE activity_id = ?",
             [*params, activity_id],
+        )
+
+    # -- syncs ----------------------------------------------------------------
+
+    def sync_state(self, source: str, key: str) -> Any:
+        """A saved cursor or progress value of a source (None when unset)."""
+        value = self.scalar(
+            "SELECT value FROM sync_state WHERE athlete_id = ? AND source = ? AND key = ?",
+            [self.athlete_id, source, key],
+        )
+        return json.loads(value) if value is not None else None
+
+    def set_sync_state(self, source: str, key: str, value: Any) -> None:
+        """Save a cursor or progress value of a source (committed at once)."""
+        self.con.execute(
+            "INSERT OR REPLACE INTO sync_state (athlete_id, source, key, value, updated_at) "
+            "VALUES (?, ?, ?, ?, current_timestamp)",
+            [self.athlete_id, source, key, json.dumps(value)],
+        )
+
+    def start_sync_run(self, source: str) -> int:
+        """Open a sync_log row for a run of `source`; returns its run id."""
+        return int(
+            self.scalar(
+                "INSERT INTO sync_log (athlete_id, source) VALUES (?, ?) RETURNING run_id",
+                [self.athlete_id, source],
+            )
+        )
+
+    def finish_sync_run(
+        self,
+        run_id: int,
+        status: str,
+        new: int = 0,
+        updated: int = 0,
+        failed: int = 0,
+        message: str | None = None,
+        resume_after: dt.datetime | None = None,
+    ) -> None:
+        """Close a sync_log row with what the run did."""
+        self.con.execute(
+            "UPDATE sync_log SET finished_at = current_timestamp, status = ?, new = ?, "
+            "updated = ?, failed = ?, message = ?, resume_after = ? WHERE run_id = ?",
+            [status, new, updated, failed, message, resume_after, run_id],
+        )
+
+    def sync_runs(self, limit: int = 20) -> pl.DataFrame:
+        """The newest sync runs."""
+        return self._frame(
+            "SELECT * EXCLUDE (athlete_id) FROM sync_log WHERE athlete_id = ? "
+            "ORDER BY run_id DESC LIMIT ?",
+            [self.athlete_id, limit],
+        )
+
+    def source_ids(self, source: str) -> set[str]:
+        """Every stored record id of one source (to find what was deleted upstream)."""
+        rows = self.con.execute(
+            "SELECT source_id FROM activity_sources WHERE athlete_id = ? AND source = ?",
+            [self.athlete_id, source],
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def mark_deleted(self, source: str, source_ids: list[str]) -> int:
+        """Mark activities deleted whose only records are these (deleted upstream)."""
+        if not source_ids:
+            return 0
+        rows = self.con.execute(
+            "UPDATE activities SET deleted = true, updated_at = current_timestamp "
+            "WHERE athlete_id = $athlete AND NOT deleted AND activity_id IN ("
+            " SELECT activity_id FROM activity_sources WHERE athlete_id = $athlete "
+            " GROUP BY activity_id HAVING bool_and(source = $source "
+            " AND list_contains($ids, source_id))) RETURNING activity_id",
+            {"athlete": self.athlete_id, "source": source, "ids": source_ids},
+        ).fetchall()
+        return len(rows)
+
+    def newest_start(self, source: str) -> dt.datetime | None:
+        """Start (UTC) of the newest stored record of a source: the incremental cursor."""
+        value = self.scalar(
+            "SELECT max(start_utc) FROM activity_sources WHERE athlete_id = ? AND source = ?",
+            [self.athlete_id, source],
+        )
+        return value if isinstance(value, dt.datetime) else None
+
+    def save_thresholds(self, rows: list[dict[str, Any]]) -> None:
+        """Upsert dated markers: dicts of source, marker, value, effective_from, note."""
+        frame = pl.DataFrame(
+            rows,
+            schema={
+                "source": pl.String,
+                "marker": pl.String,
+                "value": pl.Float64,
+                "effective_from": pl.Date,
+                "note": pl.String,
+            },
+        )
+        self._insert("athlete_thresholds", self._with_athlete(frame), replace=True)
+
+    def thresholds(self) -> pl.DataFrame:
+        """Every stored dated marker, oldest first."""
+        return self._frame(
+            "SELECT * EXCLUDE (athlete_id) FROM athlete_thresholds WHERE athlete_id = ? "
+            "ORDER BY marker, effective_from",
+            [self.athlete_id],
         )
 
     # -- reads ----------------------------------------------------------------
@@ -274,10 +413,8 @@ class Store:
         """Row counts of the core tables, for summaries and tests."""
         counts = {}
         for table in ("activities", "activity_sources", "raw_files", "laps", "samples"):
-            row = self.con.execute(
-                f"SELECT count(*) FROM {table} WHERE athlete_id = ?", [self.athlete_id]
-            ).fetchone()
-            counts[table] = int(row[0]) if row else 0
+            sql = f"SELECT count(*) FROM {table} WHERE athlete_id = ?"
+            counts[table] = int(self.scalar(sql, [self.athlete_id]))
         return counts
 
 

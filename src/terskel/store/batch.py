@@ -10,17 +10,8 @@ from typing import Any
 
 import polars as pl
 
-from terskel.sources.fit import FitFile, FitSession
+from terskel.sources.model import Session, Upload
 from terskel.store.dedupe import Recording, same_activity, stream_quality
-
-
-@dataclass(frozen=True)
-class FitUpload:
-    """A decoded FIT file with where it came from and its bytes."""
-
-    fit: FitFile
-    path: str
-    content: bytes
 
 
 @dataclass(frozen=True)
@@ -28,7 +19,7 @@ class SaveOutcome:
     """What happened to one session of an imported file."""
 
     activity_id: int
-    status: str  # imported | linked
+    status: str  # imported | linked | updated (a source record seen before, changed upstream)
     sport: str
     start_utc: dt.datetime
 
@@ -39,52 +30,66 @@ class Known:
 
     activity_id: int
     recording: Recording
-    quality: float
+    quality: float  # of the kept stream
     stored: bool
 
 
 @dataclass
 class Batch:
-    """Rows to write for a batch of files; dedupe runs against `known`."""
+    """Rows to write for a batch of uploads; dedupe runs against `known`."""
 
     known: list[Known]
+    seen: dict[tuple[str, str], tuple[int, bool]]  # (source, id) -> (activity, is primary)
     ids: Iterator[int]
     created: dict[int, dict[str, Any]] = field(default_factory=dict)
     updated: dict[int, dict[str, Any]] = field(default_factory=dict)
-    streams: dict[int, FitSession] = field(default_factory=dict)
+    streams: dict[int, Session] = field(default_factory=dict)
     sources: list[dict[str, Any]] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, upload: FitUpload, session: FitSession) -> SaveOutcome:
-        """Link the session to the activity it duplicates, or create a new one."""
-        source_id = f"{upload.fit.sha256}:{session.index}"
+    def add(self, upload: Upload) -> SaveOutcome:
+        """Link the upload to the activity it duplicates, or create a new one."""
+        session = upload.session
         quality = stream_quality(session.samples, session.elapsed_s)
         recording = Recording(session.start_utc, session.elapsed_s, session.distance_m)
-        match = next((k for k in self.known if same_activity(recording, k.recording)), None)
-        values = activity_values(upload.fit, session, source_id)
+        values = activity_values(upload)
+        previous = self.seen.get((upload.source, upload.source_id))
+        match = self._match(recording, previous)
         if match is None:
             activity_id, status = next(self.ids), "imported"
             self.created[activity_id] = values
             self.streams[activity_id] = session
             self.known.append(Known(activity_id, recording, quality, stored=False))
         else:
-            activity_id, status = match.activity_id, "linked"
-            if quality > match.quality:  # keep the better stream and its summary
+            activity_id = match.activity_id
+            status = "updated" if previous else "linked"
+            # the primary source edited upstream always wins; otherwise the better stream
+            if (previous and previous[1]) or quality > match.quality:
                 target = self.created if activity_id in self.created else self.updated
                 target[activity_id] = values
                 self.streams[activity_id] = session
                 match.quality = quality
-        self.sources.append(source_row(upload, session, source_id, activity_id, quality))
+        is_primary = self.streams.get(activity_id) is session
+        self.seen[(upload.source, upload.source_id)] = (activity_id, is_primary)
+        self.sources.append(source_row(upload, activity_id, quality))
         self.log.append(
             {
-                "path": upload.path,
-                "sha256": upload.fit.sha256,
+                "path": upload.path or f"{upload.source}:{upload.source_id}",
+                "sha256": upload.file_sha256,
                 "status": status,
-                "message": "; ".join(upload.fit.warnings) or None,
+                "message": "; ".join(upload.warnings) or None,
                 "activity_id": activity_id,
             }
         )
         return SaveOutcome(activity_id, status, session.sport, session.start_utc)
+
+    def _match(self, recording: Recording, previous: tuple[int, bool] | None) -> Known | None:
+        """The known activity this recording belongs to (its own, when seen before)."""
+        if previous is not None:
+            for known in self.known:
+                if known.activity_id == previous[0]:
+                    return known
+        return next((k for k in self.known if same_activity(recording, k.recording)), None)
 
     def activity_frame(self) -> pl.DataFrame:
         """New activities."""
@@ -104,8 +109,9 @@ class Batch:
         return out
 
     def source_frame(self) -> pl.DataFrame:
-        """activity_sources rows."""
-        return pl.DataFrame(self.sources, infer_schema_length=None)
+        """activity_sources rows (the last one wins when a source id repeats)."""
+        frame = pl.DataFrame(self.sources, infer_schema_length=None)
+        return frame.unique(["source", "source_id"], keep="last", maintain_order=True)
 
     def log_frame(self) -> pl.DataFrame:
         """import_log rows."""
@@ -121,8 +127,9 @@ class Batch:
         )
 
 
-def activity_values(fit: FitFile, session: FitSession, source_id: str) -> dict[str, Any]:
-    """Column values of `activities` taken from one session."""
+def activity_values(upload: Upload) -> dict[str, Any]:
+    """Column values of `activities` taken from one upload."""
+    session = upload.session
     offset = dt.timedelta(seconds=session.utc_offset_s)
     return {
         "sport": session.sport,
@@ -142,29 +149,28 @@ def activity_values(fit: FitFile, session: FitSession, source_id: str) -> dict[s
         "avg_power_w": session.avg_power_w,
         "total_ascent_m": session.total_ascent_m,
         "calories": session.calories,
-        "device": " ".join(p for p in (fit.manufacturer, fit.product) if p) or None,
-        "primary_source": "fit",
-        "primary_source_id": source_id,
+        "device": upload.device,
+        "primary_source": upload.source,
+        "primary_source_id": upload.source_id,
         "sample_count": session.samples.height,
     }
 
 
-def source_row(
-    upload: FitUpload, session: FitSession, source_id: str, activity_id: int, quality: float
-) -> dict[str, Any]:
+def source_row(upload: Upload, activity_id: int, quality: float) -> dict[str, Any]:
     """One activity_sources row: this recording, linked to its activity."""
+    session = upload.session
     return {
-        "source": "fit",
-        "source_id": source_id,
+        "source": upload.source,
+        "source_id": upload.source_id,
         "activity_id": activity_id,
-        "file_sha256": upload.fit.sha256,
+        "file_sha256": upload.file_sha256,
         "original_path": upload.path,
-        "raw_json": json.dumps(session.summary),
+        "raw_json": json.dumps(upload.raw_json),
         "sport": session.sport,
         "start_utc": session.start_utc,
         "elapsed_s": session.elapsed_s,
         "distance_m": session.distance_m,
         "sample_count": session.samples.height,
         "stream_quality": quality,
-        "decoder": upload.fit.decoder,
+        "decoder": upload.decoder,
     }

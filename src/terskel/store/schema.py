@@ -117,6 +117,48 @@ MIGRATIONS: list[str] = [
         activity_id BIGINT
     );
     """,
+    # 2: syncs and athlete markers
+    """
+    CREATE SEQUENCE sync_log_seq START 1;
+
+    -- Per-source cursors and progress, so an interrupted or rate-limited sync resumes.
+    CREATE TABLE sync_state (
+        athlete_id VARCHAR NOT NULL,
+        source     VARCHAR NOT NULL,
+        key        VARCHAR NOT NULL,
+        value      JSON,
+        updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (athlete_id, source, key)
+    );
+
+    -- One row per source per sync run: what `terskel status` shows.
+    CREATE TABLE sync_log (
+        athlete_id   VARCHAR NOT NULL,
+        run_id       BIGINT PRIMARY KEY DEFAULT nextval('sync_log_seq'),
+        source       VARCHAR NOT NULL,
+        started_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        finished_at  TIMESTAMP,
+        status       VARCHAR NOT NULL DEFAULT 'running',  -- ok | partial | failed | auth | running
+        new          INTEGER NOT NULL DEFAULT 0,
+        updated      INTEGER NOT NULL DEFAULT 0,
+        failed       INTEGER NOT NULL DEFAULT 0,
+        message      VARCHAR,
+        resume_after TIMESTAMP                             -- UTC; when a rate limit allows more
+    );
+
+    -- Dated physiological markers from each source; config values override them.
+    CREATE TABLE athlete_thresholds (
+        athlete_id     VARCHAR NOT NULL,
+        source         VARCHAR NOT NULL,      -- garmin | estimate | lactate ...
+        marker         VARCHAR NOT NULL,      -- max_hr | resting_hr | lt1_hr | lt2_hr |
+                                              -- threshold_speed_mps | threshold_power_w
+        value          DOUBLE NOT NULL,
+        effective_from DATE NOT NULL,
+        recorded_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        note           VARCHAR,
+        PRIMARY KEY (athlete_id, source, marker, effective_from)
+    );
+    """,
 ]
 
 

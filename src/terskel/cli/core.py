@@ -1,109 +1,32 @@
-"""The `terskel` command line: each command loads config, opens the store, calls one function."""
+"""Core commands: init, import, activities, demo."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from terskel import __version__
-from terskel.config import (
-    ConfigError,
-    Locations,
-    Settings,
-    db_path,
-    load_settings,
-    resolve_locations,
-    write_example_config,
+from terskel.cli.common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    AppState,
+    app,
+    err,
+    fail,
+    open_store,
+    out,
 )
+from terskel.config import Settings, write_example_config
 from terskel.ingest import ImportSummary, import_paths
 from terskel.reports.activities import activities_json, activities_table
 from terskel.sources.files import InputError, check_paths, count_inputs
-from terskel.store import Store, StoreError
-
-# Exit codes (the contract scripts and cron rely on).
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
-
-app = typer.Typer(
-    name="terskel",
-    help="Your running history in one DuckDB file, measured against the Norwegian "
-    "threshold model.\n\nStart with [bold]terskel demo[/bold] (no account needed), then "
-    "[bold]terskel import FOLDER[/bold] with your own .fit files.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-out = Console()
-err = Console(stderr=True)
-
-
-@dataclass(frozen=True)
-class AppState:
-    """Global options, resolved once before any command runs."""
-
-    locations: Locations
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print one error line and exit with `code`."""
-    err.print(f"[bold red]error:[/bold red] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"terskel {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    ctx: typer.Context,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", envvar="TERSKEL_DB", help="Store file to use (overrides config)."),
-    ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", envvar="TERSKEL_CONFIG", help="Config file to read."),
-    ] = None,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
-    ] = False,
-) -> None:
-    """Global options; they go before the command: `terskel --db x.duckdb import ...`."""
-    ctx.obj = AppState(resolve_locations(config, db))
-
-
-def _settings(ctx: typer.Context) -> Settings:
-    try:
-        return load_settings(ctx.ensure_object(AppState).locations)
-    except ConfigError as exc:
-        fail(str(exc))
-
-
-@contextmanager
-def _open_store(ctx: typer.Context, read_only: bool = False) -> Iterator[tuple[Store, Settings]]:
-    """Open the configured store; config and store errors become one line and exit 2."""
-    settings = _settings(ctx)
-    path = db_path(ctx.ensure_object(AppState).locations, settings)
-    try:
-        store = Store.open(path, settings.athlete.id, read_only=read_only)
-    except StoreError as exc:
-        fail(str(exc))
-    with store:
-        yield store, settings
+from terskel.store import Store
 
 
 @app.command()
@@ -120,7 +43,7 @@ def init(
     else:
         write_example_config(locations.config)
         out.print(f"config: {locations.config} (written; edit it to set your time zone)")
-    with _open_store(ctx) as (store, _):
+    with open_store(ctx) as (store, _):
         out.print(f"store:  {store.path} (schema v{store.schema_version()})")
 
 
@@ -142,7 +65,7 @@ def import_command(
         check_paths(paths)
     except InputError as exc:
         fail(str(exc))
-    with _open_store(ctx) as (store, settings):
+    with open_store(ctx) as (store, settings):
         summary = _import_with_progress(store, paths, settings, workers)
     _print_import_summary(summary)
     raise typer.Exit(EXIT_PARTIAL if summary.failed else EXIT_OK)
@@ -175,7 +98,8 @@ def _print_import_summary(summary: ImportSummary) -> None:
     linked = f", {summary.linked} linked to activities already stored" if summary.linked else ""
     out.print(
         f"imported {summary.imported}{linked}, already present {summary.present}, "
-        f"skipped {len(summary.skipped)}, failed {len(summary.failed)}"
+        f"skipped {len(summary.skipped)}, failed {len(summary.failed)}",
+        soft_wrap=True,
     )
 
 
@@ -192,7 +116,7 @@ def activities(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List the activities in the store, newest first."""
-    with _open_store(ctx, read_only=True) as (store, _):
+    with open_store(ctx, read_only=True) as (store, _):
         frame = store.activities(since.date() if since else None, sport)
     if as_json:
         print(json.dumps(activities_json(frame), indent=2))
@@ -214,8 +138,3 @@ def demo() -> None:
         "\nNext: [bold]terskel init[/bold], then [bold]terskel import[/bold] your own .fit files "
         "or a Garmin export .zip."
     )
-
-
-def main() -> Any:
-    """Console-script entry point."""
-    return app()

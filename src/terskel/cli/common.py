@@ -1,0 +1,97 @@
+"""What every command shares: the app, consoles, global options, errors, opening the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from terskel import __version__
+from terskel.config import (
+    ConfigError,
+    Locations,
+    Settings,
+    db_path,
+    load_settings,
+    resolve_locations,
+)
+from terskel.store import Store, StoreError
+
+# Exit codes (the contract scripts and cron rely on).
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="terskel",
+    help="Your running history in one DuckDB file, measured against the Norwegian "
+    "threshold model.\n\nStart with [bold]terskel demo[/bold] (no account needed), then "
+    "[bold]terskel import FOLDER[/bold] with your own .fit files.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+@dataclass(frozen=True)
+class AppState:
+    """Global options, resolved once before any command runs."""
+
+    locations: Locations
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print one error line and exit with `code`."""
+    err.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"terskel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", envvar="TERSKEL_DB", help="Store file to use (overrides config)."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", envvar="TERSKEL_CONFIG", help="Config file to read."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Global options; they go before the command: `terskel --db x.duckdb import ...`."""
+    ctx.obj = AppState(resolve_locations(config, db))
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    try:
+        return load_settings(ctx.ensure_object(AppState).locations)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def open_store(ctx: typer.Context, read_only: bool = False) -> Iterator[tuple[Store, Settings]]:
+    """Open the configured store; config and store errors become one line and exit 2."""
+    settings = settings_of(ctx)
+    path = db_path(ctx.ensure_object(AppState).locations, settings)
+    try:
+        store = Store.open(path, settings.athlete.id, read_only=read_only)
+    except StoreError as exc:
+        fail(str(exc))
+    with store:
+        yield store, settings

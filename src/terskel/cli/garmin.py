@@ -1,0 +1,1 @@
+"""`terskel auth garmin`: interactive sign-in (filled in by the garmin connector)."""

@@ -1,0 +1,1 @@
+"""`terskel auth strava`: interactive sign-in (filled in by the strava connector)."""

@@ -1,0 +1,1 @@
+"""Connectors: fetch from a source (through `terskel.sources`), save through the store."""
