@@ -20,7 +20,7 @@ from terskel.config import (
     load_settings,
     resolve_locations,
 )
-from terskel.store import Store, StoreError
+from terskel.store import Store, StoreError, StoreLocked
 
 # Exit codes (the contract scripts and cron rely on).
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
@@ -91,6 +91,8 @@ def open_store(ctx: typer.Context, read_only: bool = False) -> Iterator[tuple[St
     path = db_path(ctx.ensure_object(AppState).locations, settings)
     try:
         store = Store.open(path, settings.athlete.id, read_only=read_only)
+    except StoreLocked as exc:
+        fail(str(exc), EXIT_PARTIAL)  # temporary: the next run will get in
     except StoreError as exc:
         fail(str(exc))
     with store:

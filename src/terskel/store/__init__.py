@@ -15,22 +15,35 @@ import polars as pl
 from terskel.sources.model import Upload
 from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.dedupe import MAX_START_GAP, Recording
+from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.schema import MIGRATIONS, latest_version
+from terskel.store.views import ensure_views
 
-__all__ = ["SaveOutcome", "Store", "StoreError", "Upload"]
+__all__ = ["SaveOutcome", "Store", "StoreError", "StoreLocked", "Upload"]
 
 
 class StoreError(Exception):
     """The store cannot be opened or used; the message is one line for the user."""
 
 
+class StoreLocked(StoreError):
+    """Another process writes to the store right now; try again later."""
+
+
 class Store:
     """A terskel DuckDB file, opened for one athlete."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, athlete_id: str, path: Path) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        athlete_id: str,
+        path: Path,
+        lock: WriterLock | None = None,
+    ) -> None:
         self.con = con
         self.athlete_id = athlete_id
         self.path = path
+        self._lock = lock
 
     @classmethod
     def open(cls, path: Path, athlete_id: str = "me", read_only: bool = False) -> Store:
@@ -38,21 +51,38 @@ class Store:
         if read_only and not path.exists():
             raise StoreError(f"{path}: no store here yet (run `terskel import` or `terskel init`)")
         path.parent.mkdir(parents=True, exist_ok=True)
+        lock = None if read_only else WriterLock(path)
+        if lock is not None:
+            try:
+                lock.acquire()
+            except StoreBusy as exc:
+                raise StoreLocked(str(exc)) from exc
         try:
             con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
-            raise StoreError(f"{path}: cannot open the store ({_first_line(exc)})") from exc
+            if lock is not None:
+                lock.release()
+            message = _open_failure(path, exc, read_only)
+            if "lock" in message:
+                raise StoreLocked(message) from exc
+            raise StoreError(message) from exc
         con.execute("SET TimeZone = 'UTC'")  # current_timestamp columns hold UTC
-        store = cls(con, athlete_id, path)
+        store = cls(con, athlete_id, path, lock)
         if not read_only:
             store._migrate()
+            ensure_views(con)
         elif store.schema_version() < latest_version():
-            raise StoreError(f"{path}: store is from an older terskel; open it once to upgrade")
+            # an older store: upgrade it once (a short write), then read as asked
+            store.close()
+            cls.open(path, athlete_id).close()
+            return cls.open(path, athlete_id, read_only=True)
         return store
 
     def close(self) -> None:
-        """Close the connection (commits nothing; every write commits itself)."""
+        """Close the connection and let the next writer in (every write commits itself)."""
         self.con.close()
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -409,6 +439,31 @@ class Store:
             [self.athlete_id, limit],
         )
 
+    def query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
+        """Run user SQL (named parameters as $name); open the store read-only for this."""
+        try:
+            return self._frame(sql, params)
+        except duckdb.Error as exc:
+            raise StoreError(f"query failed: {_first_line(exc)}") from exc
+        except pl.exceptions.PolarsError as exc:  # a column type polars cannot hold
+            raise StoreError(
+                f"query result has a column type terskel cannot show ({_first_line(exc)}); "
+                "CAST it to VARCHAR"
+            ) from exc
+
+    def export_parquet(self, folder: Path) -> dict[str, int]:
+        """Write the core tables as Parquet, partitioned by athlete and year; row counts."""
+        counts = {}
+        folder.mkdir(parents=True, exist_ok=True)
+        for table, year_of in _EXPORTS.items():
+            target = folder / table
+            self.con.execute(
+                f"COPY (SELECT t.*, {year_of} AS year FROM {table} t) TO '{_sql_text(target)}' "
+                "(FORMAT parquet, PARTITION_BY (athlete_id, year), OVERWRITE_OR_IGNORE)"
+            )
+            counts[table] = int(self.scalar(f"SELECT count(*) FROM {table}"))
+        return counts
+
     def table_counts(self) -> dict[str, int]:
         """Row counts of the core tables, for summaries and tests."""
         counts = {}
@@ -416,6 +471,36 @@ class Store:
             sql = f"SELECT count(*) FROM {table} WHERE athlete_id = ?"
             counts[table] = int(self.scalar(sql, [self.athlete_id]))
         return counts
+
+
+# table -> expression for the year a row belongs to (the activity's local year)
+_ACTIVITY_YEAR = (
+    "(SELECT year(a.start_local) FROM activities a WHERE a.activity_id = t.activity_id)"
+)
+_EXPORTS = {
+    "activities": "year(t.start_local)",
+    "activity_sources": "year(t.start_utc)",
+    "laps": _ACTIVITY_YEAR,
+    "samples": "year(t.t)",
+    "import_log": "year(t.logged_at)",
+    "sync_log": "year(t.started_at)",
+    "athlete_thresholds": "year(t.effective_from)",
+}
+
+
+def _sql_text(path: Path) -> str:
+    """A path as the inside of a SQL string literal."""
+    return str(path).replace("'", "''")
+
+
+def _open_failure(path: Path, exc: duckdb.IOException, read_only: bool) -> str:
+    """One line for a store that cannot be opened."""
+    if "lock" in str(exc).lower():
+        return (
+            f"{path}: another process is writing to the store right now (lock held); "
+            "try again when it has finished"
+        )
+    return f"{path}: cannot open the store ({_first_line(exc)})"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,0 +1,96 @@
+"""`terskel query`, `terskel status` and `terskel export`: reading the store."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from terskel.cli.common import app, fail, open_store, out
+from terskel.named_queries import QueryError, all_queries, bind, find_query, parse_params
+from terskel.reports.frames import FORMATS, frame_bytes, frame_table
+from terskel.store import StoreError
+
+
+@app.command()
+def query(
+    ctx: typer.Context,
+    name_or_sql: Annotated[
+        str | None, typer.Argument(help="A named query (see --list) or SQL in quotes.")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option(help="A query parameter as key=value; repeatable.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="table, csv, json or parquet (parquet needs --out).")
+    ] = "table",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    list_queries: Annotated[bool, typer.Option("--list", help="List the named queries.")] = False,
+) -> None:
+    """Run a named query or your own SQL on the store, read-only (it can never change data).
+
+    Named queries live in queries/; each starts with a comment saying what it answers,
+    its parameters and an example. In your own SQL use the views v_activities (and the
+    tables activities, samples, laps ...); $athlete is your athlete id.
+    """
+    if list_queries or not name_or_sql:
+        out.print(_query_list())
+        return
+    if fmt not in FORMATS or (fmt == "parquet" and out_file is None):
+        fail(f"--format must be one of {', '.join(FORMATS)} (parquet needs --out FILE)")
+    named = find_query(name_or_sql)
+    sql = named.sql if named else name_or_sql
+    with open_store(ctx, read_only=True) as (store, settings):
+        try:
+            defaults = {"athlete": settings.athlete.id, **(named.params if named else {})}
+            values = bind(sql, defaults, parse_params(param or []))
+            frame = store.query(sql, values)
+        except (QueryError, StoreError) as exc:
+            fail(str(exc))
+    if fmt == "table" and out_file is None:
+        out.print(frame_table(frame))
+        return
+    data = frame_bytes(frame, "csv" if fmt == "table" else fmt)
+    if out_file is None:
+        sys.stdout.buffer.write(data)
+    else:
+        out_file.write_bytes(data)
+
+
+def _query_list() -> Table:
+    table = Table(title="Named queries (terskel query NAME)", title_justify="left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("answers")
+    table.add_column("parameters (default)")
+    for named in all_queries():
+        params = ", ".join(f"{k}={v}" for k, v in named.params.items())
+        table.add_row(named.name, named.summary, params)
+    return table
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """Show what the store holds and the last sync runs, with what failed."""
+    with open_store(ctx, read_only=True) as (store, _):
+        counts = store.table_counts()
+        runs = store.sync_runs(10)
+        failures = store.import_log(200).filter(status="failed").head(10)
+    out.print(f"store: {store.path}")
+    out.print(", ".join(f"{n} {t}" for t, n in counts.items()))
+    out.print(frame_table(runs, "Last sync runs") if runs.height else "no sync runs yet")
+    if failures.height:
+        out.print(frame_table(failures.select("logged_at", "path", "message"), "Recent failures"))
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    parquet: Annotated[Path, typer.Option("--parquet", help="Folder to write the tables into.")],
+) -> None:
+    """Export the store's tables as Parquet, partitioned by athlete and year."""
+    with open_store(ctx, read_only=True) as (store, _):
+        counts = store.export_parquet(parquet)
+    out.print(f"wrote {sum(counts.values())} rows in {len(counts)} tables to {parquet}")

@@ -1,0 +1,149 @@
+"""queries/ and `terskel query`, `status`, `export`: read-only, documented, real data."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from terskel.cli import app
+from terskel.ingest import import_paths
+from terskel.named_queries import all_queries
+from terskel.store import Store, StoreError
+from tests.conftest import DEMO_DATA, ROOT, TEST_DATA, shared_path
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of real runs: the demo files, a two-watch pair and a triathlon."""
+    db = tmp_path_factory.mktemp("q") / "real.duckdb"
+    paths = [DEMO_DATA, TEST_DATA / "fitparse__sample_mulitple_header.fit"]
+    pair = ["FR735XT-with-performance-condition", "Fenix-3-with-runscribe-v1-38"]
+    with contextlib.suppress(pytest.skip.Exception):
+        paths += [shared_path(f"fit/running/runalyze__{name}.fit") for name in pair]
+    with Store.open(db) as store:
+        import_paths(store, paths, workers=1)
+    return db
+
+
+def test_queries_folder_is_the_shipped_one() -> None:
+    shipped = {q.name for q in all_queries()}
+    assert {p.stem for p in (ROOT / "queries").glob("*.sql")} == shipped
+    assert len(shipped) >= 5
+
+
+@pytest.mark.parametrize("named", all_queries(), ids=lambda q: q.name)
+def test_every_query_documents_itself_and_returns_its_columns(named, real_db: Path) -> None:  # type: ignore[no-untyped-def]
+    assert named.summary and named.columns and named.example.startswith("terskel query")
+    result = runner.invoke(app, ["--db", str(real_db), "query", named.name, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    if named.name == "sources_and_duplicates" and not rows:
+        pytest.skip("needs the two-watch pair from ../shared/data")
+    assert rows, f"{named.name} returned no rows"
+    assert list(rows[0]) == named.columns
+
+
+def test_weekly_volume_counts_each_run_once(real_db: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            str(real_db),
+            "query",
+            "weekly_volume",
+            "--format",
+            "csv",
+            "--param",
+            "since=2020-01-01",
+        ],
+    )
+    frame = pl.read_csv(result.stdout.encode())
+    assert frame["iso_week"].to_list() == ["2020-W49", "2020-W50"]
+    assert frame["km"].to_list() == [13.1, 6.0]
+
+
+def test_query_cannot_change_data(real_db: Path) -> None:
+    result = runner.invoke(app, ["--db", str(real_db), "query", "DELETE FROM samples"])
+    assert result.exit_code == 2 and "read-only" in result.output
+    with Store.open(real_db, read_only=True) as store:
+        assert store.table_counts()["samples"] > 0
+
+
+def test_parameters_are_checked(real_db: Path) -> None:
+    bad = runner.invoke(app, ["--db", str(real_db), "query", "longest_runs", "--param", "nope=1"])
+    assert bad.exit_code == 2 and "unknown parameter 'nope'" in bad.output
+    top = runner.invoke(
+        app, ["--db", str(real_db), "query", "longest_runs", "--param", "top=2", "--format", "json"]
+    )
+    assert len(json.loads(top.stdout)) == 2
+
+
+def test_parquet_output_and_export(real_db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "weeks.parquet"
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            str(real_db),
+            "query",
+            "monthly_summary",
+            "--format",
+            "parquet",
+            "--out",
+            str(target),
+        ],
+    )
+    assert result.exit_code == 0 and pl.read_parquet(target).height > 0
+    exported = runner.invoke(
+        app, ["--db", str(real_db), "export", "--parquet", str(tmp_path / "x")]
+    )
+    assert exported.exit_code == 0, exported.output
+    samples = pl.read_parquet(
+        tmp_path / "x" / "samples" / "**" / "*.parquet", hive_partitioning=True
+    )
+    with Store.open(real_db, read_only=True) as store:
+        assert samples.height == store.table_counts()["samples"]
+    assert (tmp_path / "x" / "activities" / "athlete_id=me" / "year=2020").is_dir()
+
+
+def test_second_writer_is_refused_and_a_killed_one_leaves_no_lock(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    Store.open(db).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from terskel.store import Store; "
+            f"s = Store.open(Path({str(db)!r})); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        result = runner.invoke(app, ["--db", str(db), "import", str(DEMO_DATA)])
+        assert result.exit_code == 1
+        assert "another terskel process" in result.output and f"pid {holder.pid}" in result.output
+        with pytest.raises(StoreError, match="try again"):
+            Store.open(db, read_only=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    result = runner.invoke(app, ["--db", str(db), "import", str(DEMO_DATA)])
+    assert result.exit_code == 0, result.output
+
+
+def test_status_shows_counts_and_sync_runs(real_db: Path) -> None:
+    result = runner.invoke(app, ["--db", str(real_db), "status"], terminal_width=150)
+    assert result.exit_code == 0 and "activities" in result.output
