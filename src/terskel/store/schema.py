@@ -159,6 +159,42 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (athlete_id, source, marker, effective_from)
     );
     """,
+    # 3: interval structure
+    """
+    -- One row per segment of a run: warm-up, work rep, recovery, cool-down or steady.
+    CREATE TABLE intervals (
+        athlete_id      VARCHAR NOT NULL,
+        activity_id     BIGINT NOT NULL,
+        seg_index       INTEGER NOT NULL,
+        kind            VARCHAR NOT NULL,     -- warmup | work | recovery | cooldown | steady
+        set_no          INTEGER,              -- work and recovery only
+        rep_no          INTEGER,
+        start_utc       TIMESTAMP NOT NULL,
+        end_utc         TIMESTAMP NOT NULL,
+        duration_s      DOUBLE,
+        distance_m      DOUBLE,
+        avg_speed_mps   DOUBLE,
+        max_speed_mps   DOUBLE,
+        avg_hr          DOUBLE,
+        max_hr          DOUBLE,
+        avg_hr_2nd_half DOUBLE,               -- HR lags effort: the second half tells more
+        avg_cadence_spm DOUBLE,
+        avg_power_w     DOUBLE,
+        source          VARCHAR NOT NULL,     -- laps | streams
+        PRIMARY KEY (athlete_id, activity_id, seg_index)
+    );
+
+    -- One row per analysed run: its structure in the canonical notation.
+    CREATE TABLE structures (
+        athlete_id  VARCHAR NOT NULL,
+        activity_id BIGINT NOT NULL,
+        label       VARCHAR NOT NULL,         -- 6x400m/200m, 5x6min/1min, continuous ...
+        source      VARCHAR NOT NULL,         -- laps | streams
+        n_work      INTEGER NOT NULL,
+        analyzed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (athlete_id, activity_id)
+    );
+    """,
 ]
 
 

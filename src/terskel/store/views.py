@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-# Each view: name -> SQL. Later analysis tables add v_sessions, v_reps, v_weeks.
+# Each view: name -> SQL, in dependency order.
 VIEWS: dict[str, str] = {
     "v_activities": """
         SELECT a.athlete_id, a.activity_id, a.sport, a.sub_sport,
@@ -24,6 +24,37 @@ VIEWS: dict[str, str] = {
                  AS recordings
         FROM activities a
         WHERE NOT a.deleted
+    """,
+    # one row per activity with its structure (label NULL until analysed)
+    "v_sessions": """
+        SELECT v.*, s.label AS structure, s.source AS structure_source, s.n_work AS reps
+        FROM v_activities v
+        LEFT JOIN structures s ON s.athlete_id = v.athlete_id AND s.activity_id = v.activity_id
+    """,
+    # one row per work rep, with its session's day and label
+    "v_reps": """
+        SELECT i.athlete_id, i.activity_id, v.local_date, v.iso_week, v.half_day,
+               s.label AS structure, i.set_no, i.rep_no, i.start_utc, i.end_utc,
+               i.duration_s, i.distance_m, i.avg_speed_mps, i.max_speed_mps,
+               CASE WHEN i.avg_speed_mps > 0 THEN 1000 / i.avg_speed_mps END AS pace_s_per_km,
+               i.avg_hr, i.max_hr, i.avg_hr_2nd_half, i.avg_cadence_spm, i.avg_power_w,
+               i.source
+        FROM intervals i
+        JOIN v_activities v ON v.athlete_id = i.athlete_id AND v.activity_id = i.activity_id
+        LEFT JOIN structures s ON s.athlete_id = i.athlete_id AND s.activity_id = i.activity_id
+        WHERE i.kind = 'work'
+    """,
+    # one row per ISO week (local time) and sport
+    "v_weeks": """
+        SELECT athlete_id, iso_week, sport,
+               min(local_date) AS first_day,
+               count(*) AS activities,
+               count(DISTINCT local_date) AS days,
+               sum(coalesce(distance_m, 0)) AS distance_m,
+               sum(coalesce(timer_s, elapsed_s)) AS moving_s,
+               max(distance_m) AS longest_m
+        FROM v_activities
+        GROUP BY ALL
     """,
 }
 
