@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from terskel.analysis.samples import GridParams
+from terskel.analysis.samples import GridParams, to_grid
 
 AID = "activity_id"
 
@@ -80,9 +80,15 @@ class IntervalParams:
     - min_contrast: reps must be this much faster than their recoveries
       (0.2 = 20 % faster).
     - max_rep_speed_cv: reps of one set run at similar speed.
+    - max_rep_speed_step: a rep more than this much slower/faster than the
+      previous one starts a new set (the cool-down is not one more rep).
+    - max_recovery_cv: recoveries of one set are prescribed, so similar in
+      length; irregular pauses (traffic lights, photo stops) are not.
     - extra_rep_speed_frac / extra_rep_contrast: a lone fast stretch outside
       the main set is an extra rep (`+ 1x1km`) only when it is nearly as fast
       as the main reps and clearly faster than the jog around it.
+    - extra_rep_min_frac: ... and at least this fraction of a main rep's length
+      (a 20 s surge in the warm-up is not a rep).
 
     Boundaries:
     - refine_window_s: a stream boundary moves to the steepest speed change
@@ -107,8 +113,11 @@ class IntervalParams:
     min_max_recovery_s: float = 180.0
     min_contrast: float = 0.2
     max_rep_speed_cv: float = 0.12
+    max_recovery_cv: float = 0.3
+    max_rep_speed_step: float = 0.15
     extra_rep_speed_frac: float = 0.85
     extra_rep_contrast: float = 0.3
+    extra_rep_min_frac: float = 0.5
     refine_window_s: int = 8
     refine_lag_s: int = 2
     auto_lap_tolerance: float = 0.02
@@ -118,21 +127,36 @@ class IntervalParams:
 
 
 def _otsu(grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
-    """Per activity: `thr`, the speed that best splits samples into two clusters."""
+    """Per activity: `thr`, the speed that best splits samples into two clusters.
+
+    The split is tried on all samples and on moving samples only; the one
+    that separates better (higher between-class share of the variance) wins:
+    standing recoveries need the first, a single long stop in a run with
+    walking recoveries needs the second.
+    """
     bw = p.otsu_bin_mps
     cap = p.grid.max_speed_mps
-    return (
-        grid.filter(pl.col("speed") >= p.min_moving_mps)
-        .with_columns(bin=(pl.col("speed").clip(0.0, cap) / bw).floor().cast(pl.Int32))
+    hist = (
+        grid.with_columns(bin=(pl.col("speed").clip(0.0, cap) / bw).floor().cast(pl.Int32))
         .group_by(AID, "bin")
         .agg(n=pl.len().cast(pl.Float64))
-        .sort(AID, "bin")
+    )
+    moving = hist.filter(pl.col("bin") * bw >= p.min_moving_mps)
+    both = pl.concat([hist.with_columns(variant=pl.lit(0)), moving.with_columns(variant=pl.lit(1))])
+    key = [AID, "variant"]
+    x = pl.col("x")
+    return (
+        both.sort(AID, "variant", "bin")
         .with_columns(x=(pl.col("bin") + 0.5) * bw)
         .with_columns(
-            c=pl.col("n").cum_sum().over(AID),
-            s=(pl.col("n") * pl.col("x")).cum_sum().over(AID),
-            big_n=pl.col("n").sum().over(AID),
-            big_s=(pl.col("n") * pl.col("x")).sum().over(AID),
+            c=pl.col("n").cum_sum().over(key),
+            s=(pl.col("n") * x).cum_sum().over(key),
+            big_n=pl.col("n").sum().over(key),
+            big_s=(pl.col("n") * x).sum().over(key),
+            var=(
+                (pl.col("n") * x * x).sum() / pl.col("n").sum()
+                - ((pl.col("n") * x).sum() / pl.col("n").sum()) ** 2
+            ).over(key),
         )
         .filter(pl.col("c") < pl.col("big_n"))
         .with_columns(
@@ -143,16 +167,26 @@ def _otsu(grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
                 - (pl.col("big_s") - pl.col("s")) / (pl.col("big_n") - pl.col("c"))
             )
             ** 2
+            / pl.col("big_n") ** 2
+        )
+        .with_columns(eta=pl.col("bv") / pl.col("var"))
+        .group_by(key)
+        .agg(
+            thr=((pl.col("bin") + 1) * bw).sort_by("bv").last(),
+            eta=pl.col("eta").max(),
         )
         .group_by(AID)
-        .agg(thr=((pl.col("bin") + 1) * bw).sort_by("bv").last())
+        .agg(pl.col("thr").sort_by("eta").last())
     )
 
 
 def _runs(grid: pl.LazyFrame, thr: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
     """Alternating fast/slow stretches per activity after merging short blips."""
-    g = grid.join(thr, on=AID, how="left").with_columns(
-        fast=pl.col("speed") > pl.col("thr").fill_null(math.inf)
+    # joins do not keep row order; run-length ids need time order
+    g = (
+        grid.join(thr, on=AID, how="left")
+        .sort(AID, "ts")
+        .with_columns(fast=pl.col("speed") > pl.col("thr").fill_null(math.inf))
     )
     rid = pl.struct("fast", "block").rle_id().over(AID)
     g = (
@@ -234,16 +268,25 @@ def _sets(cands: pl.LazyFrame, p: IntervalParams, trusted: bool) -> pl.LazyFrame
         & (pl.col("gap_wall") == pl.col("gap_n"))
         & (ratio <= p.max_rep_ratio)
         & (pl.col("gap_n") <= max_gap)
+        & ((speed / prev_speed - 1.0).abs() <= p.max_rep_speed_step)
     )
-    if not trusted:
+    if trusted:
+        prev_step = pl.col("step").shift(1).over(AID)
+        joined = (
+            pl.when(pl.col("step").is_not_null() & prev_step.is_not_null())
+            .then(pl.col("prev_end").is_not_null() & (pl.col("step") == prev_step))
+            .otherwise(joined)
+        )
+    else:
         joined = joined & contrast_ok
     c = cands.sort(AID, "start").with_columns(
         speed=speed,
-        new_set=~joined,
+        new_set=~joined.fill_null(False),
     )
     c = c.with_columns(
         set_id=pl.col("new_set").cum_sum().over(AID),
         in_set_gap=pl.when(pl.col("new_set")).then(None).otherwise(gap_speed),
+        in_set_gap_n=pl.when(pl.col("new_set")).then(None).otherwise(pl.col("gap_n")),
     )
     agg_over = [AID, "set_id"]
     c = c.with_columns(
@@ -252,6 +295,7 @@ def _sets(cands: pl.LazyFrame, p: IntervalParams, trusted: bool) -> pl.LazyFrame
         set_cv=pl.min_horizontal(_cv("n").over(agg_over), _cv("dist").over(agg_over)),
         set_speed_cv=_cv("speed").over(agg_over),
         set_gap_speed=pl.col("in_set_gap").mean().over(agg_over),
+        set_gap_cv=_cv("in_set_gap_n").over(agg_over),
     )
     if trusted:
         c = c.with_columns(primary=pl.lit(True), keep=pl.lit(True))
@@ -260,25 +304,462 @@ def _sets(cands: pl.LazyFrame, p: IntervalParams, trusted: bool) -> pl.LazyFrame
             (pl.col("set_n") >= p.min_reps)
             & (pl.col("set_cv") <= p.max_rep_cv)
             & (pl.col("set_speed_cv") <= p.max_rep_speed_cv)
+            & (pl.col("set_gap_cv") <= p.max_recovery_cv)
             & (pl.col("set_gap_speed") * (1.0 + p.min_contrast) <= pl.col("set_speed"))
         )
         c = c.with_columns(primary=primary)
-        main_speed = pl.col("set_speed").filter(pl.col("primary")).median().over(AID)
-        # a secondary set must be as clearly faster than the jog around it
-        around = pl.max_horizontal(
-            gap_speed.fill_null(0.0),
-            (pl.col("gap_dist") / pl.col("gap_n")).shift(-1).over(AID).fill_null(0.0),
+        c = c.with_columns(
+            main_speed=pl.col("set_speed").filter(pl.col("primary")).median().over(AID),
+            main_n=pl.col("n").filter(pl.col("primary")).median().over(AID),
+            # a secondary set must be as clearly faster than the jog around it
+            around=pl.max_horizontal(
+                gap_speed.fill_null(0.0),
+                (pl.col("gap_dist") / pl.col("gap_n")).shift(-1).over(AID).fill_null(0.0),
+            ),
         )
         extra = (
-            (pl.col("speed") >= p.extra_rep_speed_frac * main_speed)
-            & (pl.col("speed") >= (1.0 + p.extra_rep_contrast) * around)
+            (pl.col("speed") >= p.extra_rep_speed_frac * pl.col("main_speed"))
+            & (pl.col("n") >= p.extra_rep_min_frac * pl.col("main_n"))
+            & (pl.col("speed") >= (1.0 + p.extra_rep_contrast) * pl.col("around"))
             & (pl.col("set_n") < p.min_reps)
-        )
-        c = c.with_columns(
-            keep=pl.col("primary") | (extra.all().over(agg_over) & main_speed.is_not_null())
-        )
+        ).fill_null(False)
+        c = c.with_columns(keep=pl.col("primary") | extra.all().over(agg_over))
     c = c.filter(pl.col("keep"))
     return c.with_columns(
         set_no=pl.col("set_id").rank("dense").over(AID).cast(pl.Int32),
         rep_no=pl.int_range(1, pl.len() + 1).over(AID, "set_id").cast(pl.Int32),
-    ).select(AID, "start", "end", "set_no", "rep_no")
+    ).select(AID, "start", "end", "set_no", "rep_no", "speed", "in_set_gap", "tail_end")
+
+
+# --------------------------------------------------------------------------- boundaries
+
+
+def _refine(reps: pl.LazyFrame, grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
+    """Move each stream rep boundary to the steepest speed change within the window."""
+    lag = p.refine_lag_s
+    key = [AID, "block"]
+    slope = grid.select(
+        AID,
+        "ts",
+        g=(pl.col("speed").shift(-lag + 1) - pl.col("speed").shift(lag)).over(key),
+    )
+    w = p.refine_window_s
+    out = []
+    for side, sign in (("start", 1.0), ("end", -1.0)):
+        b = (
+            reps.select(AID, "rid", b=pl.col(side))
+            .with_columns(ts=pl.int_ranges(pl.col("b") - w, pl.col("b") + w + 1))
+            .explode("ts")
+            .join(slope, on=[AID, "ts"], how="inner")
+            .with_columns(g=pl.col("g") * sign)
+            .filter(pl.col("g") >= 0.9 * pl.col("g").max().over(AID, "rid"))
+            .group_by(AID, "rid")
+            .agg(pl.col("ts").mean().round(0).cast(pl.Int64).alias(side))
+        )
+        out.append(b)
+    refined = reps.drop("start", "end").join(out[0], on=[AID, "rid"], how="left")
+    refined = refined.join(out[1], on=[AID, "rid"], how="left")
+    orig = reps.select(AID, "rid", s0="start", e0="end")
+    return (
+        refined.join(orig, on=[AID, "rid"])
+        .with_columns(
+            start=pl.col("start").fill_null(pl.col("s0")), end=pl.col("end").fill_null(pl.col("e0"))
+        )
+        .with_columns(
+            start=pl.when(pl.col("end") - pl.col("start") < p.min_rep_s / 2)
+            .then(pl.col("s0"))
+            .otherwise(pl.col("start")),
+            end=pl.when(pl.col("end") - pl.col("start") < p.min_rep_s / 2)
+            .then(pl.col("e0"))
+            .otherwise(pl.col("end")),
+        )
+        .drop("s0", "e0")
+    )
+
+
+# --------------------------------------------------------------------------- segments
+
+
+def _units_from_reps(reps: pl.LazyFrame, bounds: pl.LazyFrame) -> pl.LazyFrame:
+    """Cover each activity with warm-up / work / recovery / cool-down units from its reps."""
+    r = reps.sort(AID, "start").with_columns(
+        start=pl.max_horizontal("start", pl.col("end").shift(1).over(AID).fill_null(0)),
+    )
+    work = r.select(AID, "start", "set_no", "rep_no", kind=pl.lit("work"))
+    rec = r.with_columns(
+        nxt=pl.col("start").shift(-1).over(AID).fill_null(pl.col("tail_end"))
+    ).filter(pl.col("nxt").is_not_null() & (pl.col("nxt") > pl.col("end")))
+    rec = rec.select(
+        AID, start=pl.col("end"), set_no="set_no", rep_no="rep_no", kind=pl.lit("recovery")
+    )
+    first = r.group_by(AID).agg(
+        first=pl.col("start").min(),
+        last=pl.max_horizontal(pl.col("end").max(), pl.col("tail_end").max()),
+    )
+    b = bounds.join(first, on=AID, how="left")
+    none = pl.lit(None, pl.Int32)
+    lead = b.select(
+        AID,
+        start=pl.col("t0"),
+        set_no=none,
+        rep_no=none,
+        kind=pl.when(pl.col("first").is_null()).then(pl.lit("steady")).otherwise(pl.lit("warmup")),
+    ).filter(True)
+    lead = (
+        lead.join(first, on=AID, how="left")
+        .filter(pl.col("first").is_null() | (pl.col("first") > pl.col("start")))
+        .drop("first", "last")
+    )
+    tail = b.filter(pl.col("last").is_not_null() & (pl.col("last") < pl.col("t1"))).select(
+        AID, start=pl.col("last"), set_no=none, rep_no=none, kind=pl.lit("cooldown")
+    )
+    return pl.concat([lead, work, rec, tail], how="vertical_relaxed").sort(AID, "start")
+
+
+def _metrics(units: pl.LazyFrame, grid: pl.LazyFrame, source: pl.LazyFrame) -> pl.LazyFrame:
+    """Summarise grid samples per unit into the segment schema."""
+    u = units.sort(AID, "start").with_columns(
+        seg_index=pl.int_range(pl.len()).over(AID).cast(pl.Int32)
+    )
+    g = grid.sort("ts").join_asof(
+        u.select(AID, "seg_index", seg_start="start").sort("seg_start"),
+        left_on="ts",
+        right_on="seg_start",
+        by=AID,
+        strategy="backward",
+        check_sortedness=False,  # sorted by ts above; polars cannot verify it per group
+    )
+    half = pl.col("ts") >= (pl.col("ts").min() + pl.col("ts").max()) / 2
+    agg = g.group_by(AID, "seg_index").agg(
+        t_first=pl.col("ts").min(),
+        t_last=pl.col("ts").max(),
+        duration_s=pl.len().cast(pl.Float64),
+        distance_m=pl.col("speed_raw").sum(),
+        max_speed_mps=pl.col("speed").max(),
+        avg_hr=pl.col("heart_rate").mean(),
+        max_hr=pl.col("heart_rate").max(),
+        avg_hr_2nd_half=pl.col("heart_rate").filter(half).mean(),
+        avg_cadence_spm=pl.col("cadence_spm").mean(),
+        avg_power_w=pl.col("power_w").mean(),
+    )
+    ts_to_dt = pl.from_epoch
+    return (
+        u.join(agg, on=[AID, "seg_index"], how="inner")
+        .join(source, on=AID, how="left")
+        .sort(AID, "seg_index")
+        .with_columns(seg_index=pl.int_range(pl.len()).over(AID).cast(pl.Int32))
+        .select(
+            AID,
+            "seg_index",
+            "kind",
+            "set_no",
+            "rep_no",
+            start_utc=ts_to_dt("t_first", time_unit="s").cast(pl.Datetime("ms")),
+            end_utc=ts_to_dt(pl.col("t_last") + 1, time_unit="s").cast(pl.Datetime("ms")),
+            duration_s="duration_s",
+            distance_m="distance_m",
+            avg_speed_mps=pl.col("distance_m") / pl.col("duration_s"),
+            max_speed_mps="max_speed_mps",
+            avg_hr="avg_hr",
+            max_hr="max_hr",
+            avg_hr_2nd_half="avg_hr_2nd_half",
+            avg_cadence_spm="avg_cadence_spm",
+            avg_power_w="avg_power_w",
+            source="source",
+        )
+        .cast(SEGMENT_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+# --------------------------------------------------------------------------- laps
+
+_WORK = ("active", "interval")
+_REST = ("rest", "recovery")
+
+
+def _epoch(col: str) -> pl.Expr:
+    return (pl.col(col).dt.epoch("ms") / 1000.0).round(0).cast(pl.Int64)
+
+
+def _lap_table(laps: pl.LazyFrame) -> pl.LazyFrame:
+    """Laps with grid times, length, speed and the structure mode of their activity."""
+    n = pl.col("timer_s").fill_null(pl.col("elapsed_s"))
+    lf = (
+        laps.sort(AID, "lap_index")
+        .with_columns(start=_epoch("start_utc"), end=_epoch("end_utc"), n=n, dist="distance_m")
+        .with_columns(speed=pl.col("dist") / pl.col("n"))
+    )
+    is_rest = pl.col("intensity").is_in(_REST)
+    is_act = pl.col("intensity").is_in(_WORK)
+    step = pl.col("wkt_step_index")
+    step_runs = (
+        pl.when(step.is_not_null() & (step != step.shift(1).over(AID)).fill_null(True))
+        .then(1)
+        .otherwise(0)
+        .sum()
+        .over(AID, "wkt_step_index")
+    )
+    return lf.with_columns(
+        by_intensity=is_rest.any().over(AID) & is_act.any().over(AID),
+        step_repeats=step_runs >= 2,
+    ).with_columns(by_steps=pl.col("step_repeats").any().over(AID) & ~pl.col("by_intensity"))
+
+
+def _trusted_lap_reps(lt: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
+    """Work laps of workout-step activities: activity_id, start, end, n, dist, step."""
+    is_rest = pl.col("intensity").is_in(_REST)
+    near_rest = is_rest.shift(1).over(AID).fill_null(False) | is_rest.shift(-1).over(AID).fill_null(
+        False
+    )
+    rep_speed = pl.col("speed").filter(pl.col("step_repeats")).mean().over(AID, "wkt_step_index")
+    work_step = pl.col("step_repeats") & (
+        rep_speed == rep_speed.filter(pl.col("step_repeats")).max().over(AID)
+    )
+    rest_step = pl.col("step_repeats") & ~work_step
+    lf = lt.filter(pl.col("by_intensity") | pl.col("by_steps")).with_columns(
+        work=pl.when(pl.col("by_intensity"))
+        .then(pl.col("intensity").is_in(_WORK) & near_rest)
+        .otherwise(work_step),
+        rest=pl.when(pl.col("by_intensity")).then(is_rest).otherwise(rest_step),
+    )
+    work_speed = pl.col("speed").filter(pl.col("work")).median().over(AID)
+    other_speed = pl.col("speed").filter(~pl.col("work")).median().over(AID)
+    extra = (
+        ~pl.col("work")
+        & ~pl.col("rest")
+        & (pl.col("n") >= p.min_rep_s)
+        & (pl.col("speed") > (work_speed + other_speed) / 2)
+    )
+    lf = lf.with_columns(work=pl.col("work") | extra.fill_null(False))
+    # trailing rest laps after the last rep belong to it (a `3min/5min` last step)
+    last_work = pl.col("lap_index").filter(pl.col("work")).max().over(AID)
+    tail = (
+        lf.filter(pl.col("rest") & (pl.col("lap_index") > last_work))
+        .with_columns(k=pl.col("lap_index") - last_work)
+        .filter(pl.col("k") == pl.int_range(1, pl.len() + 1).over(AID))
+        .group_by(AID)
+        .agg(tail_end=pl.col("end").max())
+    )
+    w = lf.filter(pl.col("work")).with_columns(
+        grp=(
+            (pl.col("lap_index") != pl.col("lap_index").shift(1).over(AID) + 1)
+            | (pl.col("wkt_step_index") != pl.col("wkt_step_index").shift(1).over(AID)).fill_null(
+                False
+            )
+        )
+        .cum_sum()
+        .over(AID)
+    )
+    return (
+        w.group_by(AID, "grp")
+        .agg(
+            start=pl.col("start").first(),
+            end=pl.col("end").last(),
+            n=pl.col("n").sum(),
+            dist=pl.col("dist").sum(),
+            step=pl.col("wkt_step_index").first(),
+        )
+        .drop("grp")
+        .join(tail, on=AID, how="left")
+    )
+
+
+def _manual_lap_candidates(lt: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
+    """Fast stretches of manual (not auto, not workout-step) laps."""
+    body = pl.col("lap_index") < pl.col("lap_index").max().over(AID)
+    spread = pl.min_horizontal(
+        (pl.col("dist").filter(body).max() / pl.col("dist").filter(body).min()).over(AID),
+        (pl.col("n").filter(body).max() / pl.col("n").filter(body).min()).over(AID),
+    )
+    lf = lt.filter(
+        ~pl.col("by_intensity")
+        & ~pl.col("by_steps")
+        & (pl.len().over(AID) >= 2 * p.min_reps)
+        & (spread > 1.0 + p.auto_lap_tolerance)
+    )
+    thr = (pl.col("speed").quantile(0.1) + pl.col("speed").quantile(0.9)).over(AID) / 2
+    lf = lf.with_columns(fast=pl.col("speed") > thr).with_columns(
+        rid=pl.col("fast").rle_id().over(AID)
+    )
+    return (
+        lf.filter(pl.col("fast"))
+        .group_by(AID, "rid")
+        .agg(
+            start=pl.col("start").first(),
+            end=pl.col("end").last(),
+            n=pl.col("n").sum(),
+            dist=pl.col("dist").sum(),
+        )
+        .filter((pl.col("n") >= p.min_rep_s) & (pl.col("n") <= p.max_rep_s))
+        .drop("rid")
+    )
+
+
+# --------------------------------------------------------------------------- API
+
+
+def _stream_reps(grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
+    """Reps found in the speed stream, in two passes (see module docstring)."""
+    thr = _otsu(grid, p)
+    extra_cols = {"step": pl.lit(None, pl.Int32), "tail_end": pl.lit(None, pl.Int64)}
+    cands = _candidates_from_runs(_runs(grid, thr, p), p).with_columns(**extra_cols)
+    reps = _sets(_with_gaps(cands, grid), p, trusted=False).cache()
+    # second pass: split halfway between this session's own rep and recovery speeds
+    thr2 = reps.group_by(AID).agg(
+        thr2=(pl.col("speed").median() + pl.col("in_set_gap").median()) / 2
+    )
+    thr = thr.join(thr2, on=AID, how="left").select(AID, thr=pl.max_horizontal("thr2", "thr"))
+    cands = _candidates_from_runs(_runs(grid, thr, p), p).with_columns(**extra_cols)
+    reps = _sets(_with_gaps(cands, grid), p, trusted=False)
+    reps = reps.with_columns(rid=pl.int_range(pl.len()).over(AID))
+    return _refine(reps, grid, p).drop("rid")
+
+
+def _lap_reps(laps: pl.LazyFrame, grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
+    """Reps from laps that describe the workout (workout steps or manual fast/slow laps)."""
+    lt = _lap_table(laps)
+    trusted = _sets(_with_gaps(_trusted_lap_reps(lt, p), grid), p, trusted=True)
+    manual = _manual_lap_candidates(lt, p).with_columns(
+        step=pl.lit(None, pl.Int32), tail_end=pl.lit(None, pl.Int64)
+    )
+    manual_reps = _sets(_with_gaps(manual, grid), p, trusted=False)
+    return pl.concat([trusted, manual_reps], how="vertical_relaxed")
+
+
+def detect_segments(
+    samples: pl.LazyFrame,
+    laps: pl.LazyFrame,
+    *,
+    use_laps: bool = True,
+    params: IntervalParams = IntervalParams(),
+) -> pl.LazyFrame:
+    """One row per segment for every activity in `samples` (grouped by activity_id).
+
+    Segments cover each activity from its first to its last sample: warmup,
+    work and recovery (with set_no / rep_no), cooldown; a run without reps is
+    one `steady` segment. `source` says whether the structure came from the
+    laps or the streams. Columns and types: `SEGMENT_SCHEMA`.
+    """
+    p = params
+    # The grid feeds a dozen branches of the plan; polars' cache node did not
+    # stop it being recomputed (10x slower on 1,000 activities), so it is
+    # materialised once here. Everything downstream stays lazy.
+    grid = to_grid(samples, p.grid).collect().lazy()
+    cols = [AID, "start", "end", "set_no", "rep_no", "tail_end", "source"]
+    reps = _stream_reps(grid, p).with_columns(source=pl.lit("streams")).select(cols)
+    if use_laps:
+        from_laps = _lap_reps(laps, grid, p).with_columns(source=pl.lit("laps")).select(cols)
+        lap_aids = from_laps.select(AID).unique()
+        reps = pl.concat(
+            [from_laps, reps.join(lap_aids, on=AID, how="anti")], how="vertical_relaxed"
+        )
+    source = (
+        grid.select(AID)
+        .unique()
+        .join(reps.group_by(AID).agg(source=pl.col("source").first()), on=AID, how="left")
+        .with_columns(source=pl.col("source").fill_null("streams"))
+    )
+    bounds = grid.group_by(AID).agg(t0=pl.col("ts").min(), t1=pl.col("ts").max() + 1)
+    units = _units_from_reps(reps, bounds)
+    return _metrics(units, grid, source)
+
+
+# --------------------------------------------------------------------------- labels
+
+# Values a runner writes; others are rounded on a finer grid and cost a little.
+_ROUND_M = (100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1200, 1500, 1600, 2000, 3000, 5000)
+_ROUND_S = (10, 15, 20, 30, 40, 45, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 600, 720, 900)
+_NOT_ROUND_COST = 0.1
+
+
+def _nearest(x: float, preferred: tuple[int, ...], step: int) -> tuple[int, float]:
+    """The nice value for x and its cost (relative error, plus a cost off the list)."""
+    best = min(preferred, key=lambda v: abs(x - v) / v)
+    fine = max(step, round(x / step) * step)
+    cost_best = abs(x - best) / best
+    cost_fine = abs(x - fine) / fine + _NOT_ROUND_COST
+    return (best, cost_best) if cost_best <= cost_fine else (fine, cost_fine)
+
+
+def _fmt_s(s: int) -> str:
+    if s % 60 == 0:
+        return f"{s // 60}min"
+    if s < 180:
+        return f"{s}s"
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def _fmt_m(m: int) -> str:
+    return f"{m // 1000}km" if m % 1000 == 0 else f"{m}m"
+
+
+def _amount(mean_s: float, cv_s: float, mean_m: float, cv_m: float) -> str:
+    """Time or distance, whichever is rounder and more consistent across reps."""
+    s_step = 10 if mean_s < 600 else 30
+    m_step = 50 if mean_m < 2000 else 100
+    s_val, s_cost = _nearest(mean_s, _ROUND_S, s_step)
+    if mean_m < 50:  # standing or walking: only time makes sense
+        return _fmt_s(s_val)
+    m_val, m_cost = _nearest(mean_m, _ROUND_M, m_step)
+    return _fmt_m(m_val) if m_cost + 2 * cv_m < s_cost + 2 * cv_s else _fmt_s(s_val)
+
+
+def _set_label(row: dict[str, float | int | None]) -> str:
+    def f(k: str) -> float:
+        v = row[k]
+        return float(v) if v is not None else 0.0
+
+    rep = _amount(f("w_s"), f("w_cv_s"), f("w_m"), f("w_cv_m"))
+    rec = ""
+    if row["r_s"] is not None:
+        rec = "/" + _amount(f("r_s"), f("r_cv_s"), f("r_m"), f("r_cv_m"))
+    return f"{row['n']}x{rep}{rec}" if not row["single"] else f"{rep}{rec}"
+
+
+def _stats(prefix: str) -> list[pl.Expr]:
+    return [
+        pl.col("duration_s").mean().alias(f"{prefix}_s"),
+        _cv("duration_s").alias(f"{prefix}_cv_s"),
+        pl.col("distance_m").mean().alias(f"{prefix}_m"),
+        _cv("distance_m").alias(f"{prefix}_cv_m"),
+    ]
+
+
+def session_labels(segments: pl.LazyFrame) -> pl.LazyFrame:
+    """activity_id, label (e.g. '6x400m/200m', '4x10min/1min + 10x200m/200m', 'continuous'),
+    source, n_work."""
+    seg = segments.with_columns(n=(pl.col("kind") == "work").sum().over(AID, "set_no"))
+    work = seg.filter(pl.col("kind") == "work")
+    sets = work.group_by(AID, "set_no").agg(pl.len().alias("n"), *_stats("w"))
+    sets = sets.with_columns(single=(pl.col("n").max() == 1).over(AID) & (pl.len() > 1).over(AID))
+    rec = (
+        seg.filter(pl.col("kind") == "recovery")
+        .join(sets.select(AID, "set_no", "single"), on=[AID, "set_no"], how="left")
+        .filter(pl.col("single") | (pl.col("rep_no") < pl.col("n")))
+        .group_by(AID, "set_no")
+        .agg(*_stats("r"))
+    )
+    cols = ["n", "single", "w_s", "w_cv_s", "w_m", "w_cv_m", "r_s", "r_cv_s", "r_m", "r_cv_m"]
+    per_set = (
+        sets.join(rec, on=[AID, "set_no"], how="left")
+        .with_columns(text=pl.struct(cols).map_elements(_set_label, return_dtype=pl.String))
+        .group_by(AID)
+        .agg(
+            label=pl.when(pl.col("single").first())
+            .then(pl.col("text").sort_by("set_no").str.join(", "))
+            .otherwise(pl.col("text").sort_by("set_no").str.join(" + ")),
+            n_work=pl.col("n").sum(),
+        )
+    )
+    acts = segments.group_by(AID).agg(source=pl.col("source").first())
+    return (
+        acts.join(per_set, on=AID, how="left")
+        .select(
+            AID,
+            label=pl.col("label").fill_null("continuous"),
+            source="source",
+            n_work=pl.col("n_work").fill_null(0),
+        )
+        .cast(LABEL_SCHEMA)  # type: ignore[arg-type]
+        .sort(AID)
+    )

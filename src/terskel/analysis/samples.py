@@ -45,9 +45,8 @@ def to_grid(samples: pl.LazyFrame, params: GridParams = GridParams()) -> pl.Lazy
     recorded = (
         samples.select("activity_id", "t", *cols)
         .with_columns(ts=_epoch_s())
-        .group_by("activity_id", "ts")
-        .agg(pl.col(c).drop_nulls().last() for c in cols)
         .sort("activity_id", "ts")
+        .unique(subset=["activity_id", "ts"], keep="last", maintain_order=True)
         .with_columns(
             block=(pl.col("ts").diff().over("activity_id").fill_null(0) > params.max_fill_gap_s)
             .cum_sum()

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from terskel.analyze import analyze
 from terskel.cli.common import (
     EXIT_OK,
     EXIT_PARTIAL,
@@ -67,7 +68,12 @@ def import_command(
         fail(str(exc))
     with open_store(ctx) as (store, settings):
         summary = _import_with_progress(store, paths, settings, workers)
-    _print_import_summary(summary)
+        _print_import_summary(summary)
+        analysed = analyze(store)
+    if analysed.activities:
+        out.print(
+            f"analysed {analysed.activities} new runs: {analysed.interval_sessions} with intervals"
+        )
     raise typer.Exit(EXIT_PARTIAL if summary.failed else EXIT_OK)
 
 
@@ -133,6 +139,7 @@ def demo() -> None:
             out.print(f"Importing {count_inputs([data])} real FIT files bundled with terskel ...")
             summary = import_paths(store, [data], workers=1)
             _print_import_summary(summary)
+            analyze(store)
             out.print(activities_table(store.activities(), "The sample activities"))
     out.print(
         "\nNext: [bold]terskel init[/bold], then [bold]terskel import[/bold] your own .fit files "

@@ -13,7 +13,7 @@ from terskel.reports.format import duration, local_iso, pace, utc_iso
 
 
 def activities_table(frame: pl.DataFrame, title: str = "Activities") -> Table:
-    """A rich table: date, local start, sport, distance, time, pace, HR, source."""
+    """A rich table: date, local start, sport, distance, time, pace, HR, structure, source."""
     table = Table(
         title=title,
         title_justify="left",
@@ -22,27 +22,27 @@ def activities_table(frame: pl.DataFrame, title: str = "Activities") -> Table:
         pad_edge=False,
         collapse_padding=True,
     )
-    for name, justify in [
-        ("id", "right"),
-        ("date", "left"),
-        ("start", "left"),
-        ("sport", "left"),
-        ("km", "right"),
-        ("time", "right"),
-        ("pace", "right"),
-        ("avg HR", "right"),
-        ("source", "left"),
-    ]:
-        wrap = name in ("sport", "source")
+    # the source column earns its width only when there is more than one kind
+    show_source = frame.height > 0 and (
+        frame["sources"].n_unique() > 1 or bool((frame["recordings"] > 1).any())
+    )
+    columns = [
+        ("id", "right"), ("date", "left"), ("start", "left"), ("sport", "left"),
+        ("km", "right"), ("time", "right"), ("pace", "right"), ("HR", "right"),
+        ("structure", "left"),
+    ] + ([("source", "left")] if show_source else [])  # fmt: skip
+    for name, justify in columns:
+        wrap = name in ("sport", "source", "structure")
         table.add_column(
             name,
             justify=justify,  # type: ignore[arg-type]
             no_wrap=not wrap,
-            min_width=9 if wrap else None,
+            min_width=12 if name == "structure" else 9 if wrap else None,
+            overflow="fold",
         )
     for row in frame.iter_rows(named=True):
         local: dt.datetime = row["start_local"]
-        table.add_row(
+        cells = [
             str(row["activity_id"]),
             local.strftime("%Y-%m-%d %a"),
             local.strftime("%H:%M"),
@@ -51,8 +51,9 @@ def activities_table(frame: pl.DataFrame, title: str = "Activities") -> Table:
             duration(row["timer_s"] or row["elapsed_s"]),
             pace(row["distance_m"], row["timer_s"] or row["elapsed_s"]) if _foot(row) else "",
             f"{row['avg_hr']:.0f}" if row["avg_hr"] else "",
-            _sources(row),
-        )
+            row["structure"] or "",
+        ]
+        table.add_row(*cells, *([_sources(row)] if show_source else []))
     return table
 
 
@@ -74,6 +75,7 @@ def activities_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
             "device": row["device"],
             "sources": (row["sources"] or "").split(",") if row["sources"] else [],
             "recordings": row["recordings"],
+            "structure": row["structure"],
         }
         for row in frame.iter_rows(named=True)
     ]

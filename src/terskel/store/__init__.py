@@ -454,10 +454,13 @@ class Store:
                    a.sub_sport, a.distance_m, a.elapsed_s, a.timer_s, a.avg_hr, a.max_hr,
                    a.avg_speed_mps, a.device, a.sample_count,
                    string_agg(DISTINCT s.source, ',' ORDER BY s.source) AS sources,
-                   count(s.source_id) AS recordings
+                   count(s.source_id) AS recordings,
+                   any_value(st.label) AS structure
             FROM activities a
             LEFT JOIN activity_sources s
               ON s.athlete_id = a.athlete_id AND s.activity_id = a.activity_id
+            LEFT JOIN structures st
+              ON st.athlete_id = a.athlete_id AND st.activity_id = a.activity_id
             WHERE a.athlete_id = $athlete AND NOT a.deleted
               AND ($since IS NULL OR CAST(a.start_local AS DATE) >= $since)
               AND ($sport IS NULL OR a.sport = $sport)
