@@ -195,6 +195,60 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (athlete_id, activity_id)
     );
     """,
+    # 4: zones, lactate, session types
+    """
+    CREATE SEQUENCE lactate_seq START 1;
+
+    -- Finger-prick lactate readings, attached to the rep that ended just before them.
+    CREATE TABLE lactate (
+        athlete_id  VARCHAR NOT NULL,
+        reading_id  BIGINT PRIMARY KEY DEFAULT nextval('lactate_seq'),
+        activity_id BIGINT,
+        set_no      INTEGER,
+        rep_no      INTEGER,
+        taken_at    TIMESTAMP,                -- UTC, when known
+        mmol        DOUBLE NOT NULL,          -- mmol/L
+        note        VARCHAR,
+        source      VARCHAR NOT NULL,         -- manual | csv
+        created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+
+    -- Seconds in each zone, per activity (seg_index NULL) and per segment.
+    CREATE TABLE zone_time (
+        athlete_id  VARCHAR NOT NULL,
+        activity_id BIGINT NOT NULL,
+        seg_index   INTEGER,                  -- NULL: the whole activity
+        model       VARCHAR NOT NULL,         -- olympiatoppen | seiler3 | lthr5 | pace | power
+        zone        VARCHAR NOT NULL,         -- I1..I5, Z1..Z5 ...
+        seconds     DOUBLE NOT NULL
+    );
+
+    -- What kind of session each activity was, and why (one line).
+    CREATE TABLE sessions (
+        athlete_id        VARCHAR NOT NULL,
+        activity_id       BIGINT NOT NULL,
+        outing_id         BIGINT NOT NULL,    -- files of one outing (warm-up, blocks, cool-down)
+                                              -- share it: the smallest activity_id among them
+        local_date        DATE NOT NULL,
+        iso_week          VARCHAR NOT NULL,   -- 2026-W12, local time
+        half_day          VARCHAR NOT NULL,   -- AM | PM (local start)
+        sport             VARCHAR NOT NULL,
+        session_type      VARCHAR NOT NULL,   -- easy | long | threshold | vo2 | x_element |
+                                              -- race | other_sport | unknown
+        structure         VARCHAR,            -- label from `structures`
+        distance_m        DOUBLE,
+        moving_s          DOUBLE,
+        work_s            DOUBLE,             -- total rep time (0 for continuous runs)
+        threshold_s       DOUBLE,             -- work time inside the threshold band
+        above_threshold_s DOUBLE,             -- time above the band (I4-I5)
+        intensity_basis   VARCHAR NOT NULL,   -- lactate | hr | pace | power | none
+        drift_hr_pct      DOUBLE,             -- last reps vs first, HR (2nd-half) change in %
+        drift_pace_pct    DOUBLE,             -- last reps vs first, pace change in %
+        reason            VARCHAR NOT NULL,   -- one line: why this type
+        analyzed_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (athlete_id, activity_id)
+    );
+    """,
 ]
 
 
