@@ -143,6 +143,17 @@ def _consistent(db: Path) -> tuple[int, int]:
         con.close()
 
 
+def _wait_for_first_commit(db: Path, proc: subprocess.Popen[bytes]) -> None:
+    """Wait until the import has written something (the WAL grows), at most 60 s."""
+    wal = db.with_name(db.name + ".wal")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        written = sum(p.stat().st_size for p in (db, wal) if p.exists())
+        if written > 3_000_000:
+            return
+        time.sleep(0.05)
+
+
 def test_killed_import_leaves_a_consistent_store_and_rerun_finishes(tmp_path: Path) -> None:
     history = shared_path("history/coros-road-runner")
     db = tmp_path / "killed.duckdb"
@@ -153,11 +164,12 @@ def test_killed_import_leaves_a_consistent_store_and_rerun_finishes(tmp_path: Pa
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    time.sleep(2.5)
+    _wait_for_first_commit(db, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "import finished before it could be killed"
     partial_activities, partial_files = _consistent(db)
+    assert 0 < partial_files < len(list(history.glob("*.fit"))), "not killed mid-batch"
     done = subprocess.run([*command, str(history)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     activities, files = _consistent(db)
