@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from terskel.analyze import analyze
 from terskel.cli.common import (
     EXIT_AUTH,
     EXIT_OK,
@@ -57,38 +58,84 @@ def sync(
     wait: Annotated[
         bool, typer.Option(help="Wait out rate-limit windows instead of stopping.")
     ] = False,
+    quiet: Annotated[bool, typer.Option(help="Print only problems (for cron).")] = False,
 ) -> None:
-    """Pull new activities from your sources. Safe for cron: it never prompts."""
+    """Pull new activities from every source, import and analyse them. Safe for cron.
+
+    It never prompts: a missing login exits 3 with the command to run. Exit 1
+    when some items failed (each listed, nothing already fetched is lost); a
+    second sync while one runs exits at once. Every run is kept in sync_log
+    (see `terskel status`).
+    """
     locations = ctx.ensure_object(AppState).locations
     options = SyncOptions(full, wait, sys.stdin.isatty(), secrets_dir(locations))
     with open_store(ctx) as (store, settings):
-        sources = source or configured_sources(settings, options)
-        unknown = sorted(set(sources) - set(CONNECTORS))
-        if unknown:
-            fail(f"unknown source {unknown[0]!r} (choose from {', '.join(CONNECTORS)})")
-        if not sources:
-            fail("nothing to sync: run `terskel auth garmin` or `terskel auth strava` first")
-        reports = [
-            sync_source(store, settings, name, options, lambda _label: None) for name in sources
-        ]
-    raise typer.Exit(_report(reports))
+        sources = _sources_to_sync(source, settings, options)
+        reports = [sync_source(store, settings, name, options, _ignore) for name in sources]
+        analysed = analyze(store)
+    code = _exit_code(reports)
+    _print_reports(reports, quiet)
+    if not quiet or code != EXIT_OK:
+        err.print(_summary_line(reports, analysed.activities), soft_wrap=True, highlight=False)
+    raise typer.Exit(code)
 
 
-def _report(reports: list[SourceReport]) -> int:
-    """Print one line per source and return the exit code of the whole run."""
+def _ignore(_label: str) -> None:
+    """Progress callback for unattended runs."""
+
+
+def _sources_to_sync(
+    given: list[str] | None, settings: Settings, options: SyncOptions
+) -> list[str]:
+    """The sources named on the command line, else the configured ones; checked."""
+    sources = given or configured_sources(settings, options)
+    unknown = sorted(set(sources) - set(CONNECTORS))
+    if unknown:
+        fail(f"unknown source {unknown[0]!r} (choose from {', '.join(CONNECTORS)})")
+    if not sources:
+        fail(
+            "nothing to sync: run `terskel auth garmin` or `terskel auth strava`, "
+            "or set [sync] folders in the config"
+        )
+    return sources
+
+
+def _print_reports(reports: list[SourceReport], quiet: bool) -> None:
+    """Failures always (stderr); one line per source unless quiet."""
     for report in reports:
         for label, reason in report.failed:
             err.print(f"[red]failed[/red]  {report.source}: {label}: {reason}", highlight=False)
-        line = f"{report.source}: {report.new} new, {report.updated} updated"
-        if report.deleted:
-            line += f", {report.deleted} deleted upstream"
-        if report.failed:
-            line += f", {len(report.failed)} failed"
-        if report.resume_after:
-            line += f"; more after {report.resume_after:%Y-%m-%d %H:%M} UTC (rate limit)"
-        if report.message:
-            line += f" ({report.message})" if report.status == "ok" else f": {report.message}"
-        (out if report.status == "ok" else err).print(line, soft_wrap=True, highlight=False)
+        if report.status != "ok" and report.message:
+            err.print(f"[red]{report.source}[/red]: {report.message}", soft_wrap=True)
+        elif not quiet:
+            out.print(_source_line(report), soft_wrap=True, highlight=False)
+
+
+def _source_line(report: SourceReport) -> str:
+    line = f"{report.source}: {report.new} new, {report.updated} updated"
+    if report.deleted:
+        line += f", {report.deleted} deleted upstream"
+    if report.failed:
+        line += f", {len(report.failed)} failed"
+    if report.resume_after:
+        line += f"; the rest after {report.resume_after:%Y-%m-%d %H:%M} UTC (rate limit)"
+    return line
+
+
+def _summary_line(reports: list[SourceReport], analysed: int) -> str:
+    """The run in one line: per source new/updated/failed, and when to continue."""
+    parts = [
+        f"{r.source} {r.new} new/{r.updated} updated/{len(r.failed)} failed"
+        + ("" if r.status == "ok" else f" ({r.status})")
+        for r in reports
+    ]
+    resume = [r.resume_after for r in reports if r.resume_after]
+    tail = f"; rate limit: run again after {min(resume):%Y-%m-%d %H:%M} UTC" if resume else ""
+    return f"sync: {'; '.join(parts)}; analysed {analysed}{tail}"
+
+
+def _exit_code(reports: list[SourceReport]) -> int:
+    """3 when a login is needed, 1 when anything else went wrong, else 0."""
     if any(r.status == "auth" for r in reports):
         return EXIT_AUTH
     if any(r.status != "ok" for r in reports):

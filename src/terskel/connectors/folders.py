@@ -27,5 +27,6 @@ def sync(
         new=summary.imported,
         updated=summary.linked,
         failed=failed,
+        message=f"not found: {', '.join(missing)}" if missing else None,
         activity_ids=summary.activity_ids,
     )
