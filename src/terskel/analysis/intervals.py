@@ -598,21 +598,31 @@ def _manual_lap_candidates(lt: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
 # --------------------------------------------------------------------------- API
 
 
+def _done(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Materialise a stage that many later branches read.
+
+    The grid, runs and reps each feed a dozen branches of the plan; polars'
+    cache node did not stop them being recomputed (100 s instead of ~10 s on
+    1,000 activities), so the stages are collected once and read back lazily.
+    """
+    return lf.collect().lazy()
+
+
 def _stream_reps(grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
     """Reps found in the speed stream, in two passes (see module docstring)."""
     thr = _otsu(grid, p)
     extra_cols = {"step": pl.lit(None, pl.Int32), "tail_end": pl.lit(None, pl.Int64)}
-    cands = _candidates_from_runs(_runs(grid, thr, p), p).with_columns(**extra_cols)
-    reps = _sets(_with_gaps(cands, grid), p, trusted=False).cache()
+    cands = _candidates_from_runs(_done(_runs(grid, thr, p)), p).with_columns(**extra_cols)
+    reps = _done(_sets(_with_gaps(cands, grid), p, trusted=False))
     # second pass: split halfway between this session's own rep and recovery speeds
     thr2 = reps.group_by(AID).agg(
         thr2=(pl.col("speed").median() + pl.col("in_set_gap").median()) / 2
     )
     thr = thr.join(thr2, on=AID, how="left").select(AID, thr=pl.max_horizontal("thr2", "thr"))
-    cands = _candidates_from_runs(_runs(grid, thr, p), p).with_columns(**extra_cols)
+    cands = _candidates_from_runs(_done(_runs(grid, thr, p)), p).with_columns(**extra_cols)
     reps = _sets(_with_gaps(cands, grid), p, trusted=False)
-    reps = reps.with_columns(rid=pl.int_range(pl.len()).over(AID))
-    return _refine(reps, grid, p).drop("rid")
+    reps = _done(reps.with_columns(rid=pl.int_range(pl.len()).over(AID)))
+    return _done(_refine(reps, grid, p).drop("rid"))
 
 
 def _lap_reps(laps: pl.LazyFrame, grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
@@ -641,10 +651,7 @@ def detect_segments(
     laps or the streams. Columns and types: `SEGMENT_SCHEMA`.
     """
     p = params
-    # The grid feeds a dozen branches of the plan; polars' cache node did not
-    # stop it being recomputed (10x slower on 1,000 activities), so it is
-    # materialised once here. Everything downstream stays lazy.
-    grid = to_grid(samples, p.grid).collect().lazy()
+    grid = _done(to_grid(samples, p.grid))
     cols = [AID, "start", "end", "set_no", "rep_no", "tail_end", "source"]
     reps = _stream_reps(grid, p).with_columns(source=pl.lit("streams")).select(cols)
     if use_laps:
@@ -653,6 +660,7 @@ def detect_segments(
         reps = pl.concat(
             [from_laps, reps.join(lap_aids, on=AID, how="anti")], how="vertical_relaxed"
         )
+    reps = _done(reps)
     source = (
         grid.select(AID)
         .unique()

@@ -1,0 +1,248 @@
+"""Interval detection on hand-built sessions and on real FIT files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from terskel.analysis.intervals import LABEL_SCHEMA, detect_segments, session_labels
+from terskel.sources.units import LAP_SCHEMA, SAMPLE_SCHEMA
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+T0 = dt.datetime(2024, 3, 5, 7, 0, 0)
+
+Piece = tuple[float, float]  # (seconds, speed m/s)
+
+
+def session(
+    pieces: Sequence[Piece], *, aid: int = 1, every_s: int = 1, noise: float = 0.15, seed: int = 0
+) -> pl.DataFrame:
+    """Samples for a run made of constant-speed pieces, recorded every `every_s` seconds."""
+    speed = np.concatenate([np.full(int(d), v) for d, v in pieces])
+    rng = np.random.default_rng(seed)
+    noisy = np.clip(speed + rng.normal(0.0, noise, speed.size) * (speed > 0), 0.0, None)
+    dist = np.concatenate([[0.0], np.cumsum(noisy)])[: speed.size]
+    keep = np.arange(0, speed.size, every_s)
+    hr = 110 + 15 * speed[keep]
+    return (
+        pl.DataFrame(
+            {
+                "t": [T0 + dt.timedelta(seconds=int(s)) for s in keep],
+                "distance_m": dist[keep],
+                "speed_mps": noisy[keep],
+                "heart_rate": hr,
+            }
+        )
+        .with_columns(
+            *(
+                pl.lit(None, dtype).alias(c)
+                for c, dtype in SAMPLE_SCHEMA.items()
+                if c not in ("t", "distance_m", "speed_mps", "heart_rate")
+            ),
+            activity_id=pl.lit(aid, pl.Int64),
+        )
+        .cast(SAMPLE_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def no_laps() -> pl.LazyFrame:
+    return pl.DataFrame(schema={**LAP_SCHEMA, "activity_id": pl.Int64()}).lazy()
+
+
+def detect(samples: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    seg = detect_segments(samples.lazy(), no_laps(), use_laps=False).collect()
+    return seg, session_labels(seg.lazy()).collect()
+
+
+def reps(pieces: list[Piece], n: int) -> list[Piece]:
+    return pieces * n
+
+
+SIX_MIN = [(600, 2.8), *reps([(360, 4.2), (60, 2.2)], 4), (360, 4.2), (600, 2.7)]
+
+
+def test_five_by_six_minutes() -> None:
+    seg, lab = detect(session(SIX_MIN))
+    assert lab["label"].to_list() == ["5x6min/1min"]
+    work = seg.filter(pl.col("kind") == "work")
+    assert work["rep_no"].to_list() == [1, 2, 3, 4, 5]
+    assert work["set_no"].to_list() == [1] * 5
+    assert all(abs(d - 360) <= 5 for d in work["duration_s"])
+    assert seg["kind"].to_list() == ["warmup"] + ["work", "recovery"] * 4 + ["work", "cooldown"]
+    # segments tile the activity without gaps
+    assert seg["duration_s"].sum() == pytest.approx(sum(d for d, _ in SIX_MIN), abs=1)
+    assert seg["source"].unique().to_list() == ["streams"]
+
+
+def test_steady_run_is_continuous() -> None:
+    seg, lab = detect(session([(3600, 3.0)], noise=0.3))
+    assert lab.row(0) == (1, "continuous", "streams", 0)
+    assert seg["kind"].to_list() == ["steady"]
+
+
+def test_progression_run_is_continuous() -> None:
+    pieces = [(600, 2.6 + 0.2 * i) for i in range(6)]
+    _, lab = detect(session(pieces))
+    assert lab["label"].to_list() == ["continuous"]
+
+
+def test_smart_recording_gaps() -> None:
+    seg, lab = detect(session(SIX_MIN, every_s=4))
+    assert lab["label"].to_list() == ["5x6min/1min"]
+    assert seg.filter(pl.col("kind") == "work").height == 5
+
+
+STANDING = [(480, 3.0), *reps([(200, 4.2), (60, 0.0)], 4), (200, 4.2), (300, 2.8)]
+
+
+def test_standing_recoveries() -> None:
+    seg, lab = detect(session(STANDING))
+    assert lab["n_work"].to_list() == [5]
+    assert lab["label"].str.ends_with("/1min").to_list() == [True]
+    work = seg.filter(pl.col("kind") == "work")
+    assert all(abs(d - 200) <= 5 for d in work["duration_s"])
+    rec = seg.filter(pl.col("kind") == "recovery")
+    assert rec.height == 4
+    assert rec["avg_speed_mps"].max() < 0.5  # type: ignore[operator]
+
+
+@pytest.mark.xfail(
+    strict=True, reason="840 m in exactly 3:20 rounds to 800m: time should win when it is exact"
+)
+def test_standing_recoveries_label() -> None:
+    _, lab = detect(session(STANDING))
+    assert lab["label"].to_list() == ["5x3:20/1min"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="one fast/slow threshold per activity: 10 min reps slower than the 200 m reps "
+    "fall in the slow cluster (needs a second, lower split)",
+)
+def test_two_sets() -> None:
+    pieces = [
+        (600, 2.8),
+        *reps([(600, 4.0), (60, 2.2)], 3),
+        (600, 4.0),
+        (300, 2.5),
+        *reps([(36, 5.6), (80, 2.5)], 9),
+        (36, 5.6),
+        (600, 2.6),
+    ]
+    seg, lab = detect(session(pieces))
+    assert lab["label"].to_list() == ["4x10min/1min + 10x200m/200m"]
+    work = seg.filter(pl.col("kind") == "work")
+    assert work.group_by("set_no").len().sort("set_no")["len"].to_list() == [4, 10]
+
+
+def test_label_rounding() -> None:
+    def seg(kind: str, s: float, m: float, set_no: int, rep_no: int) -> dict[str, object]:
+        return {
+            "activity_id": 7,
+            "kind": kind,
+            "duration_s": s,
+            "distance_m": m,
+            "set_no": set_no,
+            "rep_no": rep_no,
+            "source": "streams",
+        }
+
+    rows = []
+    for i, (s, m) in enumerate([(84.0, 404.0), (88.0, 396.0), (91.0, 401.0)], start=1):
+        rows.append(seg("work", s, m, 1, i))
+        if i < 3:
+            rows.append(seg("recovery", 70.0 + 9 * i, 199.0 + i, 1, i))
+    for i, (s, m) in enumerate([(62.0, 250.0), (58.0, 270.0), (61.0, 230.0)], start=1):
+        rows.append(seg("work", s, m, 2, i))
+        if i < 3:
+            rows.append(seg("recovery", 29.0 + i, 60.0 + 20 * i, 2, i))
+    got = session_labels(pl.DataFrame(rows).lazy()).collect()
+    want = pl.DataFrame(
+        {
+            "activity_id": [7],
+            "label": ["3x400m/200m + 3x1min/30s"],
+            "source": ["streams"],
+            "n_work": [6],
+        },
+        schema=LABEL_SCHEMA,
+    )
+    assert_frame_equal(got, want)
+
+
+def test_segment_schema_and_many_activities() -> None:
+    samples = pl.concat([session(SIX_MIN, aid=1), session([(1800, 3.1)], aid=2, seed=3)])
+    seg, lab = detect(samples)
+    assert lab["label"].to_list() == ["5x6min/1min", "continuous"]
+    assert seg.schema["seg_index"] == pl.Int32
+    assert seg.schema["start_utc"] == pl.Datetime("ms")
+    assert seg.filter(pl.col("activity_id") == 2)["kind"].to_list() == ["steady"]
+
+
+# --------------------------------------------------------------------------- real files
+
+
+def _real(files: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from terskel.sources.fit import decode
+
+    if not DATA.exists():
+        pytest.skip("../shared/data is absent")
+    samples, laps = [], []
+    for i, name in enumerate(files):
+        fit = decode((DATA / name).read_bytes())
+        run = next(s for s in fit.sessions if s.sport == "running")
+        samples.append(run.samples.with_columns(activity_id=pl.lit(i, pl.Int64)))
+        laps.append(run.laps.with_columns(activity_id=pl.lit(i, pl.Int64)))
+    return pl.concat(samples), pl.concat(laps)
+
+
+def test_real_six_by_400_without_laps() -> None:
+    samples, laps = _real(["fit/running/fnardmann__7119384558_ACTIVITY.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    lab = session_labels(seg.lazy()).collect()
+    assert lab["label"].to_list() == ["6x400m/200m"]
+    work = seg.filter(pl.col("kind") == "work")
+    assert work.height == 6
+    assert work["avg_speed_mps"].min() > 4.0  # type: ignore[operator]
+
+
+def test_real_workout_steps_with_laps() -> None:
+    samples, laps = _real(["fit/running/fnardmann__10062564986_ACTIVITY.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy()).collect()
+    lab = session_labels(seg.lazy()).collect()
+    assert lab.row(0) == (0, "6x400m/200m + 1x1km", "laps", 7)
+
+
+def test_real_long_easy_run_is_continuous() -> None:
+    samples, laps = _real(["fit/running/runalyze__garmin-runPower.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    assert session_labels(seg.lazy()).collect()["label"].to_list() == ["continuous"]
+    assert seg.filter(pl.col("kind") == "work").height == 0
+
+
+@pytest.mark.slow
+def test_all_labelled_sessions() -> None:
+    if not DATA.exists():
+        pytest.skip("../shared/data is absent")
+    truth = tomllib.loads((DATA / "labels" / "intervals.toml").read_text())["session"]
+    samples, laps = _real([s["file"] for s in truth])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    lab = session_labels(seg.lazy()).collect().sort("activity_id")
+    labels = lab["label"].to_list()
+    fair = [i for i, s in enumerate(truth) if s.get("streams_can_tell", True)]
+    steady = [i for i in fair if truth[i]["label"] == "continuous"]
+    intervals = [i for i in fair if truth[i]["label"] != "continuous"]
+    assert all(labels[i] == "continuous" for i in steady)
+    exact = sum(
+        labels[i] in [truth[i]["label"], *truth[i].get("label_also", [])] for i in intervals
+    )
+    assert exact / len(intervals) >= 0.8
+    n_work = dict(zip(lab["activity_id"], lab["n_work"], strict=True))
+    close = sum(n_work[i] == len(truth[i]["work_laps"]) for i in intervals)
+    assert close / len(intervals) >= 0.85
