@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from terskel.analyze import analyze
+from terskel.analyze import AthleteProfile, analyze
 from terskel.cli.common import (
     EXIT_OK,
     EXIT_PARTIAL,
@@ -60,6 +60,12 @@ def import_command(
     workers: Annotated[
         int | None, typer.Option(help="Decoding processes (default: one per core).")
     ] = None,
+    analyse: Annotated[
+        bool,
+        typer.Option(
+            "--analyze/--no-analyze", help="Find the structure of the new runs afterwards."
+        ),
+    ] = True,
 ) -> None:
     """Import FIT files; files already imported are recognised and skipped."""
     try:
@@ -69,7 +75,7 @@ def import_command(
     with open_store(ctx) as (store, settings):
         summary = _import_with_progress(store, paths, settings, workers)
         _print_import_summary(summary)
-        analysed = analyze(store)
+        analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
     if analysed.activities:
         out.print(
             f"analysed {analysed.activities} new runs: {analysed.interval_sessions} with intervals"
