@@ -113,9 +113,6 @@ def test_standing_recoveries() -> None:
     assert rec["avg_speed_mps"].max() < 0.5  # type: ignore[operator]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="840 m in exactly 3:20 rounds to 800m: time should win when it is exact"
-)
 def test_standing_recoveries_label() -> None:
     _, lab = detect(session(STANDING))
     assert lab["label"].to_list() == ["5x3:20/1min"]

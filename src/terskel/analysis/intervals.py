@@ -433,7 +433,8 @@ def _metrics(units: pl.LazyFrame, grid: pl.LazyFrame, source: pl.LazyFrame) -> p
     agg = g.group_by(AID, "seg_index").agg(
         t_first=pl.col("ts").min(),
         t_last=pl.col("ts").max(),
-        duration_s=pl.len().cast(pl.Float64),
+        # timer time: auto-paused seconds do not count (a lap's timer_s)
+        duration_s=(~pl.col("paused")).sum().cast(pl.Float64),
         distance_m=pl.col("speed_raw").sum(),
         max_speed_mps=pl.col("speed").max(),
         avg_hr=pl.col("heart_rate").mean(),
@@ -674,18 +675,47 @@ def detect_segments(
 
 # --------------------------------------------------------------------------- labels
 
-# Values a runner writes; others are rounded on a finer grid and cost a little.
+# Values a runner writes; others are rounded on a finer grid and cost a little,
+# except in the dimension (time or distance) that the reps repeat most exactly:
+# there an off-list value (3:20, 850m, 110s) is what the watch was set to.
 _ROUND_M = (100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1200, 1500, 1600, 2000, 3000, 5000)
 _ROUND_S = (10, 15, 20, 30, 40, 45, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 600, 720, 900)
 _NOT_ROUND_COST = 0.1
+# Weight of the coefficient of variation across reps in the time/distance choice.
+_CV_WEIGHT = 2.0
+# A list value this close is what the runner meant even in the exact dimension
+# (stream boundaries are a few seconds off on reps of a few minutes).
+_LIST_TOL = 0.1
+# Time is the controlled dimension when its CV is at most this share of the
+# distance CV (clearly more consistent, not equal within noise).
+_TIME_CV_SHARE = 0.75
+# Lap durations within this many seconds of a whole 5 s were ended by the
+# watch's timer (time-triggered workout steps): exact, never rounded.
+_TIMER_STEP_S = 5.0
+_TIMER_TOL_S = 1.0
+# ... and lap distances within 1 m of a whole 50 m were ended by distance.
+_DIST_STEP_M = 50.0
+_DIST_TOL_M = 1.0
+# Stream boundaries are up to ~7 s off each (p90), so a stream duration may be
+# this far from the list value the runner meant.
+_STREAM_TOL_S = 15.0
+# Recoveries are prescribed in time more often than in distance: on a near tie
+# (within this rounding cost) a recovery is labelled in time.
+_RECOVERY_TIME_BIAS = 0.03
 
 
-def _nearest(x: float, preferred: tuple[int, ...], step: int) -> tuple[int, float]:
-    """The nice value for x and its cost (relative error, plus a cost off the list)."""
+def _nearest(
+    x: float, preferred: tuple[int, ...], step: int, exact: bool, tol: float = _LIST_TOL
+) -> tuple[int, float]:
+    """The nice value for x and its cost (relative error, plus a cost off the list
+    unless `exact`: the dimension the reps repeat most precisely, where a list
+    value is only preferred within `tol`)."""
     best = min(preferred, key=lambda v: abs(x - v) / v)
     fine = max(step, round(x / step) * step)
     cost_best = abs(x - best) / best
-    cost_fine = abs(x - fine) / fine + _NOT_ROUND_COST
+    cost_fine = abs(x - fine) / fine + (0.0 if exact else _NOT_ROUND_COST)
+    if exact:
+        return (fine, cost_fine) if cost_best > tol else (best, cost_best)
     return (best, cost_best) if cost_best <= cost_fine else (fine, cost_fine)
 
 
@@ -701,26 +731,68 @@ def _fmt_m(m: int) -> str:
     return f"{m // 1000}km" if m % 1000 == 0 else f"{m}m"
 
 
-def _amount(mean_s: float, cv_s: float, mean_m: float, cv_m: float) -> str:
-    """Time or distance, whichever is rounder and more consistent across reps."""
+def _amount(
+    mean_s: float,
+    cv_s: float,
+    mean_m: float,
+    cv_m: float,
+    recovery: bool,
+    trigger: str | None,
+) -> str:
+    """Time or distance, whichever is rounder and more consistent across reps.
+
+    When time has the lower coefficient of variation it is the dimension the
+    runner (or the watch) controlled, and a whole-10 s value off the list of
+    round values (a lap button pressed at 3:20) is exact. `trigger` "time":
+    the durations are laps the watch ended on a whole 5 s (a 110 s workout
+    step), exact to the second; "distance": laps ended on a whole 50 m.
+    """
+    if trigger == "distance":
+        return _fmt_m(round(mean_m / _DIST_STEP_M) * int(_DIST_STEP_M))
+    timer = trigger == "time"
     s_step = 10 if mean_s < 600 else 30
     m_step = 50 if mean_m < 2000 else 100
-    s_val, s_cost = _nearest(mean_s, _ROUND_S, s_step)
+    time_exact = timer or (cv_m > 0 and cv_s <= _TIME_CV_SHARE * cv_m)
+    if timer:
+        s_step = int(_TIMER_STEP_S)
+    s_val, s_cost = _nearest(
+        mean_s,
+        _ROUND_S,
+        s_step,
+        exact=time_exact,
+        tol=0.0 if timer else max(_LIST_TOL, _STREAM_TOL_S / max(mean_s, 1.0)),
+    )
     if mean_m < 50:  # standing or walking: only time makes sense
         return _fmt_s(s_val)
-    m_val, m_cost = _nearest(mean_m, _ROUND_M, m_step)
-    return _fmt_m(m_val) if m_cost + 2 * cv_m < s_cost + 2 * cv_s else _fmt_s(s_val)
+    m_val, m_cost = _nearest(mean_m, _ROUND_M, m_step, exact=False)
+    bias = _RECOVERY_TIME_BIAS if recovery else 0.0
+    time_score = s_cost + _CV_WEIGHT * cv_s - bias
+    return _fmt_m(m_val) if m_cost + _CV_WEIGHT * cv_m < time_score else _fmt_s(s_val)
 
 
-def _set_label(row: dict[str, float | int | None]) -> str:
+def _set_label(row: dict[str, float | int | str | None]) -> str:
     def f(k: str) -> float:
         v = row[k]
         return float(v) if v is not None else 0.0
 
-    rep = _amount(f("w_s"), f("w_cv_s"), f("w_m"), f("w_cv_m"))
+    def trigger(prefix: str) -> str | None:
+        if row["source"] != "laps":
+            return None
+        # a watch-ended step repeats to the second (or metre) on a whole value
+        if f(f"{prefix}_off_s") <= _TIMER_TOL_S and f(f"{prefix}_cv_s") * f(f"{prefix}_s") <= (
+            _TIMER_TOL_S
+        ):
+            return "time"
+        if f(f"{prefix}_off_m") <= _DIST_TOL_M and f(f"{prefix}_cv_m") * f(f"{prefix}_m") <= (
+            _DIST_TOL_M
+        ):
+            return "distance"
+        return None
+
+    rep = _amount(f("w_s"), f("w_cv_s"), f("w_m"), f("w_cv_m"), False, trigger("w"))
     rec = ""
     if row["r_s"] is not None:
-        rec = "/" + _amount(f("r_s"), f("r_cv_s"), f("r_m"), f("r_cv_m"))
+        rec = "/" + _amount(f("r_s"), f("r_cv_s"), f("r_m"), f("r_cv_m"), True, trigger("r"))
     return f"{row['n']}x{rep}{rec}" if not row["single"] else f"{rep}{rec}"
 
 
@@ -730,6 +802,15 @@ def _stats(prefix: str) -> list[pl.Expr]:
         _cv("duration_s").alias(f"{prefix}_cv_s"),
         pl.col("distance_m").mean().alias(f"{prefix}_m"),
         _cv("distance_m").alias(f"{prefix}_cv_m"),
+        # how far the durations are from whole timer steps (exact workout steps: 0)
+        (pl.col("duration_s") - (pl.col("duration_s") / _TIMER_STEP_S).round(0) * _TIMER_STEP_S)
+        .abs()
+        .max()
+        .alias(f"{prefix}_off_s"),
+        (pl.col("distance_m") - (pl.col("distance_m") / _DIST_STEP_M).round(0) * _DIST_STEP_M)
+        .abs()
+        .max()
+        .alias(f"{prefix}_off_m"),
     ]
 
 
@@ -738,7 +819,9 @@ def session_labels(segments: pl.LazyFrame) -> pl.LazyFrame:
     source, n_work."""
     seg = segments.with_columns(n=(pl.col("kind") == "work").sum().over(AID, "set_no"))
     work = seg.filter(pl.col("kind") == "work")
-    sets = work.group_by(AID, "set_no").agg(pl.len().alias("n"), *_stats("w"))
+    sets = work.group_by(AID, "set_no").agg(
+        pl.len().alias("n"), pl.col("source").first(), *_stats("w")
+    )
     sets = sets.with_columns(single=(pl.col("n").max() == 1).over(AID) & (pl.len() > 1).over(AID))
     rec = (
         seg.filter(pl.col("kind") == "recovery")
@@ -747,7 +830,8 @@ def session_labels(segments: pl.LazyFrame) -> pl.LazyFrame:
         .group_by(AID, "set_no")
         .agg(*_stats("r"))
     )
-    cols = ["n", "single", "w_s", "w_cv_s", "w_m", "w_cv_m", "r_s", "r_cv_s", "r_m", "r_cv_m"]
+    cols = ["n", "single", "source", "w_s", "w_cv_s", "w_m", "w_cv_m", "w_off_s", "w_off_m"]
+    cols += ["r_s", "r_cv_s", "r_m", "r_cv_m", "r_off_s", "r_off_m"]
     per_set = (
         sets.join(rec, on=[AID, "set_no"], how="left")
         .with_columns(text=pl.struct(cols).map_elements(_set_label, return_dtype=pl.String))

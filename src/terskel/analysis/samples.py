@@ -24,11 +24,19 @@ class GridParams:
     max_speed_mps: a derived speed above this is a GPS jump, not running, and
         is replaced by interpolation (12 m/s is faster than any sprinter).
     smooth_s: width of the centred rolling median that removes GPS jitter.
+    pause_gap_s / pause_max_m: a gap between recorded samples of at least
+        pause_gap_s seconds over which the distance advances less than
+        pause_max_m metres is an auto-pause (or a stopped timer): its filled
+        seconds are marked `paused` and do not count as timer time. Smart
+        recording leaves gaps of a few seconds (up to ~13 s) while moving,
+        but then the distance advances.
     """
 
     max_fill_gap_s: int = 900
     max_speed_mps: float = 12.0
     smooth_s: int = 7
+    pause_gap_s: int = 10
+    pause_max_m: float = 1.0
 
 
 def _epoch_s() -> pl.Expr:
@@ -39,27 +47,48 @@ def to_grid(samples: pl.LazyFrame, params: GridParams = GridParams()) -> pl.Lazy
     """One row per activity second: activity_id, ts (epoch s), block, t, speed and sensors.
 
     `block` numbers the stretches between unfilled gaps; `speed` is the
-    smoothed derived speed in m/s (never null), `speed_raw` before smoothing.
+    smoothed derived speed in m/s (never null), `speed_raw` before smoothing;
+    `paused` marks filled seconds of an auto-pause (see `GridParams`).
     """
     cols = ["distance_m", "speed_mps", "heart_rate", "cadence_spm", "power_w"]
+    aid, ts = pl.col("activity_id"), pl.col("ts")
+    same_act = aid == aid.shift(1)
     recorded = (
         samples.select("activity_id", "t", *cols)
         .with_columns(ts=_epoch_s())
-        .sort("activity_id", "ts")
-        .unique(subset=["activity_id", "ts"], keep="last", maintain_order=True)
+        .sort("activity_id", "ts", maintain_order=True)
+        # one sample per second: the last one recorded in it
+        .filter(((ts != ts.shift(-1)) | (aid != aid.shift(-1))).fill_null(True))
         .with_columns(
-            block=(pl.col("ts").diff().over("activity_id").fill_null(0) > params.max_fill_gap_s)
+            # blocks are numbered over all activities; a new one at each unfilled gap
+            block=(~same_act | ((ts - ts.shift(1)) > params.max_fill_gap_s))
+            .fill_null(True)
             .cum_sum()
-            .over("activity_id")
             .cast(pl.Int32)
         )
     )
+    # each recorded sample stands for the seconds up to the next one of its block;
+    # exploding keeps the order, so the grid needs neither a join nor a sort
+    same_block = pl.col("block") == pl.col("block").shift(-1)
+    nxt = pl.when(same_block).then(ts.shift(-1)).otherwise(ts + 1)
+    d = pl.col("distance_m")
+    pause = (
+        same_block
+        & (ts.shift(-1) - ts >= params.pause_gap_s)
+        & ((d.shift(-1) - d).abs() < params.pause_max_m)
+    )
     grid = (
-        recorded.group_by("activity_id", "block")
-        .agg(ts=pl.int_ranges(pl.col("ts").min(), pl.col("ts").max() + 1).first())
-        .explode("ts")
-        .join(recorded.drop("block"), on=["activity_id", "ts"], how="left")
-        .sort("activity_id", "ts")
+        recorded.with_columns(
+            sec=pl.int_ranges(ts, nxt.fill_null(ts + 1)), pause=pause.fill_null(False)
+        )
+        .explode("sec")
+        .with_columns(
+            *(pl.when(pl.col("sec") == ts).then(pl.col(c)).alias(c) for c in cols),
+            paused=pl.col("pause") & (pl.col("sec") != ts),
+        )
+        .drop("pause")
+        .drop("ts", "t")
+        .rename({"sec": "ts"})
     )
     key = ["activity_id", "block"]
     dist = pl.col("distance_m").interpolate().forward_fill().backward_fill().over(key)
