@@ -72,6 +72,11 @@ def import_paths(
     else:
         decoded = _decode_parallel(fresh, fallback_tz, use_workers)
         _save_all(store, decoded, known, summary, on_file)
+    if any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
+        # a Strava export's FIT files came through above; its GPX, TCX and summary rows now
+        from terskel.ingest_export import import_exports
+
+        import_exports(store, paths, summary, fallback_tz, on_file)
     return summary
 
 

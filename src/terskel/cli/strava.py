@@ -1,1 +1,156 @@
-"""`terskel auth strava`: interactive sign-in (filled in by the strava connector)."""
+"""`terskel auth strava`: OAuth sign-in; the tokens go to a 0600 file, never the config."""
+
+from __future__ import annotations
+
+import os
+import sys
+import webbrowser
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from terskel.cli.common import EXIT_AUTH, EXIT_USAGE, AppState, err, fail, out, settings_of
+from terskel.cli.sync import auth_app
+from terskel.config import STRAVA_TOKEN_FILE, secrets_dir
+
+if TYPE_CHECKING:  # stravalib takes a second to import: only `auth strava` pays for it
+    from terskel.sources import strava
+
+BROWSER_WAIT_S = 300.0
+HEADLESS_REDIRECT = "http://127.0.0.1/authorized"
+
+
+def _stdin_is_tty() -> bool:
+    """True when a person can answer prompts (never under cron or a pipe)."""
+    return sys.stdin.isatty()
+
+
+def _has_browser() -> bool:
+    """True when a local browser can be opened (not over SSH without a display)."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return False
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
+@auth_app.command("strava")
+def auth_strava(
+    ctx: typer.Context,
+    code: Annotated[
+        str | None,
+        typer.Option(
+            "--code",
+            help="The code, or the whole address Strava redirected to (for machines "
+            "without a browser; no prompt is shown).",
+        ),
+    ] = None,
+    no_browser: Annotated[
+        bool,
+        typer.Option(
+            "--no-browser", help="Print the sign-in address instead of opening a browser."
+        ),
+    ] = False,
+) -> None:
+    """Sign in to Strava (scope activity:read_all); saves the tokens to a 0600 file.
+
+    The API app's client id comes from STRAVA_CLIENT_ID or `\\[strava] client_id`, its
+    secret from STRAVA_CLIENT_SECRET (asked for in a terminal when unset).
+    """
+    from terskel.sources import strava
+
+    path = secrets_dir(ctx.ensure_object(AppState).locations) / STRAVA_TOKEN_FILE
+    credentials = _credentials(settings_of(ctx).strava.client_id, path)
+    try:
+        grant = _grant(credentials, code, no_browser)
+        warning = strava.check_scope(grant.scope)
+        tokens = strava.exchange_code(credentials, grant)
+    except strava.StravaError as exc:
+        fail(f"Strava sign-in failed: {exc}", EXIT_AUTH)
+    strava.save_tokens(path, tokens)
+    if warning:
+        err.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+    who = f" as athlete {tokens.athlete_id}" if tokens.athlete_id else ""
+    out.print(f"Signed in to Strava{who}; tokens saved to {path} (0600)", highlight=False)
+
+
+def _credentials(config_id: str | None, token_path: Path) -> strava.AppCredentials:
+    """Client id and secret from env, config or token file; asked for only in a terminal."""
+    from terskel.sources import strava
+
+    try:
+        found = strava.app_credentials(config_id, strava.load_tokens(token_path))
+    except strava.StravaError:
+        found = strava.app_credentials(config_id, None)  # a broken token file is replaced
+    client_id = found.client_id if found else None
+    secret = found.client_secret if found else None
+    if client_id is None and _stdin_is_tty():
+        client_id = str(typer.prompt("Strava client id (https://www.strava.com/settings/api)"))
+    if client_id is None:
+        fail("set STRAVA_CLIENT_ID or \\[strava] client_id (https://www.strava.com/settings/api)")
+    if secret is None and _stdin_is_tty():
+        secret = str(typer.prompt("Strava client secret", hide_input=True))
+    if not secret:
+        fail("set STRAVA_CLIENT_SECRET (the API app's secret) or run this in a terminal")
+    return strava.AppCredentials(client_id.strip(), secret.strip())
+
+
+def _grant(credentials: strava.AppCredentials, code: str | None, no_browser: bool) -> strava.Grant:
+    """The one-time code: from --code, the local redirect catcher, or a pasted address."""
+    from terskel.sources import strava
+
+    if code is not None:
+        return strava.parse_redirect(code)
+    state = strava.new_state()
+    if not _stdin_is_tty():
+        url = strava.authorization_url(credentials, HEADLESS_REDIRECT, state)
+        err.print(f"Sign in at: {url}", soft_wrap=True, highlight=False)
+        fail(
+            "no terminal to paste into: open the address above, then run "
+            "`terskel auth strava --code 'ADDRESS YOU WERE SENT TO'`",
+            EXIT_USAGE,
+        )
+    if no_browser or not _has_browser():
+        return _pasted_grant(credentials, state)
+    return _browser_grant(credentials, state)
+
+
+def _browser_grant(credentials: strava.AppCredentials, state: str) -> strava.Grant:
+    """Open the browser and catch Strava's redirect on 127.0.0.1."""
+    from terskel.sources import strava
+
+    with strava.RedirectCatcher() as catcher:
+        url = strava.authorization_url(credentials, catcher.redirect_uri, state)
+        out.print("Opening Strava in your browser; if nothing opens, visit:", highlight=False)
+        out.print(url, soft_wrap=True, highlight=False)
+        webbrowser.open(url)
+        grant = catcher.wait(BROWSER_WAIT_S)
+    if grant is None:
+        fail("no answer from the browser within 5 minutes; try --no-browser", EXIT_AUTH)
+    return _checked(grant, state)
+
+
+def _pasted_grant(credentials: strava.AppCredentials, state: str) -> strava.Grant:
+    """Print the address; the user signs in anywhere and pastes where they landed."""
+    from terskel.sources import strava
+
+    url = strava.authorization_url(credentials, HEADLESS_REDIRECT, state)
+    out.print("Open this address in any browser and allow access:", highlight=False)
+    out.print(url, soft_wrap=True, highlight=False)
+    out.print("The browser then lands on a page that will not load; copy its address.")
+    pasted = str(typer.prompt("Paste that address (or just the code)"))
+    return _checked(strava.parse_redirect(pasted), state)
+
+
+def _checked(grant: strava.Grant, state: str) -> strava.Grant:
+    """Refuse a redirect whose state is not ours (a forged or stale sign-in)."""
+    from terskel.sources import strava
+
+    if grant.state is not None and grant.state != state:
+        raise strava.StravaError("the answer does not belong to this sign-in (state mismatch)")
+    return grant

@@ -36,8 +36,11 @@ def is_fit_name(name: str) -> bool:
 
 
 def count_inputs(paths: list[Path]) -> int:
-    """How many FIT files `iter_inputs` will yield (for a progress bar)."""
-    return sum(1 for _ in _walk(paths, read=False))
+    """How many FIT files `iter_inputs` will yield, plus a Strava export's other rows."""
+    from terskel.sources.strava_export import count_other_rows, is_strava_export
+
+    extra = sum(count_other_rows(p) for p in paths if is_strava_export(p))
+    return sum(1 for _ in _walk(paths, read=False)) + extra
 
 
 def iter_inputs(paths: list[Path]) -> Iterator[FitInput]:

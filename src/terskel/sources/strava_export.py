@@ -1,0 +1,436 @@
+"""Strava bulk export (zip or unpacked folder): activities.csv and GPX/TCX files as uploads.
+
+FIT files in an export are not read here: the FIT importer walks the same zip or folder
+(they are ordinary .fit.gz files). This module covers the rest: GPX and TCX files, and
+activities without a file (a summary row). No database access here.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import io
+import math
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from terskel.sources.model import Session, Upload
+from terskel.sources.units import LAP_SCHEMA, SAMPLE_SCHEMA, steps_per_minute_sports
+
+SOURCE = "strava_export"
+CSV_NAME = "activities.csv"
+DATE_FORMATS = ("%b %d, %Y, %I:%M:%S %p", "%d %b %Y, %H:%M:%S", "%Y-%m-%d %H:%M:%S")
+TRACKPOINT_NS = "{http://www.garmin.com/xmlschemas/TrackPointExtension/v1}"
+
+
+class ExportError(Exception):
+    """An export (or one of its activities) that cannot be read; one line for the user."""
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One line of activities.csv, with SI values (the duplicated columns resolved)."""
+
+    activity_id: str
+    start_utc: dt.datetime | None
+    name: str
+    activity_type: str
+    filename: str | None
+    values: dict[str, str]
+
+    def number(self, column: str) -> float | None:
+        """A column as a float (None when empty or not a number)."""
+        try:
+            number = float(self.values.get(column) or "")
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+
+
+def is_strava_export(path: Path) -> bool:
+    """True for a folder or zip holding a Strava export's activities.csv at its top."""
+    if path.is_dir():
+        return (path / CSV_NAME).is_file()
+    if path.suffix.lower() != ".zip" or not path.is_file():
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return CSV_NAME in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+class Export:
+    """An open export: its rows and the bytes of the files they name."""
+
+    def __init__(self, root: Path, archive: zipfile.ZipFile | None) -> None:
+        self.root = root
+        self._archive = archive
+        self._names = set(archive.namelist()) if archive else None
+
+    def has(self, name: str) -> bool:
+        """True when the export holds the file `name` (as listed in activities.csv)."""
+        if self._names is not None:
+            return name in self._names
+        return (self.root / name).is_file()
+
+    def read(self, name: str) -> bytes:
+        """A file's bytes, decompressed when it is .gz."""
+        try:
+            raw = self._archive.read(name) if self._archive else (self.root / name).read_bytes()
+            return gzip.decompress(raw) if name.lower().endswith(".gz") else raw
+        except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise ExportError(f"unreadable file ({type(exc).__name__}: {exc})") from exc
+
+    def rows(self) -> list[ExportRow]:
+        """Every row of activities.csv."""
+        text = self.read(CSV_NAME).decode("utf-8-sig", errors="replace")
+        return parse_activities_csv(text)
+
+
+@contextmanager
+def open_export(path: Path) -> Iterator[Export]:
+    """Open an export folder or zip for reading."""
+    if path.is_dir():
+        yield Export(path, None)
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            yield Export(path, archive)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ExportError(f"unreadable zip archive ({exc})") from exc
+
+
+def parse_activities_csv(text: str) -> list[ExportRow]:
+    """activities.csv rows; repeated column names keep their last non-empty value (SI)."""
+    # Activity ID,Activity Date,Activity Name,Activity Type,...,Elapsed Time,Distance,...,
+    # Filename,...,Elapsed Time,Moving Time,Distance,Max Speed,...
+    # 7926971219,"Oct 6, 2022, 11:19:20 PM",Evening Run,Run,,979,2.43,...,
+    # activities/8474917700.fit.gz,...,979.0,971.0,2432.77,3.27,...
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header or "Activity ID" not in header:
+        raise ExportError(f"{CSV_NAME}: no 'Activity ID' column (only English exports are read)")
+    rows = []
+    for cells in reader:
+        values: dict[str, str] = {}
+        for name, value in zip(header, cells, strict=False):
+            if value.strip() or name not in values:
+                values[name] = value.strip()
+        if values.get("Activity ID"):
+            rows.append(_row(values, header.count("Distance") > 1))
+    return rows
+
+
+def _row(values: dict[str, str], metres: bool) -> ExportRow:
+    if not metres and values.get("Distance"):
+        # old exports have one Distance column, in km
+        values["Distance"] = str(float(values["Distance"].replace(",", "")) * 1000)
+    return ExportRow(
+        activity_id=values["Activity ID"],
+        start_utc=parse_date(values.get("Activity Date", "")),
+        name=values.get("Activity Name", ""),
+        activity_type=values.get("Activity Type", ""),
+        filename=values.get("Filename") or None,
+        values=values,
+    )
+
+
+def parse_date(text: str) -> dt.datetime | None:
+    """The export's 'Activity Date' (UTC) as naive UTC; None when unrecognised."""
+    clean = " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+    for pattern in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(clean, pattern)
+        except ValueError:
+            continue
+    return None
+
+
+def is_fit_row(export: Export, row: ExportRow) -> bool:
+    """True when the row's file is a FIT file present in the export (the FIT importer's)."""
+    name = (row.filename or "").lower()
+    return name.endswith((".fit", ".fit.gz")) and export.has(row.filename or "")
+
+
+def count_other_rows(path: Path) -> int:
+    """Rows of an export that are not FIT files (for a progress bar); 0 when unreadable."""
+    try:
+        with open_export(path) as export:
+            return sum(1 for row in export.rows() if not is_fit_row(export, row))
+    except ExportError:
+        return 0
+
+
+def is_track_name(name: str) -> bool:
+    """True for GPX and TCX files (plain or .gz)."""
+    lower = name.lower().removesuffix(".gz")
+    return lower.endswith(".gpx") or lower.endswith(".tcx")
+
+
+def summary_upload(row: ExportRow, fallback_tz: str | None, label: str) -> Upload:
+    """A row without a readable file: its summary, no samples or laps."""
+    session = _session(row, _empty_samples(), _empty_laps(), fallback_tz)
+    return _upload(row, session, label, None, "activities.csv")
+
+
+def track_upload(
+    row: ExportRow, name: str, data: bytes, fallback_tz: str | None, label: str
+) -> Upload:
+    """A GPX or TCX file of a row as an upload (samples, laps, summary from the CSV)."""
+    body = data.lstrip()  # Strava's TCX files often start with spaces before <?xml
+    is_gpx = name.lower().removesuffix(".gz").endswith(".gpx")
+    if is_gpx:
+        samples, laps = gpx_samples(body), _empty_laps()
+    else:
+        samples, laps = tcx_samples(body)
+    sport, _ = sport_of(row.activity_type)
+    if sport in steps_per_minute_sports():
+        samples = samples.with_columns(pl.col("cadence_spm") * 2)
+    session = _session(row, samples, laps, fallback_tz)
+    return _upload(row, session, label, data, "gpxpy" if is_gpx else "tcxreader")
+
+
+def gpx_samples(data: bytes) -> pl.DataFrame:
+    """GPX track points as samples: HR, cadence and power from the Garmin extensions."""
+    # <trkpt lat="43.8" lon="9.7"><ele>218.4</ele><time>2017-11-19T11:23:07.000Z</time>
+    #   <extensions><ns3:TrackPointExtension><ns3:hr>113</ns3:hr><ns3:cad>21</ns3:cad>
+    #   </ns3:TrackPointExtension><power>250</power></extensions></trkpt>
+    import gpxpy
+    import gpxpy.gpx
+
+    try:
+        gpx = gpxpy.parse(data.decode("utf-8", errors="replace"))
+    except gpxpy.gpx.GPXException as exc:
+        raise ExportError(f"unreadable GPX ({exc})") from exc
+    rows = []
+    distance, previous = 0.0, None
+    for track in gpx.tracks:
+        for segment in track.segments:
+            for point in segment.points:
+                if point.time is None:
+                    continue
+                if previous is not None:
+                    distance += point.distance_2d(previous) or 0.0
+                previous = point
+                rows.append(_gpx_row(point, distance))
+    return _samples(rows, derive_speed=True)
+
+
+def _gpx_row(point: Any, distance: float) -> dict[str, Any]:
+    extras = _gpx_extensions(point.extensions)
+    return {
+        "t": _utc(point.time),
+        "distance_m": distance,
+        "speed_mps": None,
+        "heart_rate": extras.get("hr"),
+        "cadence_spm": extras.get("cad"),
+        "altitude_m": point.elevation,
+        "power_w": extras.get("power"),
+        "lat": point.latitude,
+        "lon": point.longitude,
+    }
+
+
+def _gpx_extensions(elements: list[Any]) -> dict[str, float]:
+    """hr, cad and power values found in a point's extension elements (any namespace)."""
+    found: dict[str, float] = {}
+    for element in elements:
+        for node in element.iter():
+            local = str(node.tag).rsplit("}", 1)[-1].lower()
+            if local in ("hr", "cad", "power") and node.text:
+                try:
+                    found[local] = float(node.text)
+                except ValueError:
+                    continue
+    return found
+
+
+def tcx_samples(data: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """TCX track points and laps (HR, cadence, speed and watts from its extensions)."""
+    # <Trackpoint><Time>2022-07-16T16:08:25.000Z</Time><Position>...</Position>
+    #   <DistanceMeters>0.75</DistanceMeters><HeartRateBpm><Value>96</Value></HeartRateBpm>
+    #   <Extensions><ns3:TPX><ns3:Speed>0.268</ns3:Speed><ns3:RunCadence>88</ns3:RunCadence>
+    from xml.etree.ElementTree import ParseError
+
+    from tcxreader.tcxreader import TCXReader  # type: ignore[import-untyped]
+
+    try:
+        exercise = TCXReader().read(io.BytesIO(data), only_gps=False)
+    except (ParseError, ValueError, KeyError) as exc:
+        raise ExportError(f"unreadable TCX ({type(exc).__name__}: {exc})") from exc
+    rows = [_tcx_row(point) for point in exercise.trackpoints if point.time is not None]
+    return _samples(rows, derive_speed=False), _tcx_laps(exercise.laps)
+
+
+def _tcx_row(point: Any) -> dict[str, Any]:
+    ext = point.tpx_ext or {}
+    return {
+        "t": _utc(point.time),
+        "distance_m": point.distance,
+        "speed_mps": ext.get("Speed"),
+        "heart_rate": point.hr_value,
+        "cadence_spm": point.cadence if point.cadence is not None else ext.get("RunCadence"),
+        "altitude_m": point.elevation,
+        "power_w": ext.get("Watts"),
+        "lat": point.latitude,
+        "lon": point.longitude,
+    }
+
+
+def _tcx_laps(laps: list[Any]) -> pl.DataFrame:
+    rows = []
+    for index, lap in enumerate(laps):
+        points = [p for p in lap.trackpoints if p.time is not None]
+        if not points:
+            continue
+        start, end = _utc(points[0].time), _utc(points[-1].time)
+        elapsed = (end - start).total_seconds()
+        distance = lap.distance
+        rows.append(
+            {
+                "lap_index": index,
+                "start_utc": start,
+                "end_utc": end,
+                "elapsed_s": elapsed,
+                "timer_s": lap.duration if lap.duration is not None else elapsed,
+                "distance_m": distance,
+                "avg_speed_mps": distance / elapsed if distance and elapsed > 0 else None,
+                "max_speed_mps": None,
+                "avg_hr": lap.hr_avg,
+                "max_hr": lap.hr_max,
+                "avg_cadence": lap.cadence_avg,
+                "avg_power_w": None,
+                "intensity": None,
+                "lap_trigger": None,
+                "wkt_step_index": None,
+            }
+        )
+    return pl.DataFrame(rows, schema=LAP_SCHEMA)
+
+
+def _samples(rows: list[dict[str, Any]], derive_speed: bool) -> pl.DataFrame:
+    if not rows:
+        return _empty_samples()
+    frame = pl.DataFrame(rows, schema=SAMPLE_SCHEMA, strict=False)
+    frame = frame.unique(subset="t", keep="first", maintain_order=True).sort("t")
+    if derive_speed or frame["speed_mps"].null_count() == frame.height:
+        seconds = pl.col("t").diff().dt.total_milliseconds() / 1000
+        speed = pl.col("distance_m").diff() / seconds
+        frame = frame.with_columns(speed_mps=pl.when(seconds > 0).then(speed).otherwise(None))
+    return frame
+
+
+def _session(
+    row: ExportRow, samples: pl.DataFrame, laps: pl.DataFrame, fallback_tz: str | None
+) -> Session:
+    """The CSV's summary (Strava's own numbers) with the samples' start when there are any."""
+    first = samples["t"].min() if not samples.is_empty() else None
+    start = first if isinstance(first, dt.datetime) else row.start_utc
+    if start is None:
+        raise ExportError(f"unrecognised date {row.values.get('Activity Date')!r}")
+    sport, sub_sport = sport_of(row.activity_type)
+    elapsed = row.number("Elapsed Time") or _span(samples)
+    return Session(
+        index=0,
+        sport=sport,
+        sub_sport=sub_sport,
+        start_utc=start,
+        utc_offset_s=_zone_offset(start, fallback_tz),
+        utc_offset_source="config" if fallback_tz else "system",
+        elapsed_s=elapsed,
+        timer_s=row.number("Moving Time"),
+        distance_m=row.number("Distance") or _last(samples, "distance_m"),
+        avg_hr=row.number("Average Heart Rate") or _mean(samples, "heart_rate"),
+        max_hr=row.number("Max Heart Rate"),
+        avg_speed_mps=row.number("Average Speed"),
+        max_speed_mps=row.number("Max Speed"),
+        avg_cadence_spm=_cadence(row.number("Average Cadence"), sport),
+        avg_power_w=row.number("Average Watts"),
+        total_ascent_m=row.number("Elevation Gain"),
+        calories=row.number("Calories"),
+        summary=dict(row.values),
+        laps=laps,
+        samples=samples,
+    )
+
+
+def _upload(
+    row: ExportRow, session: Session, label: str, content: bytes | None, decoder: str
+) -> Upload:
+    sha = hashlib.sha256(content).hexdigest() if content is not None else None
+    return Upload(
+        source=SOURCE,
+        source_id=row.activity_id,
+        session=session,
+        device=None,
+        raw_json=dict(row.values),
+        path=label,
+        file_sha256=sha,
+        content=content,
+        decoder=decoder,
+    )
+
+
+def sport_of(activity_type: str) -> tuple[str, str | None]:
+    """(sport, sub_sport) of the CSV's 'Activity Type' ('Weight Training', 'Trail Run')."""
+    from terskel.sources import strava  # stravalib is slow to import: only when an export is read
+
+    return strava.sport_of({"type": activity_type.replace(" ", "")})
+
+
+def _cadence(value: float | None, sport: str) -> float | None:
+    if value is None:
+        return None
+    return value * 2 if sport in steps_per_minute_sports() else value
+
+
+def _span(samples: pl.DataFrame) -> float | None:
+    if samples.height < 2:
+        return None
+    first, last = samples["t"].min(), samples["t"].max()
+    if isinstance(first, dt.datetime) and isinstance(last, dt.datetime):
+        return (last - first).total_seconds()
+    return None
+
+
+def _last(samples: pl.DataFrame, column: str) -> float | None:
+    value = samples[column].drop_nulls().max() if not samples.is_empty() else None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _mean(samples: pl.DataFrame, column: str) -> float | None:
+    value = samples[column].mean() if not samples.is_empty() else None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """Aware times to naive UTC; naive ones are UTC already (GPX/TCX 'Z' times)."""
+    if moment.tzinfo is not None:
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def _zone_offset(utc: dt.datetime, tz_name: str | None) -> int:
+    """The offset the export does not carry: the configured zone, else this machine's."""
+    aware = utc.replace(tzinfo=dt.UTC)
+    local = aware.astimezone(ZoneInfo(tz_name)) if tz_name else aware.astimezone()
+    offset = local.utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+def _empty_samples() -> pl.DataFrame:
+    return pl.DataFrame(schema=SAMPLE_SCHEMA)
+
+
+def _empty_laps() -> pl.DataFrame:
+    return pl.DataFrame(schema=LAP_SCHEMA)
