@@ -165,7 +165,7 @@ def test_activities_on_a_missing_store_says_what_to_do(tmp_path: Path) -> None:
 def test_demo_runs_without_any_setup() -> None:
     result = runner.invoke(app, ["demo"], terminal_width=120)
     assert result.exit_code == 0, result.output
-    assert "imported 5" in result.output and "13.07" in result.output
+    assert "imported 9" in result.output and "13.07" in result.output
 
 
 def test_packaged_example_config_is_the_documented_one() -> None:

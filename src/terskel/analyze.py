@@ -4,17 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import polars as pl
 
+from terskel.analysis.athlete import (
+    LactateFit,
+    Marker,
+    activity_peaks,
+    attach_readings,
+    band,
+    estimates,
+    fit_lactate,
+    markers_frame,
+    resolve,
+)
 from terskel.analysis.intervals import IntervalParams, detect_segments, session_labels
+from terskel.analysis.sessions import type_sessions
+from terskel.analysis.zones import BUILTIN_MODELS, ZoneModel, custom_model, zone_time
+from terskel.config import AthleteSettings
 from terskel.store import Store
+
+T = TypeVar("T")
 
 # Sports whose structure is analysed (treadmill and trail runs are running sub-sports).
 ANALYZED_SPORTS = ("running",)
 # Activities per chunk: bounds memory (a chunk's samples are in RAM at once).
 CHUNK = 250
+# Local dates typed per batch (session typing reads no samples, so batches can be large).
+DATE_CHUNK = 400
 
 SEGMENT_COLUMNS = [
     "activity_id", "seg_index", "kind", "set_no", "rep_no", "start_utc", "end_utc",
@@ -30,6 +49,33 @@ class AnalyzeSummary:
     activities: int = 0
     samples: int = 0
     interval_sessions: int = 0
+    typed: int = 0  # activities whose session type was (re)computed
+
+
+@dataclass(frozen=True)
+class AthleteProfile:
+    """What analysis needs from the config: dated markers and the zone models."""
+
+    dated: list[tuple[dt.date | None, dict[str, float]]] = field(default_factory=list)
+    models: tuple[ZoneModel, ...] = tuple(BUILTIN_MODELS.values())
+
+    @classmethod
+    def from_settings(cls, athlete: AthleteSettings) -> AthleteProfile:
+        """The profile of an `[athlete]` section (custom zone models included)."""
+        custom = tuple(
+            custom_model(name, m.marker, m.cuts, m.zones) for name, m in athlete.zone_models.items()
+        )
+        return cls(athlete.dated_markers(), tuple(BUILTIN_MODELS.values()) + custom)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Store-wide inputs of zones and typing, read once per run."""
+
+    profile: AthleteProfile
+    stored: pl.DataFrame  # athlete_thresholds
+    hr_fit: LactateFit | None
+    speed_fit: LactateFit | None
 
 
 def analyze(
@@ -38,22 +84,97 @@ def analyze(
     since: dt.date | None = None,
     rebuild: bool = False,
     params: IntervalParams | None = None,
+    athlete: AthleteProfile | None = None,
     on_chunk: Callable[[int, int], None] | None = None,
 ) -> AnalyzeSummary:
-    """Find the structure of every run not analysed yet (or of all with `rebuild`)."""
+    """Structure, time in zone and session type of every run not analysed yet (all: `rebuild`).
+
+    Per chunk of runs: structure, best efforts and zones from the chunk's
+    samples, then the session types of every activity on the chunk's local
+    dates (outings may span chunks). Last, activities no chunk touched
+    (other sports, runs without samples) get their session types.
+    """
     summary = AnalyzeSummary()
+    ctx = context(store, athlete or AthleteProfile())
     ids = store.activities_to_analyze(since, rebuild, ANALYZED_SPORTS)
     for chunk in _chunks(ids, CHUNK):
-        samples = store.samples(chunk)
-        segments, labels = structure(samples, store.laps(chunk), params=params)
+        samples = store.samples(chunk).collect()
+        segments, labels = structure(samples.lazy(), store.laps(chunk), params=params)
         labels = _with_unanalysable(labels, chunk)
         store.save_structures(chunk, segments, labels)
+        dates = zones(store, ctx, chunk, samples, segments)
+        summary.typed += type_days(store, ctx, dates)
         summary.activities += len(chunk)
-        summary.samples += samples.select(pl.len()).collect().item()
+        summary.samples += samples.height
         summary.interval_sessions += labels.filter(pl.col("n_work") > 0).height
         if on_chunk:
             on_chunk(summary.activities, len(ids))
+    summary.typed += type_days(store, ctx, store.dates_to_type(since, rebuild=False))
     return summary
+
+
+def context(store: Store, profile: AthleteProfile) -> Context:
+    """Synced markers and the athlete's lactate fits (HR and pace), read once."""
+    readings = store.lactate_readings()
+    hr_fit = speed_fit = None
+    if readings.height:
+        ids = readings["activity_id"].drop_nulls().unique().to_list()
+        attached = attach_readings(readings, store.intervals(ids))
+        hr = attached.select(pl.coalesce("avg_hr_2nd_half", "avg_hr")).to_series().to_list()
+        mmol = attached["mmol"].to_list()
+        hr_fit = fit_lactate(hr, mmol)
+        speed_fit = fit_lactate(attached["avg_speed_mps"].to_list(), mmol)
+    return Context(profile, store.thresholds(), hr_fit, speed_fit)
+
+
+def markers_for(ctx: Context, dates: list[dt.date], peaks: pl.DataFrame) -> pl.DataFrame:
+    """Markers and threshold band in force on each date (see analysis.athlete)."""
+    return markers_frame(dates, ctx.profile.dated, ctx.stored, peaks, ctx.hr_fit, ctx.speed_fit)
+
+
+def markers_on(
+    store: Store, profile: AthleteProfile, day: dt.date
+) -> tuple[Context, dict[str, Marker], dict[str, object]]:
+    """The markers in force on a day (with their sources) and the threshold band."""
+    ctx = context(store, profile)
+    est = estimates([day], store.peaks())[day]
+    found = resolve(day, profile.dated, ctx.stored, est, ctx.speed_fit)
+    return ctx, found, band(found, ctx.hr_fit, ctx.speed_fit)
+
+
+def zones(
+    store: Store, ctx: Context, chunk: list[int], samples: pl.DataFrame, segments: pl.DataFrame
+) -> list[dt.date]:
+    """Save best efforts and time in zone of a chunk of runs; returns their local dates."""
+    local = store.local_dates(chunk)
+    peaks = activity_peaks(samples.lazy(), local.lazy()).collect()
+    others = store.peaks().filter(~pl.col("activity_id").is_in(chunk))
+    all_peaks = pl.concat([others, peaks.select(others.columns)], how="vertical_relaxed")
+    dates = sorted(set(local["local_date"].to_list()))
+    markers = local.join(markers_for(ctx, dates, all_peaks), on="local_date")
+    zt = zone_time(samples.lazy(), segments.lazy(), markers.lazy(), ctx.profile.models)
+    store.save_zone_analysis(chunk, peaks, zt.collect())
+    return dates
+
+
+def type_days(store: Store, ctx: Context, dates: list[dt.date]) -> int:
+    """(Re)type every activity on these local dates; returns how many were typed."""
+    typed = 0
+    peaks = store.peaks() if dates else pl.DataFrame()
+    for batch in _chunks(sorted(set(dates)), DATE_CHUNK):
+        acts = store.activities_on(batch)
+        if acts.is_empty():
+            continue
+        ids = acts["activity_id"].to_list()
+        segments = store.intervals(ids)
+        band_time = store.zone_time(ids, model="band").filter(pl.col("seg_index").is_null())
+        readings = attach_readings(store.lactate_readings(ids), segments)
+        local = acts.select("activity_id", local_date=pl.col("start_local").dt.date())
+        bands = local.join(markers_for(ctx, batch, peaks), on="local_date")
+        sessions = type_sessions(acts, segments, store.structures(ids), band_time, bands, readings)
+        store.save_sessions(sessions)
+        typed += sessions.height
+    return typed
 
 
 def structure(
@@ -84,6 +205,6 @@ def _with_unanalysable(labels: pl.DataFrame, chunk: list[int]) -> pl.DataFrame:
     return pl.concat([labels, extra])
 
 
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

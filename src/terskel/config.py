@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 APP_NAME = "terskel"
 # Token files, written 0600 by `terskel auth ...` into secrets_dir().
@@ -29,12 +32,90 @@ class StoreSettings(BaseModel):
     path: Path | None = None
 
 
-class AthleteSettings(BaseModel):
-    """`[athlete]`: who the store belongs to and their local time zone."""
+MARKER_KEYS = ("max_hr", "resting_hr", "lt1_hr", "lt2_hr", "threshold_pace", "threshold_power_w")
+ZONE_MARKERS = ("max_hr", "lt1_hr", "lt2_hr", "threshold_pace", "threshold_power_w")
+BUILTIN_ZONE_MODELS = ("olympiatoppen", "seiler3", "lthr5", "pace", "power")
+
+
+def pace_to_speed(text: str) -> float:
+    """'3:45/km' (or '3:45') as metres per second; ValueError when it is not a pace."""
+    body = text.strip().removesuffix("/km").strip()
+    minutes, sep, seconds = body.partition(":")
+    if not sep or not minutes.isdigit() or not seconds.isdigit() or len(seconds) != 2:
+        raise ValueError(f"{text!r} is not a pace (write it as 'm:ss/km', e.g. '3:45/km')")
+    total = int(minutes) * 60 + int(seconds)
+    if not 120 <= total <= 1200 or int(seconds) >= 60:
+        raise ValueError(f"{text!r} is not a running pace (2:00/km to 20:00/km)")
+    return 1000.0 / total
+
+
+class MarkerValues(BaseModel):
+    """Physiological markers; every one optional (missing ones are estimated from data)."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_hr: float | None = Field(default=None, gt=80, lt=250)
+    resting_hr: float | None = Field(default=None, gt=20, lt=120)
+    lt1_hr: float | None = Field(default=None, gt=60, lt=250)
+    lt2_hr: float | None = Field(default=None, gt=60, lt=250)
+    threshold_pace: str | None = None
+    threshold_power_w: float | None = Field(default=None, gt=50, lt=1000)
+
+    @field_validator("threshold_pace")
+    @classmethod
+    def _pace(cls, value: str | None) -> str | None:
+        if value is not None:
+            pace_to_speed(value)
+        return value
+
+    def marker_values(self) -> dict[str, float]:
+        """The markers that are set, threshold pace as `threshold_speed_mps`."""
+        values = {k: getattr(self, k) for k in MARKER_KEYS if k != "threshold_pace"}
+        if self.threshold_pace is not None:
+            values["threshold_speed_mps"] = pace_to_speed(self.threshold_pace)
+        return {k: float(v) for k, v in values.items() if v is not None}
+
+
+class DatedThresholds(MarkerValues):
+    """`[[athlete.thresholds]]`: markers in force from a date on (until a later entry)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: dt.date = Field(alias="from")
+
+
+class ZoneModelSettings(BaseModel):
+    """`[athlete.zone_models.NAME]`: zones cut at fractions of one marker."""
+
+    model_config = ConfigDict(extra="forbid")
+    marker: str
+    cuts: list[float]
+    zones: list[str]
+
+    @field_validator("marker")
+    @classmethod
+    def _marker(cls, value: str) -> str:
+        if value not in ZONE_MARKERS:
+            raise ValueError(f"unknown marker {value!r} (one of {', '.join(ZONE_MARKERS)})")
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> ZoneModelSettings:
+        if len(self.zones) != len(self.cuts) + 1:
+            raise ValueError("zones needs exactly one name more than cuts")
+        if any(b <= a for a, b in pairwise(self.cuts)) or any(c <= 0 for c in self.cuts):
+            raise ValueError("cuts must be positive fractions in increasing order")
+        return self
+
+
+class AthleteSettings(MarkerValues):
+    """`[athlete]`: who the store belongs to, their time zone and their markers."""
 
     model_config = ConfigDict(extra="forbid")
     id: str = "me"
     timezone: str | None = None
+    target_weekly_km: float | None = Field(default=None, gt=0)
+    zone_model: str = "olympiatoppen"
+    zone_models: dict[str, ZoneModelSettings] = {}
+    thresholds: list[DatedThresholds] = []
 
     @field_validator("timezone")
     @classmethod
@@ -45,6 +126,20 @@ class AthleteSettings(BaseModel):
             except (ZoneInfoNotFoundError, ValueError) as exc:
                 raise ValueError(f"unknown time zone {value!r} (use e.g. 'Europe/Oslo')") from exc
         return value
+
+    @model_validator(mode="after")
+    def _known_model(self) -> AthleteSettings:
+        known = (*BUILTIN_ZONE_MODELS, *self.zone_models)
+        if self.zone_model not in known:
+            raise ValueError(
+                f"zone_model {self.zone_model!r} is unknown (one of {', '.join(known)})"
+            )
+        return self
+
+    def dated_markers(self) -> list[tuple[dt.date | None, dict[str, float]]]:
+        """The markers set here (in force always) and each dated entry, oldest first."""
+        dated = sorted(self.thresholds, key=lambda entry: entry.from_)
+        return [(None, self.marker_values())] + [(e.from_, e.marker_values()) for e in dated]
 
 
 class StravaSettings(BaseModel):
@@ -70,6 +165,15 @@ class SyncSettings(BaseModel):
     folders: list[Path] = []  # watched FIT folders (a mounted watch, a sync folder)
 
 
+class ReportSettings(BaseModel):
+    """`[report]`: the threshold-model template weeks are measured against."""
+
+    model_config = ConfigDict(extra="forbid")
+    template: str = "norwegian-elite"
+    overrides: dict[str, Any] = {}  # template fields replaced (see terskel/models/*.toml)
+    templates: dict[str, dict[str, Any]] = {}  # your own templates, by name
+
+
 class Settings(BaseModel):
     """The whole config file."""
 
@@ -79,6 +183,7 @@ class Settings(BaseModel):
     strava: StravaSettings = StravaSettings()
     garmin: GarminSettings = GarminSettings()
     sync: SyncSettings = SyncSettings()
+    report: ReportSettings = ReportSettings()
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from terskel.cli import analysis, core, garmin, query, strava, sync  # noqa: F401  (registers the commands)
+from terskel.cli import analysis, athlete, core, garmin, lactate, query, report, strava, sync  # noqa: F401  (registers the commands)
 from terskel.cli.common import app
 
 __all__ = ["app", "main"]

@@ -11,14 +11,22 @@ import polars as pl
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from terskel.analysis.sessions import RULES as SESSION_RULES
+from terskel.analyze import AthleteProfile, structure
 from terskel.analyze import analyze as run_analysis
-from terskel.analyze import structure
 from terskel.cli.common import app, err, fail, open_store, out
 from terskel.reports.intervals import drift_line, intervals_json, intervals_table
 from terskel.sources.fit import FitError, decode
 
+ANALYZE_HELP = (
+    "Find the interval structure, time in zone and session type of every run "
+    "(import and sync do this for new runs). After changing your markers in the "
+    "config, run it with --rebuild.\n\nSession types, first rule that matches:\n\n"
+    + "\n\n".join(f"- {rule}" for rule in SESSION_RULES)
+)
 
-@app.command()
+
+@app.command(help=ANALYZE_HELP)
 def analyze(
     ctx: typer.Context,
     rebuild: Annotated[bool, typer.Option(help="Recompute every run, not just new ones.")] = False,
@@ -28,7 +36,7 @@ def analyze(
     ] = None,
 ) -> None:
     """Find the interval structure of every run (import and sync do this for new runs)."""
-    with open_store(ctx) as (store, _):
+    with open_store(ctx) as (store, settings):
         columns = (TextColumn("analysing"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=err, transient=True) as progress:
             task = progress.add_task("analyse", total=None)
@@ -36,11 +44,12 @@ def analyze(
                 store,
                 since=since.date() if since else None,
                 rebuild=rebuild,
+                athlete=AthleteProfile.from_settings(settings.athlete),
                 on_chunk=lambda done, total: progress.update(task, completed=done, total=total),
             )
     out.print(
         f"analysed {summary.activities} runs ({summary.samples} samples): "
-        f"{summary.interval_sessions} with intervals"
+        f"{summary.interval_sessions} with intervals; {summary.typed} session types"
     )
 
 

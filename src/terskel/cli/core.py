@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -24,8 +23,11 @@ from terskel.cli.common import (
     out,
 )
 from terskel.config import Settings, write_example_config
+from terskel.demo import NOTE, assemble_weeks, demo_folders, demo_week
 from terskel.ingest import ImportSummary, import_paths
+from terskel.reporting import weekly_report
 from terskel.reports.activities import activities_json, activities_table
+from terskel.reports.weekly_render import week_renderable
 from terskel.sources.files import InputError, check_paths, count_inputs
 from terskel.store import Store
 
@@ -138,16 +140,21 @@ def activities(
 
 @app.command()
 def demo() -> None:
-    """Import the bundled real sample activities into a temporary store and show them."""
+    """Import the bundled real runs into a temporary store; end with their weekly report."""
     with tempfile.TemporaryDirectory(prefix="terskel-demo-") as folder:
-        data = Path(str(resources.files("terskel").joinpath("data", "demo")))
+        folders = demo_folders()
         with Store.open(Path(folder) / "demo.duckdb") as store:
-            out.print(f"Importing {count_inputs([data])} real FIT files bundled with terskel ...")
-            summary = import_paths(store, [data], workers=1)
+            out.print(f"Importing {count_inputs(folders)} real FIT files bundled with terskel ...")
+            summary = import_paths(store, folders, workers=1)
             _print_import_summary(summary)
+            week = demo_week(dt.date.today())
+            assemble_weeks(store, week)
             analyze(store)
             out.print(activities_table(store.activities(), "The sample activities"))
+            report, _ = weekly_report(store, Settings(), week)
     out.print(
         "\nNext: [bold]terskel init[/bold], then [bold]terskel import[/bold] your own .fit files "
-        "or a Garmin export .zip."
+        "or a Garmin export .zip; [bold]terskel report week[/bold] then measures your weeks."
     )
+    out.print(f"\n[bold]Weekly report of the demo[/bold]. {NOTE}\n", highlight=False)
+    out.print(week_renderable(report))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from terskel.analyze import analyze
+from terskel.analyze import AthleteProfile, analyze
 from terskel.cli.common import (
     EXIT_AUTH,
     EXIT_OK,
@@ -21,6 +22,9 @@ from terskel.cli.common import (
     out,
 )
 from terskel.config import GARMIN_TOKEN_DIR, STRAVA_TOKEN_FILE, Settings, secrets_dir
+from terskel.models import TemplateError
+from terskel.reporting import write_latest_report
+from terskel.store import Store
 from terskel.sync import CONNECTORS, SourceReport, SyncOptions, sync_source
 
 auth_app = typer.Typer(
@@ -59,6 +63,10 @@ def sync(
         bool, typer.Option(help="Wait out rate-limit windows instead of stopping.")
     ] = False,
     quiet: Annotated[bool, typer.Option(help="Print only problems (for cron).")] = False,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write the last complete week's report (HTML and JSON) here."),
+    ] = None,
 ) -> None:
     """Pull new activities from every source, import and analyse them. Safe for cron.
 
@@ -72,12 +80,24 @@ def sync(
     with open_store(ctx) as (store, settings):
         sources = _sources_to_sync(source, settings, options)
         reports = [sync_source(store, settings, name, options, _ignore) for name in sources]
-        analysed = analyze(store)
+        analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
+        written = _write_report(store, settings, report_dir) if report_dir else []
     code = _exit_code(reports)
+    if written and not quiet:
+        out.print(f"report: {written[0]}", soft_wrap=True, highlight=False)
     _print_reports(reports, quiet)
     if not quiet or code != EXIT_OK:
         err.print(_summary_line(reports, analysed.activities), soft_wrap=True, highlight=False)
     raise typer.Exit(code)
+
+
+def _write_report(store: Store, settings: Settings, folder: Path) -> list[Path]:
+    """The weekly report files; a failure to write them is one line, not a lost sync."""
+    try:
+        return write_latest_report(store, settings, folder)
+    except (OSError, TemplateError) as exc:
+        err.print(f"[red]report[/red]: {folder}: {exc}", soft_wrap=True, highlight=False)
+        return []
 
 
 def _ignore(_label: str) -> None:

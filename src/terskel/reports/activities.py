@@ -29,10 +29,10 @@ def activities_table(frame: pl.DataFrame, title: str = "Activities") -> Table:
     columns = [
         ("id", "right"), ("date", "left"), ("start", "left"), ("sport", "left"),
         ("km", "right"), ("time", "right"), ("pace", "right"), ("HR", "right"),
-        ("structure", "left"),
+        ("structure", "left"), ("type", "left"),
     ] + ([("source", "left")] if show_source else [])  # fmt: skip
     for name, justify in columns:
-        wrap = name in ("sport", "source", "structure")
+        wrap = name in ("sport", "source", "structure", "type")
         table.add_column(
             name,
             justify=justify,  # type: ignore[arg-type]
@@ -52,6 +52,7 @@ def activities_table(frame: pl.DataFrame, title: str = "Activities") -> Table:
             pace(row["distance_m"], row["timer_s"] or row["elapsed_s"]) if _foot(row) else "",
             f"{row['avg_hr']:.0f}" if row["avg_hr"] else "",
             row["structure"] or "",
+            row.get("session_type") or "",
         ]
         table.add_row(*cells, *([_sources(row)] if show_source else []))
     return table
@@ -76,6 +77,7 @@ def activities_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
             "sources": (row["sources"] or "").split(",") if row["sources"] else [],
             "recordings": row["recordings"],
             "structure": row["structure"],
+            "session_type": row.get("session_type"),
         }
         for row in frame.iter_rows(named=True)
     ]

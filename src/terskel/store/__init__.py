@@ -444,6 +444,178 @@ class Store:
         )
         return frame.row(0, named=True) if frame.height else None
 
+    # zones, sessions, lactate (issue 6) ...............................
+
+    def save_zone_analysis(
+        self, activity_ids: list[int], peaks: pl.DataFrame, zone_time: pl.DataFrame
+    ) -> None:
+        """Replace the best efforts and time in zone of these activities, in one transaction."""
+        with self.transaction():
+            self._delete_for("activity_peaks", activity_ids)
+            self._delete_for("zone_time", activity_ids)
+            self._insert("activity_peaks", self._with_athlete(peaks))
+            self._insert("zone_time", self._with_athlete(zone_time))
+
+    def peaks(self) -> pl.DataFrame:
+        """Best efforts of every analysed run (the data behind estimated markers)."""
+        return self._frame(
+            "SELECT p.* EXCLUDE (athlete_id) FROM activity_peaks p JOIN activities a "
+            "USING (athlete_id, activity_id) WHERE p.athlete_id = ? AND NOT a.deleted "
+            "ORDER BY p.local_date",
+            [self.athlete_id],
+        )
+
+    def zone_time(
+        self, activity_ids: list[int] | None = None, model: str | None = None
+    ) -> pl.DataFrame:
+        """Stored seconds per zone (seg_index NULL: the whole activity)."""
+        return self._frame(
+            "SELECT * EXCLUDE (athlete_id) FROM zone_time WHERE athlete_id = $athlete "
+            "AND ($ids IS NULL OR list_contains($ids, activity_id)) "
+            "AND ($model IS NULL OR model = $model) "
+            "ORDER BY activity_id, seg_index NULLS FIRST, model, zone",
+            {"athlete": self.athlete_id, "ids": activity_ids, "model": model},
+        )
+
+    def local_dates(self, activity_ids: list[int]) -> pl.DataFrame:
+        """activity_id and local date of these activities."""
+        return self._frame(
+            "SELECT activity_id, CAST(start_local AS DATE) AS local_date FROM activities "
+            "WHERE athlete_id = ? AND list_contains(?, activity_id) ORDER BY activity_id",
+            [self.athlete_id, activity_ids],
+        )
+
+    def activities_on(self, dates: list[dt.date]) -> pl.DataFrame:
+        """Every activity (all sports) on these local dates: what session typing needs."""
+        return self._frame(
+            "SELECT activity_id, sport, sub_sport, start_utc, start_local, elapsed_s, timer_s, "
+            "distance_m FROM activities WHERE athlete_id = ? AND NOT deleted "
+            "AND list_contains(?, CAST(start_local AS DATE)) ORDER BY start_utc",
+            [self.athlete_id, dates],
+        )
+
+    def dates_to_type(self, since: dt.date | None, rebuild: bool) -> list[dt.date]:
+        """Local dates with an activity whose session row is missing or older than it."""
+        rows = self.con.execute(
+            "SELECT DISTINCT CAST(a.start_local AS DATE) AS d FROM activities a "
+            "WHERE a.athlete_id = $athlete AND NOT a.deleted "
+            "AND ($since IS NULL OR CAST(a.start_local AS DATE) >= $since) "
+            "AND ($rebuild OR NOT EXISTS (SELECT 1 FROM sessions s WHERE "
+            " s.athlete_id = a.athlete_id AND s.activity_id = a.activity_id "
+            " AND s.analyzed_at >= a.updated_at)) ORDER BY d",
+            {"athlete": self.athlete_id, "since": since, "rebuild": rebuild},
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def save_sessions(self, sessions: pl.DataFrame) -> None:
+        """Replace the session rows of the activities in `sessions`, in one transaction."""
+        with self.transaction():
+            self._delete_for("sessions", sessions["activity_id"].to_list())
+            self._insert("sessions", self._with_athlete(sessions))
+
+    def sessions(self, activity_ids: list[int] | None = None) -> pl.DataFrame:
+        """Stored session types."""
+        return self._frame(
+            "SELECT * EXCLUDE (athlete_id) FROM sessions WHERE athlete_id = $athlete "
+            "AND ($ids IS NULL OR list_contains($ids, activity_id)) ORDER BY activity_id",
+            {"athlete": self.athlete_id, "ids": activity_ids},
+        )
+
+    def add_lactate(self, readings: pl.DataFrame) -> list[int]:
+        """Store readings (activity_id, set_no, rep_no, taken_at, mmol, note, source); ids."""
+        if readings.is_empty():
+            return []
+        self.con.register("incoming", self._with_athlete(readings).to_arrow())
+        try:
+            columns = ", ".join(["athlete_id", *readings.columns])
+            rows = self.con.execute(
+                f"INSERT INTO lactate ({columns}) SELECT {columns} FROM incoming "
+                "RETURNING reading_id"
+            ).fetchall()
+        finally:
+            self.con.unregister("incoming")
+        return [int(row[0]) for row in rows]
+
+    def lactate_readings(self, activity_ids: list[int] | None = None) -> pl.DataFrame:
+        """Stored lactate readings, oldest first."""
+        return self._frame(
+            "SELECT * EXCLUDE (athlete_id) FROM lactate WHERE athlete_id = $athlete "
+            "AND ($ids IS NULL OR list_contains($ids, activity_id)) ORDER BY reading_id",
+            {"athlete": self.athlete_id, "ids": activity_ids},
+        )
+
+    def activity_at(
+        self, when: dt.datetime, slack_s: float = 900.0, local: bool = False
+    ) -> int | None:
+        """The activity running at an instant (UTC, or local time) or ended `slack_s` before."""
+        start = "start_local" if local else "start_utc"
+        value = self.scalar(
+            f"SELECT activity_id FROM activities WHERE athlete_id = ? AND NOT deleted "
+            f"AND {start} <= ? AND {start} + to_microseconds(CAST((coalesce(elapsed_s, "
+            "timer_s, 0) + ?) * 1e6 AS BIGINT)) >= ? ORDER BY start_utc DESC LIMIT 1",
+            [self.athlete_id, when, slack_s, when],
+        )
+        return int(value) if value is not None else None
+
+    # weekly report (issue 7) ..............................................
+
+    def report_activities(self, first: dt.date, last: dt.date) -> pl.DataFrame:
+        """Activities (all sports) with a local date in [first, last], for the weekly report."""
+        return self._frame(
+            "SELECT a.activity_id, a.sport, a.start_local, a.elapsed_s, a.timer_s, a.distance_m, "
+            "a.avg_hr, (SELECT count(*) FROM activity_sources s WHERE s.athlete_id = "
+            "a.athlete_id AND s.activity_id = a.activity_id) AS recordings FROM activities a "
+            "WHERE a.athlete_id = $athlete AND NOT a.deleted "
+            "AND CAST(a.start_local AS DATE) BETWEEN $first AND $last ORDER BY a.start_utc",
+            {"athlete": self.athlete_id, "first": first, "last": last},
+        )
+
+    def report_reps(self, activity_ids: list[int]) -> pl.DataFrame:
+        """Work reps of these activities, in time order."""
+        return self._frame(
+            "SELECT activity_id, set_no, rep_no, start_utc, duration_s, distance_m, "
+            "avg_speed_mps, avg_hr, avg_hr_2nd_half FROM intervals WHERE athlete_id = $athlete "
+            "AND kind = 'work' AND list_contains($ids, activity_id) "
+            "ORDER BY activity_id, start_utc",
+            {"athlete": self.athlete_id, "ids": activity_ids},
+        )
+
+    def latest_local_start(self) -> dt.datetime | None:
+        """Local start of the newest activity (what the default report week follows)."""
+        value = self.scalar(
+            "SELECT max(start_local) FROM activities WHERE athlete_id = ? AND NOT deleted",
+            [self.athlete_id],
+        )
+        return value if isinstance(value, dt.datetime) else None
+
+    def activity_files(self) -> dict[str, int]:
+        """File name -> activity id, for activities imported from files."""
+        rows = self.con.execute(
+            "SELECT original_path, activity_id FROM activity_sources "
+            "WHERE athlete_id = ? AND original_path IS NOT NULL",
+            [self.athlete_id],
+        ).fetchall()
+        return {Path(path).name: int(aid) for path, aid in rows}
+
+    def shift_activity(self, activity_id: int, delta: dt.timedelta) -> None:
+        """Move one activity and its streams in time (the demo's assembled weeks); derived
+        rows of it are dropped so the next analysis recomputes them."""
+        shift = "to_microseconds(CAST(? AS BIGINT))"
+        micros = int(delta.total_seconds() * 1_000_000)
+        with self.transaction():
+            for table, columns in _SHIFTED.items():
+                sets = ", ".join(f"{c} = {c} + {shift}" for c in columns)
+                self.con.execute(
+                    f"UPDATE {table} SET {sets} WHERE athlete_id = ? AND activity_id = ?",
+                    [*([micros] * len(columns)), self.athlete_id, activity_id],
+                )
+            self.con.execute(
+                "UPDATE activities SET updated_at = current_timestamp WHERE activity_id = ?",
+                [activity_id],
+            )
+            for table in ("intervals", "structures", "zone_time", "sessions"):
+                self._delete_for(table, [activity_id])
+
     # -- reads ----------------------------------------------------------------
 
     def activities(self, since: dt.date | None = None, sport: str | None = None) -> pl.DataFrame:
@@ -455,12 +627,15 @@ class Store:
                    a.avg_speed_mps, a.device, a.sample_count,
                    string_agg(DISTINCT s.source, ',' ORDER BY s.source) AS sources,
                    count(s.source_id) AS recordings,
-                   any_value(st.label) AS structure
+                   any_value(st.label) AS structure,
+                   any_value(se.session_type) AS session_type
             FROM activities a
             LEFT JOIN activity_sources s
               ON s.athlete_id = a.athlete_id AND s.activity_id = a.activity_id
             LEFT JOIN structures st
               ON st.athlete_id = a.athlete_id AND st.activity_id = a.activity_id
+            LEFT JOIN sessions se
+              ON se.athlete_id = a.athlete_id AND se.activity_id = a.activity_id
             WHERE a.athlete_id = $athlete AND NOT a.deleted
               AND ($since IS NULL OR CAST(a.start_local AS DATE) >= $since)
               AND ($sport IS NULL OR a.sport = $sport)
@@ -533,6 +708,15 @@ class Store:
             counts[table] = int(self.scalar(sql, [self.athlete_id]))
         return counts
 
+
+# table -> timestamp columns moved by Store.shift_activity
+_SHIFTED = {
+    "activities": ("start_utc", "start_local"),
+    "activity_sources": ("start_utc",),
+    "laps": ("start_utc", "end_utc"),
+    "samples": ("t",),
+    "lactate": ("taken_at",),
+}
 
 # table -> expression for the year a row belongs to (the activity's local year)
 _ACTIVITY_YEAR = (

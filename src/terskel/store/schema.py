@@ -249,6 +249,21 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (athlete_id, activity_id)
     );
     """,
+    # 5: best efforts per run, the data behind estimated markers
+    """
+    -- Per analysed run: its best sustained efforts (NULL when the stream lacks them).
+    CREATE TABLE activity_peaks (
+        athlete_id    VARCHAR NOT NULL,
+        activity_id   BIGINT NOT NULL,
+        local_date    DATE NOT NULL,
+        hr_60s        DOUBLE,                 -- best 60 s average heart rate (bpm)
+        hr_20min      DOUBLE,                 -- best 20 min average heart rate (bpm)
+        speed_20min   DOUBLE,                 -- best 20 min average speed (m/s)
+        speed_60min   DOUBLE,                 -- best 60 min average speed (m/s)
+        power_20min   DOUBLE,                 -- best 20 min average power (W)
+        PRIMARY KEY (athlete_id, activity_id)
+    );
+    """,
 ]
 
 

@@ -1,0 +1,121 @@
+"""`terskel report week|weeks`: each week measured against the threshold-model template."""
+
+from __future__ import annotations
+
+import io
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console, RenderableType
+
+from terskel.cli.common import app, fail, open_store, out
+from terskel.models import TemplateError
+from terskel.reporting import pick_week, weekly_report, weekly_trend
+from terskel.reports.weekly import parse_week
+from terskel.reports.weekly_html import week_html
+from terskel.reports.weekly_render import (
+    trend_json,
+    trend_table,
+    week_json,
+    week_markdown,
+    week_renderable,
+)
+
+report_app = typer.Typer(
+    help="Weekly compliance against the threshold model.", no_args_is_help=True
+)
+app.add_typer(report_app, name="report")
+
+
+class WeekFormat(StrEnum):
+    """Output formats of `report week`."""
+
+    text = "text"
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+WeekOption = Annotated[
+    str | None,
+    typer.Option("--week", help="ISO week, e.g. 2026-W47 (default: the last complete week)."),
+]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Write to this file instead of the terminal.")
+]
+
+
+@report_app.command("week")
+def report_week(
+    ctx: typer.Context,
+    week: WeekOption = None,
+    fmt: Annotated[WeekFormat, typer.Option("--format", help="Output format.")] = WeekFormat.text,
+    out_file: OutOption = None,
+) -> None:
+    """One week: the day-by-day sessions, then every check with value, target and why."""
+    with open_store(ctx, read_only=True) as (store, settings):
+        chosen = pick_week(store, _parsed(week))
+        try:
+            report, trend = weekly_report(store, settings, chosen)
+        except TemplateError as exc:
+            fail(str(exc))
+    if fmt is WeekFormat.text:
+        _emit(week_renderable(report), out_file)
+    elif fmt is WeekFormat.md:
+        _write(week_markdown(report), out_file)
+    elif fmt is WeekFormat.json:
+        _write(json.dumps(week_json(report), indent=2) + "\n", out_file)
+    else:
+        _write(week_html(report, trend), out_file)
+
+
+@report_app.command("weeks")
+def report_weeks(
+    ctx: typer.Context,
+    last: Annotated[int, typer.Option("--last", min=1, max=520, help="How many weeks.")] = 12,
+    week: WeekOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """The trend: one row per week (volume, threshold sessions, dose, long run, checks)."""
+    with open_store(ctx, read_only=True) as (store, settings):
+        chosen = pick_week(store, _parsed(week))
+        try:
+            rows = weekly_trend(store, settings, chosen, last)
+        except TemplateError as exc:
+            fail(str(exc))
+        name = settings.report.template
+    if as_json:
+        print(json.dumps(trend_json(rows), indent=2))
+    else:
+        out.print(trend_table(rows, name))
+
+
+def _parsed(week: str | None) -> str | None:
+    try:
+        return parse_week(week) if week else None
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _emit(renderable: RenderableType, out_file: Path | None) -> None:
+    """Print to the terminal, or save as plain text."""
+    if out_file is None:
+        out.print(renderable)
+        return
+    console = Console(record=True, width=160, file=io.StringIO())
+    console.print(renderable)
+    _write(console.export_text(), out_file)
+
+
+def _write(text: str, out_file: Path | None) -> None:
+    if out_file is None:
+        print(text, end="")
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"{out_file}: cannot write ({exc.strerror})")
+    out.print(f"wrote {out_file}")

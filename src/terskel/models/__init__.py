@@ -1,0 +1,121 @@
+"""Threshold-model templates: TOML data shipped in this package, validated with pydantic.
+
+A template is chosen by name in `[report] template`; `[report.overrides]` replaces
+single fields, and `[report.templates.NAME]` defines a template of one's own
+(with `base = "norwegian-singles"` it starts from a shipped one).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = ["SHIPPED", "Band", "Template", "TemplateError", "load_template", "shipped_template"]
+
+SHIPPED = ("norwegian-elite", "norwegian-singles", "sweet-spot", "polarized")
+# Fields multiplied by target_weekly_km / reference_weekly_km.
+SCALED = ("weekly_km", "threshold_dose_min", "hard_minutes")
+
+
+class TemplateError(Exception):
+    """A template cannot be found or is not valid; the message is one line."""
+
+
+class Band(BaseModel):
+    """A target range; either end may be open, and an empty band switches a check off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min: float | None = None
+    max: float | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """True when the band sets any limit."""
+        return self.min is not None or self.max is not None
+
+    def scaled(self, factor: float) -> Band:
+        """Both ends multiplied by `factor`."""
+        return Band(
+            min=None if self.min is None else self.min * factor,
+            max=None if self.max is None else self.max * factor,
+        )
+
+
+class Template(BaseModel):
+    """One threshold-model template: every number the weekly checks compare against."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    description: str = ""
+    reference_weekly_km: float = Field(gt=0)
+    weekly_km: Band
+    threshold_sessions: Band
+    double_threshold_days: Band
+    double_min_gap_h: float = Field(default=3.0, ge=0)
+    threshold_dose_min: Band = Band()
+    threshold_dose_share: Band = Band()
+    session_rep_min: Band = Band()
+    intensity_control_share: Band = Band()
+    rep_drift_pct: Band = Band()
+    easy_low_share: Band = Band()
+    easy_scope: Literal["easy", "all"] = "easy"
+    hard_minutes: Band = Band()
+    x_element: Band = Band()
+    long_run_km: Band = Band()
+    long_run_min: Band = Band()
+    flatness_pct: Band = Band()
+    polarity_above_share: Band = Band()
+    polarity_weeks: int = Field(default=4, ge=1, le=12)
+    near: float = Field(default=0.10, ge=0, le=1)
+
+    def scaled(self, factor: float) -> Template:
+        """The template with its volume-bound fields scaled by `factor`."""
+        update = {name: getattr(self, name).scaled(factor) for name in SCALED}
+        return self.model_copy(update=update)
+
+
+def shipped_template(name: str) -> dict[str, Any]:
+    """The raw fields of a template shipped with terskel."""
+    if name not in SHIPPED:
+        raise TemplateError(f"unknown template {name!r} (shipped: {', '.join(SHIPPED)})")
+    text = resources.files("terskel.models").joinpath(f"{name}.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def load_template(
+    name: str,
+    overrides: dict[str, Any] | None = None,
+    custom: dict[str, dict[str, Any]] | None = None,
+) -> Template:
+    """The named template (custom ones first), with `overrides` applied, validated."""
+    fields = _raw(name, custom or {}, seen=())
+    fields.update(overrides or {})
+    try:
+        return Template.model_validate(fields)
+    except ValidationError as exc:
+        raise TemplateError(f"template {name!r}: {_describe(exc)}") from exc
+
+
+def _raw(name: str, custom: dict[str, dict[str, Any]], seen: tuple[str, ...]) -> dict[str, Any]:
+    """A template's fields, following `base` chains of custom templates."""
+    if name in seen:
+        raise TemplateError(f"template {name!r}: its base chain loops ({' -> '.join(seen)})")
+    if name not in custom:
+        return shipped_template(name)
+    own = dict(custom[name])
+    base = own.pop("base", None)
+    fields = _raw(str(base), custom, (*seen, name)) if base else {}
+    fields.update(own)
+    fields["name"] = name
+    return fields
+
+
+def _describe(exc: ValidationError) -> str:
+    """The first validation error as 'field: problem'."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "template"
+    message = "unknown field" if error["type"] == "extra_forbidden" else str(error["msg"])
+    return f"{where}: {message}"

@@ -1,0 +1,281 @@
+"""The weekly report as terminal renderables, Markdown and the stable JSON shape.
+
+JSON shape (`terskel report week --format json`), stable for scripts:
+
+    {"week": "2026-W12", "first_day": "2026-03-16", "last_day": "2026-03-22",
+     "template": {"name": str, "description": str,
+                  "scale": {"weekly_km": float | null, "source": "target" | "own" | "none"}},
+     "summary": {"ok": int, "near": int, "off": int, "unknown": int, "n/a": int},
+     "sessions": [{"id": int, "activity_ids": [int], "date": "YYYY-MM-DD", "half_day": "AM",
+                   "start_local": "YYYY-MM-DDTHH:MM:SS", "sport": str, "type": str | null,
+                   "structure": str | null, "label": str, "distance_km": float,
+                   "moving_s": float, "threshold_min": float | null,
+                   "above_threshold_min": float | null, "intensity_basis": str,
+                   "drift_hr_pct": float | null, "zones_s": {"I1": float, ...},
+                   "recordings": int}],
+     "checks": [{"check": str, "title": str, "value": float | null, "unit": str,
+                 "target": str, "target_min": float | null, "target_max": float | null,
+                 "status": "ok" | "near" | "off" | "unknown" | "n/a",
+                 "reason": str, "sessions": [int]}]}
+
+`sessions` in a check are the `id`s of the sessions behind it (outings: the
+files of one outing share one id). Trend JSON (`report weeks --format json`) is
+a list of {"week", "distance_km", "moving_s", "runs", "threshold_sessions",
+"double_days", "dose_min", "longest_km", "summary"}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from terskel.reports.checks import Check
+from terskel.reports.format import duration, pace
+from terskel.reports.weekly import ZONES, Outing, WeekReport, WeekRow
+
+STATUS_STYLE = {
+    "ok": "bold green",
+    "near": "bold yellow",
+    "off": "bold red",
+    "unknown": "bold magenta",
+    "n/a": "dim",
+}
+STATUS_MARK = {"ok": "✓", "near": "~", "off": "✗", "unknown": "?", "n/a": "-"}
+
+
+def week_json(report: WeekReport) -> dict[str, Any]:
+    """The stable JSON document of one week (shape in the module docstring)."""
+    return {
+        "week": report.week,
+        "first_day": report.first_day.isoformat(),
+        "last_day": (report.first_day + dt.timedelta(days=6)).isoformat(),
+        "template": {
+            "name": report.template.name,
+            "description": report.template.description,
+            "scale": {"weekly_km": _r(report.scale.weekly_km, 1), "source": report.scale.source},
+        },
+        "summary": report.counts(),
+        "sessions": [_session_json(o) for o in report.outings],
+        "checks": [_check_json(c) for c in report.checks],
+    }
+
+
+def _session_json(outing: Outing) -> dict[str, Any]:
+    return {
+        "id": outing.outing_id,
+        "activity_ids": list(outing.activity_ids),
+        "date": outing.local_date.isoformat(),
+        "half_day": outing.half_day,
+        "start_local": outing.start_local.replace(microsecond=0).isoformat(),
+        "sport": outing.sport,
+        "type": outing.session_type,
+        "structure": outing.structure,
+        "label": outing.label,
+        "distance_km": round(outing.distance_m / 1000, 2),
+        "moving_s": round(outing.moving_s, 1),
+        "threshold_min": _r(_min(outing.threshold_s), 1),
+        "above_threshold_min": _r(_min(outing.above_s), 1),
+        "intensity_basis": outing.basis,
+        "drift_hr_pct": _r(outing.drift_hr_pct, 1),
+        "zones_s": {z: round(outing.zones[z], 1) for z in ZONES if z in outing.zones},
+        "recordings": outing.recordings,
+    }
+
+
+def _check_json(check: Check) -> dict[str, Any]:
+    return {
+        "check": check.key,
+        "title": check.title,
+        "value": _r(check.value, 1),
+        "unit": check.unit,
+        "target": check.target,
+        "target_min": _r(check.target_min, 1),
+        "target_max": _r(check.target_max, 1),
+        "status": check.status,
+        "reason": check.reason,
+        "sessions": list(check.sessions),
+    }
+
+
+def trend_json(rows: list[WeekRow]) -> list[dict[str, Any]]:
+    """The multi-week trend as a list of objects."""
+    return [
+        {
+            "week": row.week,
+            "distance_km": round(row.distance_km, 1),
+            "moving_s": round(row.moving_s),
+            "runs": row.runs,
+            "threshold_sessions": row.threshold_sessions,
+            "double_days": row.double_days,
+            "dose_min": _r(row.dose_min, 0),
+            "longest_km": round(row.longest_km, 1),
+            "summary": row.counts,
+        }
+        for row in rows
+    ]
+
+
+# -- terminal ------------------------------------------------------------------
+
+
+def week_renderable(report: WeekReport) -> Group:
+    """Header, the day-by-day sessions, then the checks with coloured status."""
+    return Group(_header(report), days_table(report), checks_table(report))
+
+
+def _header(report: WeekReport) -> Text:
+    last = report.first_day + dt.timedelta(days=6)
+    counts = report.counts()
+    text = Text()
+    text.append(f"Week {report.week}", style="bold")
+    text.append(f"  {report.first_day:%a %d %b} - {last:%a %d %b %Y}\n")
+    text.append(f"Template {report.template.name}: {report.scale.text}\n", style="dim")
+    for status in ("ok", "near", "off", "unknown"):
+        text.append(f"{STATUS_MARK[status]} {counts[status]} {status}  ", STATUS_STYLE[status])
+    return text
+
+
+def days_table(report: WeekReport) -> Table:
+    """Monday to Sunday: every session with its label, numbers and zones."""
+    table = Table(title="Sessions", title_justify="left", box=box.SIMPLE_HEAD)
+    for name in ("day", "start", "session", "type", "km", "time", "pace", "thr min", "zones"):
+        table.add_column(name, justify="right" if name in ("km", "time", "thr min") else "left")
+    for offset in range(7):
+        day = report.first_day + dt.timedelta(days=offset)
+        outings = [o for o in report.outings if o.local_date == day]
+        if not outings:
+            table.add_row(f"{day:%a %d}", "", Text("rest", style="dim"), *[""] * 6)
+        for i, outing in enumerate(outings):
+            table.add_row(f"{day:%a %d}" if i == 0 else "", *_day_cells(outing))
+    return table
+
+
+def _day_cells(outing: Outing) -> list[str | Text]:
+    kind = outing.session_type or ("not analysed" if outing.running else outing.sport)
+    style = {"threshold": "bold cyan", "x_element": "bold magenta", "vo2": "bold red"}.get(kind, "")
+    return [
+        f"{outing.start_local:%H:%M}",
+        Text(outing.label, style=style),
+        kind if outing.running else outing.sport,
+        f"{outing.distance_m / 1000:.1f}",
+        duration(outing.moving_s),
+        pace(outing.distance_m, outing.moving_s) if outing.running else "",
+        f"{outing.threshold_s / 60:.0f}" if outing.threshold_s else "",
+        zones_text(outing.zones),
+    ]
+
+
+def zones_text(zones: dict[str, float]) -> str:
+    """'I1 70 I2 25 I3 5' (% of zone time), or '' without zones."""
+    total = sum(zones.get(z, 0) for z in ZONES)
+    if not total:
+        return ""
+    parts = [f"{z} {zones[z] / total * 100:.0f}" for z in ZONES if zones.get(z, 0) / total >= 0.01]
+    return " ".join(parts) + " %"
+
+
+def checks_table(report: WeekReport) -> Table:
+    """Each check: status, value, target, why."""
+    table = Table(title="Checks", title_justify="left", box=box.SIMPLE_HEAD)
+    for name in ("", "check", "value", "target"):
+        table.add_column(name, justify="right" if name == "value" else "left", no_wrap=True)
+    table.add_column("why", ratio=1)
+    for check in report.checks:
+        style = STATUS_STYLE[check.status]
+        table.add_row(
+            Text(f"{STATUS_MARK[check.status]} {check.status}", style=style),
+            check.title,
+            value_text(check),
+            check.target,
+            Text(check.reason, style="dim" if check.status == "n/a" else ""),
+        )
+    return table
+
+
+def value_text(check: Check) -> str:
+    """A check's value with its unit ('' when unknown)."""
+    if check.value is None:
+        return ""
+    if not check.unit:
+        return f"{check.value:.0f}"
+    digits = 1 if check.unit == "km" or (check.unit == "%" and abs(check.value) < 10) else 0
+    return f"{check.value:.{digits}f} {check.unit}"
+
+
+def trend_table(rows: list[WeekRow], template: str) -> Table:
+    """One row per week: volume, sessions, dose, long run and the check summary."""
+    table = Table(title=f"Weeks against {template}", title_justify="left", box=box.SIMPLE_HEAD)
+    for name in ("week", "km", "time", "runs", "thr", "doubles", "dose", "long km"):
+        table.add_column(name, justify="left" if name == "week" else "right", no_wrap=True)
+    table.add_column("checks", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            row.week,
+            f"{row.distance_km:.1f}",
+            duration(row.moving_s),
+            str(row.runs),
+            str(row.threshold_sessions),
+            str(row.double_days),
+            "" if row.dose_min is None else f"{row.dose_min:.0f}",
+            f"{row.longest_km:.1f}",
+            _summary_text(row.counts),
+        )
+    return table
+
+
+def _summary_text(counts: dict[str, int]) -> Text:
+    text = Text()
+    for status in ("ok", "near", "off", "unknown"):
+        if counts.get(status):
+            text.append(f"{STATUS_MARK[status]}{counts[status]} ", STATUS_STYLE[status])
+    return text
+
+
+# -- Markdown ------------------------------------------------------------------
+
+
+def week_markdown(report: WeekReport) -> str:
+    """The week as Markdown: header, sessions table, checks table."""
+    last = report.first_day + dt.timedelta(days=6)
+    counts = report.counts()
+    lines = [
+        f"# Week {report.week} ({report.first_day:%a %d %b} - {last:%a %d %b %Y})",
+        "",
+        f"Template **{report.template.name}**: {report.scale.text}.",
+        "",
+        " · ".join(f"{counts[s]} {s}" for s in ("ok", "near", "off", "unknown")),
+        "",
+        "## Sessions",
+        "",
+        "| day | start | session | type | km | time | pace | threshold min | zones |",
+        "|---|---|---|---|---:|---:|---:|---:|---|",
+    ]
+    for outing in report.outings:
+        cells = [str(c) for c in _day_cells(outing)]
+        lines.append(f"| {outing.local_date:%a %d} | " + " | ".join(_md(c) for c in cells) + " |")
+    if not report.outings:
+        lines.append("| | | no activities this week | | | | | | |")
+    lines += ["", "## Checks", "", "| status | check | value | target | why |"]
+    lines.append("|---|---|---:|---|---|")
+    for check in report.checks:
+        mark = f"{STATUS_MARK[check.status]} {check.status}"
+        row = [mark, check.title, value_text(check), check.target, check.reason]
+        lines.append("| " + " | ".join(_md(c) for c in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _min(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 60
+
+
+def _r(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)

@@ -1,0 +1,242 @@
+"""Session types: outings, the rules on hand-built frames, and real files with their types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from terskel.analysis.sessions import outings, type_sessions
+from terskel.analyze import AthleteProfile, analyze
+from terskel.ingest import import_paths
+from terskel.store import Store
+from tests.conftest import SHARED, shared_path
+
+T0 = dt.datetime(2026, 4, 15, 11, 0, 0)  # UTC; local = UTC + 8 h
+AID = "activity_id"
+
+
+def _acts(rows: list[tuple[int, str, float, float, float]]) -> pl.DataFrame:
+    """(id, sport, start minutes after T0, elapsed s, distance m) rows."""
+    start = [T0 + dt.timedelta(minutes=m) for _, _, m, _, _ in rows]
+    return pl.DataFrame(
+        {
+            AID: [r[0] for r in rows],
+            "sport": [r[1] for r in rows],
+            "start_utc": start,
+            "start_local": [s + dt.timedelta(hours=8) for s in start],
+            "elapsed_s": [r[3] for r in rows],
+            "timer_s": [r[3] for r in rows],
+            "distance_m": [r[4] for r in rows],
+        }
+    )
+
+
+def test_files_minutes_apart_are_one_outing_hours_apart_are_two() -> None:
+    acts = _acts([
+        (1, "running", 0, 600, 2000),      # warm-up file
+        (2, "running", 11, 900, 4000),     # block: starts 1 min after the warm-up ended
+        (3, "swimming", 20, 1800, 1000),   # another sport is its own outing
+        (4, "running", 30, 600, 2000),     # 4 min after the block: same outing
+        (5, "running", 300, 2400, 8000),   # hours later: a second session
+    ])  # fmt: skip
+    expected = pl.DataFrame({AID: [1, 2, 3, 4, 5], "outing_id": [1, 1, 3, 1, 5]})
+    assert_frame_equal(outings(acts).sort(AID), expected)
+
+
+def _segments(aid: int, reps: list[tuple[float, float, float]], rec_s: float) -> pl.DataFrame:
+    """Warm-up, then (duration s, 2nd-half HR, speed) reps with `rec_s` recoveries."""
+    rows, t = [], T0
+    rows.append((aid, "warmup", None, None, t, 600.0, 3.0, 130.0))
+    t += dt.timedelta(seconds=600)
+    for i, (dur, hr, speed) in enumerate(reps, start=1):
+        rows.append((aid, "work", 1, i, t, dur, speed, hr))
+        t += dt.timedelta(seconds=dur)
+        rows.append((aid, "recovery", 1, i, t, rec_s, 2.5, hr - 15))
+        t += dt.timedelta(seconds=rec_s)
+    cols = [AID, "kind", "set_no", "rep_no", "start_utc", "duration_s", "avg_speed_mps", "hr"]
+    frame = pl.DataFrame(rows, schema=cols, orient="row")
+    return frame.with_columns(
+        end_utc=pl.col("start_utc") + pl.duration(seconds=pl.col("duration_s")),
+        avg_hr=pl.col("hr"),
+        avg_hr_2nd_half=pl.col("hr"),
+        set_no=pl.col("set_no").cast(pl.Int32),
+        rep_no=pl.col("rep_no").cast(pl.Int32),
+    ).drop("hr")
+
+
+def _bands(ids: list[int], known: bool = True) -> pl.DataFrame:
+    value = 1.0 if known else None
+    return pl.DataFrame(
+        {AID: ids, "hr_lo": [155.0 * value if value else None for _ in ids],
+         "hr_hi": [168.0 * value if value else None for _ in ids],
+         "speed_lo": [None for _ in ids], "speed_hi": [None for _ in ids]},
+        schema={AID: pl.Int64, "hr_lo": pl.Float64, "hr_hi": pl.Float64,
+                "speed_lo": pl.Float64, "speed_hi": pl.Float64},
+    )  # fmt: skip
+
+
+def _band_time(rows: list[tuple[int, str, float]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=[AID, "zone", "seconds"], orient="row")
+
+
+NO_READINGS = pl.DataFrame(
+    schema={AID: pl.Int64, "set_no": pl.Int32, "rep_no": pl.Int32, "mmol": pl.Float64}
+)
+
+
+def _typed(acts: pl.DataFrame, segments: pl.DataFrame, band_time: pl.DataFrame,
+           bands: pl.DataFrame, readings: pl.DataFrame = NO_READINGS) -> pl.DataFrame:  # fmt: skip
+    labels = pl.DataFrame({AID: acts[AID], "label": ["label"] * acts.height})
+    return type_sessions(acts, segments, labels, band_time, bands, readings)
+
+
+@pytest.mark.parametrize(
+    ("reps", "rec_s", "expected"),
+    [
+        ([(180.0, 160.0, 4.2)] * 6, 60.0, "threshold"),  # 6x3min, 2nd-half HR in the band
+        ([(180.0, 172.0, 4.6)] * 6, 60.0, "vo2"),  # above the band
+        ([(20.0, 150.0, 7.0)] * 8, 90.0, "x_element"),  # 8 x 20 s with full recoveries
+        ([(20.0, 150.0, 6.0)] * 4, 40.0, "easy"),  # 4 strides: still an easy run
+    ],
+)
+def test_rep_sessions_are_typed_by_the_band(
+    reps: list[tuple[float, float, float]], rec_s: float, expected: str
+) -> None:
+    acts = _acts([(1, "running", 0, 2700, 8000)])
+    band_time = _band_time([(1, "below", 2400.0), (1, "in", 300.0)])
+    out = _typed(acts, _segments(1, reps, rec_s), band_time, _bands([1]))
+    assert out["session_type"].to_list() == [expected], out["reason"].to_list()
+    assert out["reason"][0] and "\n" not in out["reason"][0]
+
+
+def test_drift_compares_the_last_third_of_reps_with_the_first() -> None:
+    reps = [(180.0, hr, 4.0) for hr in (156.0, 158.0, 160.0, 160.0, 162.0, 164.0)]
+    acts = _acts([(1, "running", 0, 2700, 8000)])
+    out = _typed(acts, _segments(1, reps, 60.0), _band_time([(1, "in", 1000.0)]), _bands([1]))
+    assert out["drift_hr_pct"][0] == pytest.approx((163 / 157 - 1) * 100)
+    assert out["drift_pace_pct"][0] == pytest.approx(0.0)
+    assert out["work_s"][0] == 1080.0 and out["threshold_s"][0] == 1080.0
+
+
+def test_lactate_readings_override_heart_rate() -> None:
+    reps = [(180.0, 172.0, 4.6)] * 6  # HR says above the band ...
+    acts = _acts([(1, "running", 0, 2700, 8000)])
+    readings = pl.DataFrame(
+        {AID: [1, 1], "set_no": [1, 1], "rep_no": [2, 5], "mmol": [2.4, 2.9]},
+        schema_overrides={"set_no": pl.Int32, "rep_no": pl.Int32},
+    )
+    out = _typed(
+        acts, _segments(1, reps, 60.0), _band_time([(1, "in", 900.0)]), _bands([1]), readings
+    )
+    # ... the readings (2-3 mmol/L) put their reps in it; the others keep their HR verdict
+    assert out["intensity_basis"][0] == "lactate"
+    assert out["threshold_s"][0] == 360.0
+
+
+def test_a_split_threshold_outing_is_one_threshold_session() -> None:
+    acts = _acts([(1, "running", 0, 600, 2000), (2, "running", 11, 1500, 6000),
+                  (3, "running", 37, 600, 1800)])  # fmt: skip
+    band_time = _band_time([(1, "below", 600.0), (2, "below", 200.0), (2, "in", 1300.0),
+                            (3, "below", 600.0)])  # fmt: skip
+    empty = _segments(1, [], 60.0).clear()
+    out = _typed(acts, empty, band_time, _bands([1, 2, 3]))
+    assert out["session_type"].to_list() == ["threshold"] * 3
+    assert out["outing_id"].to_list() == [1, 1, 1]
+    assert out["work_s"].to_list() == [0.0, 1300.0, 0.0]  # the block is the work
+
+
+def test_without_markers_the_type_is_unknown_and_the_basis_none() -> None:
+    acts = _acts([(1, "running", 0, 2700, 8000), (2, "cycling", 100, 3600, 30000)])
+    empty = _segments(1, [], 60.0).clear()
+    out = _typed(acts, empty, _band_time([]).cast({AID: pl.Int64, "seconds": pl.Float64}),
+                 _bands([1, 2], known=False))  # fmt: skip
+    assert out["session_type"].to_list() == ["unknown", "other_sport"]
+    assert out["intensity_basis"].to_list() == ["none", "none"]
+
+
+# --------------------------------------------------------------------------- real files
+
+
+def _analysed(tmp_path: Path, files: list[str], **markers: float) -> pl.DataFrame:
+    """Import real files into a fresh store, analyse with these markers, return sessions."""
+    paths = [shared_path(f) for f in files]
+    with Store.open(tmp_path / "s.duckdb") as store:
+        import_paths(store, paths, workers=1)
+        analyze(store, athlete=AthleteProfile(dated=[(None, dict(markers))]))
+        return (
+            store.sessions()
+            .join(store.activities().select(AID, "start_local"), on=AID)
+            .sort("start_local")
+        )
+
+
+def test_the_400m_sessions_are_vo2(tmp_path: Path) -> None:
+    # fnardmann: 6x400m/200m at 3:15-4:00/km, reps' HR ~170 of a 192 max (89 %: I4)
+    files = ["fit/running/fnardmann__10024712104_ACTIVITY.fit",
+             "fit/running/fnardmann__6761214480_ACTIVITY.fit"]  # fmt: skip
+    out = _analysed(tmp_path, files, max_hr=192.0)
+    assert out["session_type"].to_list() == ["vo2", "vo2"]
+    assert out["structure"].to_list() == ["6x400m/200m", "6x400m/200m"]
+
+
+def test_the_fast_6x3min_session_is_threshold_work(tmp_path: Path) -> None:
+    # runalyze time-jump: 6x3min/2min, rep HR 140-156 (the 2nd halves ~150-158); with a
+    # 185 max the band is 148-161 bpm: sub-threshold 3-min reps, the 10x3min SST format
+    out = _analysed(tmp_path, ["fit/running/runalyze__time-jump.fit"], max_hr=185.0)
+    assert out["session_type"].to_list() == ["threshold"], out["reason"].to_list()
+    assert out["intensity_basis"][0] == "hr" and out["work_s"][0] > 1000
+
+
+def test_strides_inside_an_easy_run_leave_it_easy(tmp_path: Path) -> None:
+    # 3 km at ~6:00/km (HR ~130) + 4 x 100 m strides; and a slow jog with three surges
+    files = ["fit/running/runalyze__Fenix-3-with-inactive-Moxy.fit",
+             "fit/running/runalyze__FR70-intervals.fit"]  # fmt: skip
+    out = _analysed(tmp_path, files, max_hr=190.0)
+    assert out["session_type"].to_list() == ["easy", "easy"], out["reason"].to_list()
+
+
+def test_steady_runs_are_easy_or_long(tmp_path: Path) -> None:
+    files = ["fit/running/runalyze__garmin-runPower.fit",  # 25.6 km, 2:15
+             "fit/running/sportslib__6909950168.fit"]  # fmt: skip  # easy 6 km, 33 min
+    out = _analysed(tmp_path, files, max_hr=195.0)
+    types = dict(zip(out[AID].to_list(), out["session_type"].to_list(), strict=True))
+    assert sorted(types.values()) == ["easy", "long"], out["reason"].to_list()
+
+
+COROS = "history/coros-road-runner/"
+
+
+def test_a_coros_split_outing_is_one_outing(tmp_path: Path) -> None:
+    # 2026-04-15: five files in 50 min (warm-up, 4 km at 3:35, 3 km easy, 1 km, 0.24 km)
+    names = ["476809990590464008", "476809990590464009", "476809990590464600",
+             "476809990858899457", "476809990858899460"]  # fmt: skip
+    # LT2 165 bpm: this runner's 10 km tempo runs average 159-167 bpm
+    out = _analysed(tmp_path, [f"{COROS}{n}.fit" for n in names], lt2_hr=165.0)
+    assert out["outing_id"].n_unique() == 1
+    assert out["session_type"].n_unique() == 1 and out["session_type"][0] == "threshold"
+    assert out["work_s"].sum() > 600
+
+
+@pytest.mark.slow
+def test_the_whole_coros_history_from_estimates_alone(tmp_path: Path) -> None:
+    if not (SHARED / COROS).exists():
+        pytest.skip("coros history not available")
+    out = _analysed(tmp_path, [COROS])
+    runs = out.filter(pl.col("sport") == "running")
+    by_day = runs.group_by("local_date").agg(pl.col("outing_id").n_unique())
+    assert by_day["outing_id"].max() == 1  # no day has two sessions: every split is one outing
+    rep_days = ["2026-03-17", "2026-03-25", "2026-04-09", "2026-05-06", "2026-05-13",
+                "2026-05-27", "2026-06-04"]  # fmt: skip
+    typed = dict(runs.group_by("local_date").agg(pl.col("session_type").first()).iter_rows())
+    assert all(typed[dt.date.fromisoformat(d)] in ("threshold", "vo2") for d in rep_days)
+    assert typed[dt.date(2026, 3, 19)] == "easy" and typed[dt.date(2026, 4, 17)] == "easy"
+    assert typed[dt.date(2026, 3, 29)] == "long" and typed[dt.date(2026, 4, 5)] == "long"
+    assert typed[dt.date(2026, 4, 24)] == "threshold"  # warm-up file + 10 km at 3:55
+    assert out.filter(pl.col("sport") != "running")["session_type"].unique().to_list() == [
+        "other_sport"
+    ]
+    assert set(runs["intensity_basis"].unique()) == {"hr"}

@@ -1,0 +1,61 @@
+"""`terskel athlete`: markers, their sources, the zone table, and JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from terskel.cli import app
+
+runner = CliRunner()
+
+CONFIG = """
+[athlete]
+max_hr = 190
+threshold_pace = "4:00/km"
+
+[[athlete.thresholds]]
+from = 2026-09-01
+max_hr = 186
+lt2_hr = 170
+"""
+
+
+def _run(tmp_path: Path, *args: str, config: str = CONFIG) -> str:
+    path = tmp_path / "config.toml"
+    path.write_text(config)
+    db = tmp_path / "s.duckdb"
+    runner.invoke(app, ["--db", str(db), "--config", str(path), "init"])
+    result = runner.invoke(app, ["--db", str(db), "--config", str(path), "athlete", *args],
+                           terminal_width=120)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_markers_say_where_they_came_from_and_give_zones(tmp_path: Path) -> None:
+    out = _run(tmp_path, "--on", "2026-08-01")
+    assert "190 bpm" in out and "config" in out and "4:00/km" in out
+    assert "unknown" in out  # resting HR: not set, not synced, no data
+    assert "I3" in out and "156 bpm" in out  # 82 % of 190
+    assert "threshold band, HR: 152-165 bpm (80-87 % of max HR)" in out
+
+
+def test_a_dated_entry_takes_over_from_its_date(tmp_path: Path) -> None:
+    doc = json.loads(_run(tmp_path, "--on", "2026-09-02", "--json"))
+    assert doc["markers"]["max_hr"]["value"] == 186 and doc["markers"]["lt2_hr"]["value"] == 170
+    assert doc["band"]["hr_band_basis"] == "lt2_hr"
+    assert doc["zones"]["lthr5"]["edges"][0] == 144.5  # 85 % of 170
+
+
+def test_no_markers_no_data_means_no_zones(tmp_path: Path) -> None:
+    out = _run(tmp_path, config="[athlete]\n")
+    assert "olympiatoppen: needs max HR" in out and "threshold band, HR: unknown" in out
+
+
+def test_a_bad_pace_is_one_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[athlete]\nthreshold_pace = "4.00"\n')
+    result = runner.invoke(app, ["--config", str(path), "--db", str(tmp_path / "s"), "athlete"])
+    assert result.exit_code == 2 and "athlete.threshold_pace" in result.output

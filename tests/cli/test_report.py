@@ -1,0 +1,120 @@
+"""`terskel report week|weeks` and the demo, on stores built from the real bundled runs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from terskel.analyze import analyze
+from terskel.cli import app
+from terskel.demo import assemble_weeks, demo_folders
+from terskel.ingest import import_paths
+from terskel.store import Store
+
+runner = CliRunner()
+WEEK = "2026-W12"
+CHECK_KEYS = {"check", "title", "value", "unit", "target", "target_min", "target_max", "status",
+              "reason", "sessions"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The nine bundled real runs, assembled into 2026-W11 and 2026-W12, analysed."""
+    path = tmp_path_factory.mktemp("report") / "s.duckdb"
+    with Store.open(path) as store:
+        import_paths(store, demo_folders(), workers=1)
+        assert assemble_weeks(store, WEEK) == 9
+        analyze(store)
+    return path
+
+
+def _run(db: Path, *args: str) -> str:
+    result = runner.invoke(app, ["--db", str(db), *args], terminal_width=160)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_json_shape_and_values(db: Path) -> None:
+    doc = json.loads(_run(db, "report", "week", "--week", WEEK, "--format", "json"))
+    assert doc["week"] == WEEK and doc["first_day"] == "2026-03-16"
+    assert doc["template"]["name"] == "norwegian-elite"
+    assert len(doc["checks"]) == 12 and all(set(c) == CHECK_KEYS for c in doc["checks"])
+    checks = {c["check"]: c for c in doc["checks"]}
+    # W12: 11.49 + 4.54 + 9.01 + 16.77 km of real runs (heartandsole, workoutizer, fenix2, tormoder)
+    assert checks["volume"]["value"] == pytest.approx(41.8, abs=0.1)
+    assert checks["volume"]["status"] == "unknown"  # no target_weekly_km in the default config
+    assert checks["long_run"]["value"] == pytest.approx(16.8, abs=0.05)
+    assert checks["long_run"]["status"] == "ok"
+    assert checks["double_days"]["value"] == 0 and checks["double_days"]["status"] == "off"
+    days = [s["date"] for s in doc["sessions"]]
+    assert days == ["2026-03-16", "2026-03-17", "2026-03-19", "2026-03-22"]
+    ids = {s["id"] for s in doc["sessions"]}
+    # every check names this week's sessions (polarity looks back 4 weeks)
+    assert all(set(c["sessions"]) <= ids for c in doc["checks"] if c["check"] != "polarity")
+
+
+def test_text_shows_days_and_checks(db: Path) -> None:
+    text = _run(db, "report", "week", "--week", "2026-w12")
+    assert "Week 2026-W12" in text and "Mon 16" in text and "rest" in text
+    for title in ("weekly volume", "double-threshold days", "polarity (4 weeks)"):
+        assert title in text
+
+
+def test_markdown_and_html_to_files(db: Path, tmp_path: Path) -> None:
+    md, html = tmp_path / "w.md", tmp_path / "w.html"
+    _run(db, "report", "week", "--week", WEEK, "--format", "md", "--out", str(md))
+    assert md.read_text().startswith("# Week 2026-W12") and "| status | check |" in md.read_text()
+    _run(db, "report", "week", "--week", WEEK, "--format", "html", "--out", str(html))
+    page = html.read_text()
+    assert page.count("<svg") >= 2 and "Distance per day by zone" in page
+    assert not re.search(r"(src|href)=\"https?:", page)  # nothing fetched at view time
+
+
+def test_default_week_is_the_newest_complete_week(db: Path) -> None:
+    doc = json.loads(_run(db, "report", "week", "--format", "json"))
+    assert doc["week"] == WEEK
+
+
+def test_weeks_trend(db: Path) -> None:
+    rows = json.loads(_run(db, "report", "weeks", "--last", "12", "--week", WEEK, "--json"))
+    assert [r["week"] for r in rows] == ["2026-W11", "2026-W12"]
+    assert rows[0]["runs"] == 5 and rows[1]["runs"] == 4
+    assert "2026-W11" in _run(db, "report", "weeks", "--week", WEEK)
+
+
+def test_template_and_target_from_config(db: Path, tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[athlete]\ntarget_weekly_km = 42\n[report]\ntemplate = "norwegian-singles"\n'
+    )
+    out = _run(db, "--config", str(config), "report", "week", "--week", WEEK, "--format", "json")
+    doc = json.loads(out)
+    volume = next(c for c in doc["checks"] if c["check"] == "volume")
+    assert doc["template"]["name"] == "norwegian-singles"
+    assert (volume["target_min"], volume["target_max"], volume["status"]) == (35.7, 42.0, "ok")
+
+
+def test_errors_are_one_line(db: Path, tmp_path: Path) -> None:
+    bad_week = runner.invoke(app, ["--db", str(db), "report", "week", "--week", "soon"])
+    assert bad_week.exit_code == 2 and "not an ISO week" in bad_week.output
+    config = tmp_path / "c.toml"
+    config.write_text('[report]\ntemplate = "nope"\n')
+    bad = runner.invoke(app, ["--db", str(db), "--config", str(config), "report", "week"])
+    assert bad.exit_code == 2 and "unknown template 'nope'" in bad.output
+    assert "Traceback" not in bad.output
+    missing = runner.invoke(app, ["--db", str(tmp_path / "none.duckdb"), "report", "week"])
+    assert missing.exit_code == 2
+
+
+def test_demo_ends_with_the_weekly_report() -> None:
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    words = " ".join(result.output.split())
+    assert "the sessions are real, the weeks are assembled" in words
+    tail = words[words.index("Weekly report of the demo") :]
+    assert "Sessions" in tail and "Checks" in tail and "structural flatness" in tail
+    assert "Next:" not in tail  # the report is the last thing printed
