@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -13,26 +14,81 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from terskel.analyze import analyze
 from terskel.cli import app
 from terskel.ingest import import_paths
 from terskel.named_queries import all_queries
 from terskel.store import Store, StoreError
-from tests.conftest import DEMO_DATA, ROOT, TEST_DATA, shared_path
+from tests.conftest import DEMO_DATA, ROOT, SHARED, TEST_DATA, shared_path
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store of real runs: the demo files, a two-watch pair and a triathlon."""
+    """A store of real, analysed runs: the demo files and a triathlon, plus (when
+    ../shared/data is here) a two-watch pair and a real 16-week history in which one
+    threshold session is moved onto the day of another (a double-threshold day), with
+    lactate readings after its reps."""
     db = tmp_path_factory.mktemp("q") / "real.duckdb"
     paths = [DEMO_DATA, TEST_DATA / "fitparse__sample_mulitple_header.fit"]
     pair = ["FR735XT-with-performance-condition", "Fenix-3-with-runscribe-v1-38"]
     with contextlib.suppress(pytest.skip.Exception):
         paths += [shared_path(f"fit/running/runalyze__{name}.fit") for name in pair]
+        paths += [shared_path("history/coros-road-runner")]
     with Store.open(db) as store:
-        import_paths(store, paths, workers=1)
+        import_paths(store, paths)
+        analyze(store)
+        first, second = _two_threshold_outings(store)
+        with_reps: list[int] = []
+        if first is not None and second is not None:
+            _make_double_day(store, first, second)
+            analyze(store)
+            with_reps = store.query(
+                "SELECT s.activity_id FROM sessions s JOIN structures t USING "
+                "(athlete_id, activity_id) WHERE s.outing_id = $o "
+                "ORDER BY t.n_work DESC LIMIT 1",
+                {"o": first},
+            )["activity_id"].to_list()
+    for activity_id in with_reps:
+        for rep, mmol in ((1, "2.1"), (2, "2.6"), (3, "3.0")):
+            args = ["--db", str(db), "lactate", "add", str(activity_id), mmol, "--rep", str(rep)]
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0, result.output
     return db
+
+
+def _two_threshold_outings(store: Store) -> tuple[int | None, int | None]:
+    """The first activity of two threshold outings on different days, if there are two."""
+    outings = store.query(
+        "SELECT s.outing_id, min(s.local_date) AS day, max(t.n_work) AS reps FROM sessions s "
+        "LEFT JOIN structures t USING (athlete_id, activity_id) "
+        "WHERE s.session_type = 'threshold' GROUP BY s.outing_id "
+        "ORDER BY reps > 0 DESC, day",
+        {},
+    )
+    if outings["day"].n_unique() < 2:
+        return None, None
+    first = outings.row(0, named=True)
+    second = outings.filter(pl.col("day") != first["day"]).row(0, named=True)
+    return int(first["outing_id"]), int(second["outing_id"])
+
+
+def _make_double_day(store: Store, first: int, second: int) -> None:
+    """Move the second outing (all its files) to the first one's day: AM if it ran PM."""
+    starts = store.query(
+        "SELECT s.outing_id, min(a.start_local) AS start FROM sessions s "
+        "JOIN activities a USING (athlete_id, activity_id) "
+        "WHERE list_contains($ids, s.outing_id) GROUP BY s.outing_id",
+        {"ids": [first, second]},
+    )
+    start = dict(starts.iter_rows())
+    hour = 7 if start[first].hour >= 12 else 18
+    target = dt.datetime.combine(start[first].date(), dt.time(hour))
+    delta = target - start[second]
+    members = store.query("SELECT activity_id FROM sessions WHERE outing_id = $o", {"o": second})
+    for activity_id in members["activity_id"]:
+        store.shift_activity(int(activity_id), delta)
 
 
 def test_queries_folder_is_the_shipped_one() -> None:
@@ -47,29 +103,25 @@ def test_every_query_documents_itself_and_returns_its_columns(named, real_db: Pa
     result = runner.invoke(app, ["--db", str(real_db), "query", named.name, "--format", "json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    if named.name == "sources_and_duplicates" and not rows:
-        pytest.skip("needs the two-watch pair from ../shared/data")
+    if not rows and not SHARED.exists():
+        pytest.skip("needs the real histories in ../shared/data")
     assert rows, f"{named.name} returned no rows"
     assert list(rows[0]) == named.columns
 
 
 def test_weekly_volume_counts_each_run_once(real_db: Path) -> None:
-    result = runner.invoke(
-        app,
-        [
-            "--db",
-            str(real_db),
-            "query",
-            "weekly_volume",
-            "--format",
-            "csv",
-            "--param",
-            "since=2020-01-01",
-        ],
-    )
+    args = ["--db", str(real_db), "query", "weekly_volume", "--format", "csv"]
+    result = runner.invoke(app, [*args, "--param", "since=2020-01-01"])
     frame = pl.read_csv(result.stdout.encode())
-    assert frame["iso_week"].to_list() == ["2020-W49", "2020-W50"]
-    assert frame["km"].to_list() == [13.1, 6.0]
+    demo = frame.filter(pl.col("iso_week").str.starts_with("2020"))
+    assert demo["iso_week"].to_list() == ["2020-W49", "2020-W50"]
+    assert demo["km"].to_list() == [13.1, 6.0]
+    if SHARED.exists():  # the COROS history: 46.9 km in its first week (its MANIFEST)
+        assert frame.filter(iso_week="2026-W11")["km"][0] == pytest.approx(46.9, abs=0.15)
+    before = runner.invoke(app, [*args, "--param", "since=2018-01-01"])
+    pair_week = pl.read_csv(before.stdout.encode()).filter(iso_week="2018-W03")
+    if SHARED.exists():  # one run on two watches: counted once
+        assert pair_week["runs"].to_list() == [1]
 
 
 def test_query_cannot_change_data(real_db: Path) -> None:
