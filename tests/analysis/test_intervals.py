@@ -13,6 +13,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from terskel.analysis.intervals import LABEL_SCHEMA, detect_segments, session_labels
+from terskel.analysis.samples import _in_block
 from terskel.sources.units import LAP_SCHEMA, SAMPLE_SCHEMA
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -118,12 +119,9 @@ def test_standing_recoveries_label() -> None:
     assert lab["label"].to_list() == ["5x3:20/1min"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="one fast/slow threshold per activity: 10 min reps slower than the 200 m reps "
-    "fall in the slow cluster (needs a second, lower split)",
-)
 def test_two_sets() -> None:
+    # the 10 min reps fall on the slow side of the one fast/slow split: a second
+    # split of the slow side finds them
     pieces = [
         (600, 2.8),
         *reps([(600, 4.0), (60, 2.2)], 3),
@@ -137,6 +135,44 @@ def test_two_sets() -> None:
     assert lab["label"].to_list() == ["4x10min/1min + 10x200m/200m"]
     work = seg.filter(pl.col("kind") == "work")
     assert work.group_by("set_no").len().sort("set_no")["len"].to_list() == [4, 10]
+
+
+def test_slow_side_split_adds_no_set_to_one_set_session() -> None:
+    # a progression warm-up and a jogged cool-down on the slow side are no set
+    pieces = [
+        (300, 2.5),
+        (300, 2.8),
+        (300, 3.1),
+        *reps([(90, 5.0), (90, 2.6)], 5),
+        (90, 5.0),
+        (300, 3.0),
+        (300, 2.7),
+    ]
+    seg, lab = detect(session(pieces))
+    assert lab["label"].to_list() == ["6x90s/90s"]
+    assert seg.filter(pl.col("kind") == "work")["set_no"].unique().to_list() == [1]
+
+
+def test_grid_fills_match_per_block_windows() -> None:
+    # the global masked fills of `to_grid` equal interpolate/fill over each block
+    df = pl.DataFrame(
+        {
+            "block": [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 4, 4],
+            "x": [None, 1.0, None, 3.0, None, None, 5.0, None, None, None, 2.0, None, 4.0],
+        }
+    )
+    win = pl.col("x").interpolate()
+    got = df.select(
+        a=_in_block(pl.col("x")),
+        b=_in_block(pl.col("x"), ffill=True),
+        c=_in_block(pl.col("x"), ffill=True, bfill=True),
+    )
+    want = df.select(
+        a=win.over("block"),
+        b=win.forward_fill().over("block"),
+        c=win.forward_fill().backward_fill().over("block"),
+    )
+    assert_frame_equal(got, want)
 
 
 def test_label_rounding() -> None:

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import polars as pl
 
 from terskel.analysis.samples import GridParams, to_grid
 
 AID = "activity_id"
+# epoch seconds stay below this until 2106: (activity ordinal, second) as one sorted key
+_KEY_SPAN = 1 << 32
 
 SEGMENT_SCHEMA: dict[str, pl.DataType] = {
     "activity_id": pl.Int64(),
@@ -95,6 +98,11 @@ class IntervalParams:
       within this many seconds.
     - refine_lag_s: half-width of the speed difference used to find it.
 
+    Two sets at different speeds:
+    - slow_side_split: in activities with a set, split the slow side again
+      (same two-cluster method) and add the full sets found there that do
+      not overlap the reps found already (see `_with_slow_side_sets`).
+
     Laps:
     - auto_lap_tolerance: laps whose distances (or times) all agree within
       this fraction are auto-laps and say nothing about the workout.
@@ -121,6 +129,7 @@ class IntervalParams:
     refine_window_s: int = 8
     refine_lag_s: int = 2
     auto_lap_tolerance: float = 0.02
+    slow_side_split: bool = True
 
 
 # --------------------------------------------------------------------------- streams
@@ -180,35 +189,55 @@ def _otsu(grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
     )
 
 
-def _runs(grid: pl.LazyFrame, thr: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
-    """Alternating fast/slow stretches per activity after merging short blips."""
-    # joins do not keep row order; run-length ids need time order
-    g = (
-        grid.join(thr, on=AID, how="left")
-        .sort(AID, "ts")
-        .with_columns(fast=pl.col("speed") > pl.col("thr").fill_null(math.inf))
-    )
-    rid = pl.struct("fast", "block").rle_id().over(AID)
-    g = (
-        g.with_columns(rid=rid)
-        .with_columns(
-            fast=pl.when(pl.len().over(AID, "rid") < p.min_blip_s)
-            .then(None)
-            .otherwise(pl.col("fast"))
-        )
-        .with_columns(fast=pl.col("fast").forward_fill().backward_fill().over(AID))
-        .with_columns(rid=rid)
-    )
+def _with_thr(grid: pl.LazyFrame, thr: pl.LazyFrame) -> pl.LazyFrame:
+    """Add each activity's `thr` to the grid rows (null for activities without one).
+
+    An asof join on the sorted activity ids keeps the grid's order (an
+    order-keeping hash join is ten times slower).
+    """
+    right = thr.select(AID, "thr").sort(AID).with_columns(_thr_aid=pl.col(AID))
     return (
-        g.group_by(AID, "rid")
+        grid.join_asof(right, on=AID, strategy="backward")
+        .with_columns(thr=pl.when(pl.col("_thr_aid") == pl.col(AID)).then(pl.col("thr")))
+        .drop("_thr_aid")
+    )
+
+
+def _runs(grid: pl.LazyFrame, thr: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
+    """Alternating fast/slow stretches per activity after merging short blips.
+
+    The grid is in (activity, time) order and `block` numbers are unique over
+    all activities, so the raw fast/slow runs are a single run-length id over
+    the whole grid; merging the blips then works on the (much smaller) table
+    of runs, which gives the same stretches as merging second by second.
+    """
+    fast = pl.col("speed") > pl.col("thr").fill_null(math.inf)
+    raw = (
+        _with_thr(grid.select(AID, "ts", "block", "speed", "speed_raw"), thr)
+        .with_columns(rid=pl.struct(fast=fast, block="block").rle_id())
+        .group_by("rid", maintain_order=True)
         .agg(
-            fast=pl.col("fast").first(),
+            pl.col(AID).first(),
+            pl.col("block").first(),
+            fast=fast.first(),
             start=pl.col("ts").first(),
             end=pl.col("ts").last() + 1,
-            n=pl.len().cast(pl.Float64),
+            n=pl.len(),
             dist=pl.col("speed_raw").sum(),
         )
-        .sort(AID, "rid")
+    )
+    merged = pl.when(pl.col("n") < p.min_blip_s).then(None).otherwise(pl.col("fast"))
+    return (
+        raw.with_columns(fast=merged.forward_fill().backward_fill().over(AID))
+        .with_columns(rid=pl.struct("fast", "block").rle_id().over(AID))
+        .group_by(AID, "rid", maintain_order=True)
+        .agg(
+            fast=pl.col("fast").first(),
+            start=pl.col("start").first(),
+            end=pl.col("end").last(),
+            n=pl.col("n").sum().cast(pl.Float64),
+            dist=pl.col("dist").sum(),
+        )
     )
 
 
@@ -222,22 +251,43 @@ def _candidates_from_runs(runs: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame
 # --------------------------------------------------------------------------- sets
 
 
+def _lookup(frame: pl.LazyFrame, at: str, grid: pl.LazyFrame, **cols: str) -> pl.LazyFrame:
+    """Add grid columns (renamed as `cols`: new=old) at the grid second `at` (null if none).
+
+    A backward asof join on the grid's sorted `key` (activity ordinal, second;
+    see `_grid`) that keeps only exact hits: no hash table over the whole grid.
+    The row order of `frame` is not kept.
+    """
+    acts = grid.filter(pl.col("pos") == 0).select(AID, "aord")
+    k = (pl.col("aord") * _KEY_SPAN + pl.col(at)).fill_null(-1)
+    right = grid.select(
+        _k=pl.col("key").set_sorted(), _hit="key", **{c: pl.col(v) for c, v in cols.items()}
+    )
+    hit = pl.col("_hit") == pl.col("_k")
+    return (
+        frame.join(acts, on=AID, how="left")
+        .with_columns(_k=k)
+        .sort("_k")
+        .join_asof(right, on="_k", strategy="backward")
+        .with_columns(pl.when(hit).then(pl.col(c)).alias(c) for c in cols)
+        .drop("_k", "_hit", "aord")
+    )
+
+
 def _with_gaps(cands: pl.LazyFrame, grid: pl.LazyFrame) -> pl.LazyFrame:
-    """Add for each candidate the slow gap before it: gap_n (s) and gap_dist (m)."""
-    cum = grid.select(AID, "ts", cd=pl.col("speed_raw").cum_sum().over(AID))
+    """Add for each candidate the slow gap before it: gap_n (s) and gap_dist (m).
+
+    `grid` carries `pos` (row number in its activity) and `cd` (cumulative
+    distance), see `_grid`.
+    """
     c = cands.sort(AID, "start").with_columns(
         prev_end=pl.col("end").shift(1).over(AID),
         prev_n=pl.col("n").shift(1).over(AID),
         next_start=pl.col("start").shift(-1).over(AID),
     )
     # grid seconds (not wall-clock) between reps, so clock jumps do not count
-    c = c.join(cum.rename({"ts": "start", "cd": "cd_start"}), on=[AID, "start"], how="left").join(
-        cum.rename({"ts": "prev_end", "cd": "cd_prev"}), on=[AID, "prev_end"], how="left"
-    )
-    pos = grid.select(AID, "ts", pos=pl.int_range(pl.len()).over(AID))
-    c = c.join(pos.rename({"ts": "start", "pos": "p_start"}), on=[AID, "start"], how="left").join(
-        pos.rename({"ts": "prev_end", "pos": "p_prev"}), on=[AID, "prev_end"], how="left"
-    )
+    c = _lookup(c, "start", grid, cd_start="cd", p_start="pos")
+    c = _lookup(c, "prev_end", grid, cd_prev="cd", p_prev="pos")
     return c.with_columns(
         gap_n=(pl.col("p_start") - pl.col("p_prev")).cast(pl.Float64),
         gap_wall=(pl.col("start") - pl.col("prev_end")).cast(pl.Float64),
@@ -249,11 +299,14 @@ def _cv(col: str) -> pl.Expr:
     return (pl.col(col).std(ddof=0) / pl.col(col).mean()).fill_null(0.0)
 
 
-def _sets(cands: pl.LazyFrame, p: IntervalParams, trusted: bool) -> pl.LazyFrame:
+def _sets(
+    cands: pl.LazyFrame, p: IntervalParams, trusted: bool, extras: bool = True
+) -> pl.LazyFrame:
     """Group candidates into sets and keep the reps of valid sets.
 
     Input: activity_id, start, end, n, dist, gap_n, gap_wall, gap_dist (gap before).
-    Output adds set_no, rep_no; rows that are not reps are dropped.
+    Output adds set_no, rep_no; rows that are not reps are dropped. Without
+    `extras` only full sets are kept (no lone extra reps next to them).
     """
     speed = pl.col("dist") / pl.col("n")
     prev_speed = speed.shift(1).over(AID)
@@ -323,6 +376,8 @@ def _sets(cands: pl.LazyFrame, p: IntervalParams, trusted: bool) -> pl.LazyFrame
             & (pl.col("speed") >= (1.0 + p.extra_rep_contrast) * pl.col("around"))
             & (pl.col("set_n") < p.min_reps)
         ).fill_null(False)
+        if not extras:
+            extra = pl.lit(False)
         c = c.with_columns(keep=pl.col("primary") | extra.all().over(agg_over))
     c = c.filter(pl.col("keep"))
     return c.with_columns(
@@ -335,33 +390,42 @@ def _sets(cands: pl.LazyFrame, p: IntervalParams, trusted: bool) -> pl.LazyFrame
 
 
 def _refine(reps: pl.LazyFrame, grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
-    """Move each stream rep boundary to the steepest speed change within the window."""
+    """Move each stream rep boundary to the steepest speed change within the window.
+
+    The speed difference is computed only around the boundaries: for each one
+    the grid seconds of the window plus `refine_lag_s` either side are looked
+    up (null where the grid has no such second), and the difference between
+    seconds of the same block is taken inside that short window.
+    """
     lag = p.refine_lag_s
-    key = [AID, "block"]
-    slope = grid.select(
-        AID,
-        "ts",
-        g=(pl.col("speed").shift(-lag + 1) - pl.col("speed").shift(lag)).over(key),
-    )
     w = p.refine_window_s
+    key = [AID, "rid"]
     out = []
     for side, sign in (("start", 1.0), ("end", -1.0)):
-        b = (
+        win = (
             reps.select(AID, "rid", b=pl.col(side))
-            .with_columns(ts=pl.int_ranges(pl.col("b") - w, pl.col("b") + w + 1))
+            .with_columns(ts=pl.int_ranges(pl.col("b") - w - lag, pl.col("b") + w + lag + 1))
             .explode("ts")
-            .join(slope, on=[AID, "ts"], how="inner")
-            .with_columns(g=pl.col("g") * sign)
-            .filter(pl.col("g") >= 0.9 * pl.col("g").max().over(AID, "rid"))
-            .group_by(AID, "rid")
+        )
+        win = _lookup(win, "ts", grid, speed="speed", block="block").sort(*key, "ts")
+        blk = pl.col("block")
+        ahead, behind = -lag + 1, lag
+        slope = pl.when((blk.shift(ahead) == blk) & (blk.shift(behind) == blk)).then(
+            pl.col("speed").shift(ahead) - pl.col("speed").shift(behind)
+        )
+        b = (
+            win.with_columns(g=slope.over(key) * sign)
+            .filter((pl.col("ts") - pl.col("b")).abs() <= w)
+            .filter(pl.col("g") >= 0.9 * pl.col("g").max().over(key))
+            .group_by(key)
             .agg(pl.col("ts").mean().round(0).cast(pl.Int64).alias(side))
         )
         out.append(b)
-    refined = reps.drop("start", "end").join(out[0], on=[AID, "rid"], how="left")
-    refined = refined.join(out[1], on=[AID, "rid"], how="left")
+    refined = reps.drop("start", "end").join(out[0], on=key, how="left")
+    refined = refined.join(out[1], on=key, how="left")
     orig = reps.select(AID, "rid", s0="start", e0="end")
     return (
-        refined.join(orig, on=[AID, "rid"])
+        refined.join(orig, on=key)
         .with_columns(
             start=pl.col("start").fill_null(pl.col("s0")), end=pl.col("end").fill_null(pl.col("e0"))
         )
@@ -418,19 +482,25 @@ def _units_from_reps(reps: pl.LazyFrame, bounds: pl.LazyFrame) -> pl.LazyFrame:
 
 def _metrics(units: pl.LazyFrame, grid: pl.LazyFrame, source: pl.LazyFrame) -> pl.LazyFrame:
     """Summarise grid samples per unit into the segment schema."""
-    u = units.sort(AID, "start").with_columns(
-        seg_index=pl.int_range(pl.len()).over(AID).cast(pl.Int32)
+    acts = grid.filter(pl.col("pos") == 0).select(AID, "aord")
+    u = (
+        units.join(acts, on=AID, how="inner")
+        .sort(AID, "start")
+        .with_columns(
+            seg_index=pl.int_range(pl.len()).over(AID).cast(pl.Int32),
+            seg=pl.int_range(pl.len()),
+            key=pl.col("aord") * _KEY_SPAN + pl.col("start"),
+        )
     )
-    g = grid.sort("ts").join_asof(
-        u.select(AID, "seg_index", seg_start="start").sort("seg_start"),
-        left_on="ts",
-        right_on="seg_start",
-        by=AID,
+    # grid and units both in (activity, second) order on one key: each second
+    # falls in the last unit started at or before it, if of its own activity
+    g = grid.join_asof(
+        u.select("key", "seg", seg_aid=AID).with_columns(pl.col("key").set_sorted()),
+        on="key",
         strategy="backward",
-        check_sortedness=False,  # sorted by ts above; polars cannot verify it per group
-    )
+    ).with_columns(seg=pl.when(pl.col("seg_aid") == pl.col(AID)).then(pl.col("seg")))
     half = pl.col("ts") >= (pl.col("ts").min() + pl.col("ts").max()) / 2
-    agg = g.group_by(AID, "seg_index").agg(
+    agg = g.group_by("seg").agg(
         t_first=pl.col("ts").min(),
         t_last=pl.col("ts").max(),
         # timer time: auto-paused seconds do not count (a lap's timer_s)
@@ -445,7 +515,7 @@ def _metrics(units: pl.LazyFrame, grid: pl.LazyFrame, source: pl.LazyFrame) -> p
     )
     ts_to_dt = pl.from_epoch
     return (
-        u.join(agg, on=[AID, "seg_index"], how="inner")
+        u.join(agg, on="seg", how="inner")
         .join(source, on=AID, how="left")
         .sort(AID, "seg_index")
         .with_columns(seg_index=pl.int_range(pl.len()).over(AID).cast(pl.Int32))
@@ -599,14 +669,86 @@ def _manual_lap_candidates(lt: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
 # --------------------------------------------------------------------------- API
 
 
-def _done(lf: pl.LazyFrame) -> pl.LazyFrame:
+def _done(lf: pl.LazyFrame, engine: Literal["auto", "in-memory"] = "auto") -> pl.LazyFrame:
     """Materialise a stage that many later branches read.
 
     The grid, runs and reps each feed a dozen branches of the plan; polars'
     cache node did not stop them being recomputed (100 s instead of ~10 s on
     1,000 activities), so the stages are collected once and read back lazily.
+    The grid's row-wise fills and windows run with a third less CPU on the
+    in-memory engine; the joins of the later stages are faster when streamed.
     """
-    return lf.collect().lazy()
+    return lf.collect(engine=engine).lazy()
+
+
+def _grid(samples: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
+    """The 1 s grid (see `samples.to_grid`) with what the set tests look up:
+    `pos`, the row number within the activity (grid seconds, not wall-clock),
+    and `cd`, the cumulative distance of the activity; `aord` numbers the
+    activities and `key` = aord * 2^32 + ts orders the grid for `_lookup`."""
+    return (
+        to_grid(samples, p.grid)
+        .select(
+            AID,
+            "ts",
+            "block",
+            "paused",
+            "speed_raw",
+            "speed",
+            "heart_rate",
+            "cadence_spm",
+            "power_w",
+            pos=pl.int_range(pl.len()).over(AID),
+            cd=pl.col("speed_raw").cum_sum().over(AID),
+        )
+        .with_columns(
+            aord=pl.col(AID).rle_id().cast(pl.Int64),
+            key=pl.col(AID).rle_id().cast(pl.Int64) * _KEY_SPAN + pl.col("ts"),
+        )
+    )
+
+
+def _with_slow_side_sets(
+    reps: pl.LazyFrame, grid: pl.LazyFrame, thr: pl.LazyFrame, p: IntervalParams
+) -> pl.LazyFrame:
+    """Add the sets that a second split of the slow side finds (two-set sessions).
+
+    A session of two sets at different speeds (4x10min at threshold pace, then
+    10x200m sprints) has its slower set on the slow side of the one fast/slow
+    split. In activities that already have a set, the samples at or below the
+    threshold get their own two-cluster split; fast stretches of that split go
+    through the same set tests (full sets only, no lone extra reps), and a set
+    found there is added when none of its reps overlaps a rep already found.
+    Steady runs have no set to start from and stay `continuous`.
+    """
+    extra_cols = {"step": pl.lit(None, pl.Int32), "tail_end": pl.lit(None, pl.Int64)}
+    # the grid of the activities with a set (a filter keeps the grid's order)
+    thr_sets = thr.join(reps.select(AID).unique(), on=AID, how="semi")
+    g = _done(
+        _with_thr(grid.select(AID, "ts", "block", "speed", "speed_raw"), thr_sets).filter(
+            pl.col("thr").is_not_null()
+        )
+    )
+    thr_low = _otsu(g.filter(pl.col("speed") <= pl.col("thr")), p)
+    cands = _candidates_from_runs(_done(_runs(g.drop("thr"), thr_low, p)), p).with_columns(
+        **extra_cols
+    )
+    low = _sets(_with_gaps(cands, grid), p, trusted=False, extras=False)
+    main = reps.select(AID, m_start="start", m_end="end")
+    clash = (
+        low.join(main, on=AID, how="inner")
+        .filter((pl.col("start") < pl.col("m_end")) & (pl.col("m_start") < pl.col("end")))
+        .select(AID, "set_no")
+        .unique()
+    )
+    low = low.join(clash, on=[AID, "set_no"], how="anti")
+    # sets numbered again in time order over both splits
+    both = pl.concat(
+        [reps.with_columns(split=pl.lit(0)), low.with_columns(split=pl.lit(1))],
+        how="vertical_relaxed",
+    )
+    first = pl.col("start").min().over(AID, "split", "set_no")
+    return both.with_columns(set_no=first.rank("dense").over(AID).cast(pl.Int32)).drop("split")
 
 
 def _stream_reps(grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
@@ -621,7 +763,9 @@ def _stream_reps(grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
     )
     thr = thr.join(thr2, on=AID, how="left").select(AID, thr=pl.max_horizontal("thr2", "thr"))
     cands = _candidates_from_runs(_done(_runs(grid, thr, p)), p).with_columns(**extra_cols)
-    reps = _sets(_with_gaps(cands, grid), p, trusted=False)
+    reps = _done(_sets(_with_gaps(cands, grid), p, trusted=False))
+    if p.slow_side_split:
+        reps = _done(_with_slow_side_sets(reps, grid, thr, p))
     reps = _done(reps.with_columns(rid=pl.int_range(pl.len()).over(AID)))
     return _done(_refine(reps, grid, p).drop("rid"))
 
@@ -652,7 +796,7 @@ def detect_segments(
     laps or the streams. Columns and types: `SEGMENT_SCHEMA`.
     """
     p = params
-    grid = _done(to_grid(samples, p.grid))
+    grid = _done(_grid(samples, p), engine="in-memory")
     cols = [AID, "start", "end", "set_no", "rep_no", "tail_end", "source"]
     reps = _stream_reps(grid, p).with_columns(source=pl.lit("streams")).select(cols)
     if use_laps:

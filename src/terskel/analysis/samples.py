@@ -43,6 +43,26 @@ def _epoch_s() -> pl.Expr:
     return (pl.col("t").dt.epoch("ms") / 1000.0).round(0).cast(pl.Int64)
 
 
+def _in_block(x: pl.Expr, *, ffill: bool = False, bfill: bool = False) -> pl.Expr:
+    """`x.interpolate()` (then forward / backward filled) within each `block`.
+
+    The same values as the window `.over("block")` but computed over the whole
+    grid at once: an interpolated value counts only where a known value of the
+    same block lies on both sides, a filled one only where the value it copies
+    is of the same block (blocks are numbered over all activities).
+    """
+    b = pl.col("block")
+    known = pl.when(x.is_not_null()).then(b)
+    known_before = known.forward_fill() == b
+    known_after = known.backward_fill() == b
+    v: pl.Expr = pl.when(known_before & known_after).then(x.interpolate())
+    if ffill:
+        v = v.fill_null(pl.when(known_before).then(x.forward_fill()))
+    if bfill:
+        v = v.fill_null(pl.when(known_after).then(x.backward_fill()))
+    return v
+
+
 def to_grid(samples: pl.LazyFrame, params: GridParams = GridParams()) -> pl.LazyFrame:
     """One row per activity second: activity_id, ts (epoch s), block, t, speed and sensors.
 
@@ -65,6 +85,7 @@ def to_grid(samples: pl.LazyFrame, params: GridParams = GridParams()) -> pl.Lazy
             .fill_null(True)
             .cum_sum()
             .cast(pl.Int32)
+            .set_sorted()
         )
     )
     # each recorded sample stands for the seconds up to the next one of its block;
@@ -90,19 +111,27 @@ def to_grid(samples: pl.LazyFrame, params: GridParams = GridParams()) -> pl.Lazy
         .drop("ts", "t")
         .rename({"sec": "ts"})
     )
-    key = ["activity_id", "block"]
-    dist = pl.col("distance_m").interpolate().forward_fill().backward_fill().over(key)
+    # block numbers are unique over all activities: per-block fills are global
+    # fills masked to the block (see `_in_block`), no window per block needed
+    dist = _in_block(pl.col("distance_m"), ffill=True, bfill=True)
+    block = pl.col("block")
     return (
         grid.with_columns(
             distance_m=dist,
-            speed_mps=pl.col("speed_mps").interpolate().forward_fill().over(key),
-            heart_rate=pl.col("heart_rate").interpolate().over(key),
-            cadence_spm=pl.col("cadence_spm").interpolate().over(key),
-            power_w=pl.col("power_w").interpolate().over(key),
+            speed_mps=_in_block(pl.col("speed_mps"), ffill=True),
+            heart_rate=_in_block(pl.col("heart_rate")),
+            cadence_spm=_in_block(pl.col("cadence_spm")),
+            power_w=_in_block(pl.col("power_w")),
         )
         .with_columns(
-            speed_raw=pl.when(pl.col("distance_m").is_not_null().any().over("activity_id"))
-            .then(pl.col("distance_m").diff().over(key).clip(lower_bound=0.0))
+            speed_raw=pl.when(
+                pl.col("distance_m").is_not_null().any().over(pl.col("activity_id").set_sorted())
+            )
+            .then(
+                pl.when(block == block.shift(1))
+                .then(pl.col("distance_m").diff())
+                .clip(lower_bound=0.0)
+            )
             .otherwise(pl.col("speed_mps"))
         )
         .with_columns(
@@ -110,13 +139,11 @@ def to_grid(samples: pl.LazyFrame, params: GridParams = GridParams()) -> pl.Lazy
             .then(None)
             .otherwise(pl.col("speed_raw"))
         )
-        .with_columns(
-            speed_raw=pl.col("speed_raw").interpolate().forward_fill().backward_fill().over(key)
-        )
+        .with_columns(speed_raw=_in_block(pl.col("speed_raw"), ffill=True, bfill=True))
         .with_columns(
             speed=pl.col("speed_raw")
             .rolling_median(params.smooth_s, min_samples=1, center=True)
-            .over(key)
+            .over(block.set_sorted())
             .fill_null(0.0),
             t=pl.from_epoch("ts", time_unit="s").cast(pl.Datetime("ms")),
         )
