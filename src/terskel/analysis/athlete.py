@@ -15,12 +15,14 @@ that needs it stays empty.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
 
+import numpy as np
 import polars as pl
 
 AID = "activity_id"
@@ -52,6 +54,8 @@ LT1_OF_LT2 = 0.88
 MAX_LT2_OF_MAX = 0.87
 # An estimate rests on at least this many runs (one run's best effort says little).
 MIN_RUNS = 5
+# The best-effort columns of activity_peaks that estimates read.
+PEAK_COLUMNS = ("hr_60s", "hr_20min", "speed_20min", "speed_60min", "power_20min")
 PEAK_BIN_S = 10
 
 
@@ -145,13 +149,21 @@ def estimates(days: Sequence[dt.date], peaks: pl.DataFrame) -> dict[dt.date, dic
     """Estimated markers per day from stored peaks (see ESTIMATE_RULES); {} without data."""
     if peaks.is_empty() or not days:
         return {day: {} for day in days}
-    first = peaks["local_date"].min()
-    assert isinstance(first, dt.date)
+    peaks = peaks.sort("local_date")
+    dates = peaks["local_date"].to_list()
+    # one float array per peak column (NaN where a run lacks that stream): slicing a
+    # window out of sorted arrays is cheap, and days sharing a window share the answer
+    columns = {c: peaks[c].cast(pl.Float64).fill_null(math.nan).to_numpy() for c in PEAK_COLUMNS}
+    first = dates[0]
+    by_end: dict[dt.date, dict[str, float]] = {}
     out = {}
     for day in days:
         end = max(day, first + ESTIMATE_WINDOW)
-        window = peaks.filter(pl.col("local_date").is_between(end - ESTIMATE_WINDOW, end))
-        out[day] = _estimate(window)
+        if end not in by_end:
+            lo = bisect.bisect_left(dates, end - ESTIMATE_WINDOW)
+            hi = bisect.bisect_right(dates, end)
+            by_end[end] = _estimate({c: values[lo:hi] for c, values in columns.items()})
+        out[day] = by_end[end]
     return out
 
 
@@ -159,25 +171,28 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, float | int) and not math.isnan(value) else None
 
 
-def _estimate(window: pl.DataFrame) -> dict[str, float]:
+def _window_max(values: np.ndarray) -> float | None:
+    """The highest value of a window, or None when fewer than MIN_RUNS runs carry it."""
+    present = values[~np.isnan(values)]
+    return float(present.max()) if present.size >= MIN_RUNS else None
+
+
+def _estimate(window: Mapping[str, np.ndarray]) -> dict[str, float]:
     """Markers from one window of peaks; each needs MIN_RUNS runs that carry its stream."""
     values: dict[str, float] = {}
-    enough = {c: window[c].drop_nulls().len() >= MIN_RUNS for c in window.columns}
-    window = window.select(
-        [pl.col(c) if ok else pl.lit(None, pl.Float64).alias(c) for c, ok in enough.items()]
-    )
-    max_hr, lt2 = _number(window["hr_60s"].max()), _number(window["hr_20min"].max())
+    best = {c: _window_max(v) for c, v in window.items()}
+    max_hr, lt2 = best["hr_60s"], best["hr_20min"]
     if lt2 is not None:
         values |= {"lt2_hr": lt2, "lt1_hr": LT1_OF_LT2 * lt2}
         max_hr = max(max_hr or 0.0, lt2 / MAX_LT2_OF_MAX)
     if max_hr is not None:
         values["max_hr"] = max_hr
-    s60, s20 = window["speed_60min"].max(), window["speed_20min"].max()
-    speeds = [v for v in (s60, 0.95 * s20 if isinstance(s20, float) else None) if v]
+    s60, s20 = best["speed_60min"], best["speed_20min"]
+    speeds = [v for v in (s60, 0.95 * s20 if s20 is not None else None) if v]
     if speeds:
-        values["threshold_speed_mps"] = float(max(speeds))  # type: ignore[arg-type]
-    p20 = window["power_20min"].max()
-    if isinstance(p20, float) and p20 > 0:
+        values["threshold_speed_mps"] = float(max(speeds))
+    p20 = best["power_20min"]
+    if p20 is not None and p20 > 0:
         values["threshold_power_w"] = 0.95 * p20
     return values
 
