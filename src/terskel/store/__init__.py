@@ -730,6 +730,12 @@ _EXPORTS = {
     "import_log": "year(t.logged_at)",
     "sync_log": "year(t.started_at)",
     "athlete_thresholds": "year(t.effective_from)",
+    "intervals": "year(t.start_utc)",
+    "structures": _ACTIVITY_YEAR,
+    "zone_time": _ACTIVITY_YEAR,
+    "sessions": "year(t.local_date)",
+    "lactate": f"coalesce({_ACTIVITY_YEAR}, year(t.created_at))",
+    "activity_peaks": "year(t.local_date)",
 }
 
 
