@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,7 +114,9 @@ def _decode_parallel(
         pending: dict[Future[_Decoded], bytes] = {}
         try:
             for item, data in inputs:
-                pending[pool.submit(_decode_job, item.label, data, fallback_tz)] = data
+                with _sigint_ignored():  # a worker started now inherits it: Ctrl-C is ours
+                    future = pool.submit(_decode_job, item.label, data, fallback_tz)
+                pending[future] = data
                 if len(pending) >= window:
                     yield from _drain(pending, FIRST_COMPLETED)
             while pending:
@@ -119,6 +124,24 @@ def _decode_parallel(
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while workers may be spawned, so Ctrl-C stops only this process.
+
+    Spawned workers inherit an ignored SIGINT (and Python then installs no handler),
+    so a Ctrl-C in the terminal interrupts the parent, which cancels the pool, instead
+    of printing a traceback from every worker.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _drain(pending: dict[Future[_Decoded], bytes], when: str) -> Iterator[tuple[_Decoded, bytes]]:

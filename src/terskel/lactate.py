@@ -78,6 +78,10 @@ def _placed(store: Store, reading: Reading, source: str) -> dict[str, Any]:
 def _nth_rep(store: Store, activity_id: int, n: int) -> tuple[int, int]:
     """(set_no, rep_no) of the n-th work rep of an activity, counting across sets."""
     work = store.intervals([activity_id]).filter(pl.col("kind") == "work")
+    if work.is_empty():
+        raise ReadingError(
+            f"activity {activity_id} has no reps to attach a reading to; give its time instead"
+        )
     if not 1 <= n <= work.height:
         raise ReadingError(f"activity {activity_id} has {work.height} reps, not {n}")
     row = work.row(n - 1, named=True)

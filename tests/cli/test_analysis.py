@@ -58,3 +58,18 @@ def test_intervals_of_an_unknown_id_is_one_line(tmp_path: Path) -> None:
     runner.invoke(app, ["--db", str(db), "import", str(DEMO_DATA / "workoutizer__with_nones.fit")])
     result = runner.invoke(app, ["--db", str(db), "intervals", "99"])
     assert result.exit_code == 2 and "no activity 99" in result.output
+
+
+def test_intervals_of_a_swim_or_a_ride_says_runs_only(tmp_path: Path) -> None:
+    swim = shared_path("fit/other_sports/tormoder__activity_poolswim_with_hr.fit")
+    from_file = runner.invoke(app, ["intervals", str(swim)])
+    assert from_file.exit_code == 2, from_file.output
+    assert "a swimming activity; terskel finds the interval structure of runs only" in (
+        from_file.output
+    )
+    db = tmp_path / "s.duckdb"
+    ride = shared_path("fit/other_sports/fitfiler__zwift-turbo.fit")
+    assert runner.invoke(app, ["--db", str(db), "import", str(ride)]).exit_code == 0
+    stored = runner.invoke(app, ["--db", str(db), "intervals", "1", "--json"])
+    assert stored.exit_code == 2 and "a cycling activity" in stored.output
+    assert "/km" not in stored.output

@@ -71,3 +71,17 @@ def test_activities_json_carries_the_session_type(db: Path) -> None:
     rows = json.loads(runner.invoke(app, ["--db", str(db), "activities", "--json"]).stdout)
     assert rows[0]["session_type"] == "unknown"  # one run: nothing to estimate markers from
     assert rows[0]["structure"] == "6x400m/200m"
+
+
+def test_add_that_cannot_be_placed_is_one_line_and_stores_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    steady = shared_path("fit/running/fnardmann__my_activity.fit")
+    assert runner.invoke(app, ["--db", str(db), "import", str(steady)]).exit_code == 0
+    with Store.open(db, read_only=True) as store:
+        assert store.intervals([1]).filter(kind="work").is_empty()  # a run without reps
+    result = runner.invoke(app, ["--db", str(db), "lactate", "add", "1", "2.0", "--rep", "1"])
+    assert result.exit_code == 2, result.output
+    assert "error: activity 1 has no reps to attach a reading to; give its time" in result.output
+    assert "bad row" not in result.output
+    with Store.open(db, read_only=True) as store:
+        assert store.lactate_readings().is_empty()

@@ -199,3 +199,15 @@ def test_second_writer_is_refused_and_a_killed_one_leaves_no_lock(tmp_path: Path
 def test_status_shows_counts_and_sync_runs(real_db: Path) -> None:
     result = runner.invoke(app, ["--db", str(real_db), "status"], terminal_width=150)
     assert result.exit_code == 0 and "activities" in result.output
+
+
+def test_unknown_name_and_unwritable_out_are_one_line(real_db: Path, tmp_path: Path) -> None:
+    unknown = runner.invoke(app, ["--db", str(real_db), "query", "longest_run"])
+    assert unknown.exit_code == 2 and "no named query 'longest_run'" in unknown.output
+    missing = tmp_path / "no-such-folder" / "runs.csv"
+    result = runner.invoke(
+        app,
+        ["--db", str(real_db), "query", "longest_runs", "--format", "csv", "--out", str(missing)],
+    )
+    assert result.exit_code == 2
+    assert f"{missing}: cannot write" in result.output and "Traceback" not in result.output

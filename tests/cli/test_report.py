@@ -118,3 +118,16 @@ def test_demo_ends_with_the_weekly_report() -> None:
     tail = words[words.index("Weekly report of the demo") :]
     assert "Sessions" in tail and "Checks" in tail and "structural flatness" in tail
     assert "Next:" not in tail  # the report is the last thing printed
+
+
+def test_text_report_is_whole_in_80_columns(db: Path) -> None:
+    result = runner.invoke(app, ["--db", str(db), "report", "week", "--week", WEEK],
+                           terminal_width=80)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    assert "…" not in result.stdout  # nothing cut short: labels and numbers wrap or fit
+    assert "2x40s/2min" in result.stdout and "1:54:16" in result.stdout
+    trend = runner.invoke(app, ["--db", str(db), "report", "weeks", "--week", WEEK, "--last", "4"],
+                          terminal_width=80)  # fmt: skip
+    assert trend.exit_code == 0 and "…" not in trend.stdout

@@ -176,3 +176,13 @@ def test_killed_import_leaves_a_consistent_store_and_rerun_finishes(tmp_path: Pa
     activities, files = _consistent(db)
     assert files == len(list(history.glob("*.fit"))) and files > partial_files
     assert activities >= partial_activities
+
+
+def test_a_store_where_nothing_can_be_written_is_a_store_error(tmp_path: Path) -> None:
+    # a file where the store's folder should be, and a lock file that cannot be opened
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="cannot write the store here"):
+        Store.open(tmp_path / "file" / "s.duckdb")
+    (tmp_path / "s.duckdb.lock").mkdir()
+    with pytest.raises(StoreError, match="cannot write the store here"):
+        Store.open(tmp_path / "s.duckdb")

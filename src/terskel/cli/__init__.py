@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from terskel.cli import analysis, athlete, core, garmin, lactate, query, report, strava, sync  # noqa: F401  (registers the commands)
-from terskel.cli.common import app
+from terskel.cli.common import EXIT_INTERRUPTED, INTERRUPTED, app, err
 
 __all__ = ["app", "main"]
 
 
 def main() -> Any:
-    """Console-script entry point."""
-    return app()
+    """Console-script entry point; Ctrl-C ends with one line, not a traceback."""
+    try:
+        return app()
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        # DuckDB turns a Ctrl-C during a query into RuntimeError("Query interrupted")
+        if isinstance(exc, RuntimeError) and "interrupted" not in str(exc).lower():
+            raise
+        err.print(INTERRUPTED, highlight=False)
+        raise SystemExit(EXIT_INTERRUPTED) from None

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from terskel.analysis.sessions import RULES as SESSION_RULES
-from terskel.analyze import AthleteProfile, structure
+from terskel.analyze import ANALYZED_SPORTS, AthleteProfile, structure
 from terskel.analyze import analyze as run_analysis
 from terskel.cli.common import app, err, fail, open_store, out
 from terskel.reports.intervals import drift_line, intervals_json, intervals_table
@@ -64,6 +64,11 @@ def intervals(
 ) -> None:
     """Show one session's reps and recoveries, with pace, heart rate and drift."""
     activity, samples, laps = _load(ctx, target)
+    if activity.get("sport") not in ANALYZED_SPORTS:
+        fail(
+            f"{target}: a {activity.get('sport') or 'unknown sport'} activity; "
+            "terskel finds the interval structure of runs only"
+        )
     segments, labels = structure(samples.lazy(), laps.lazy(), use_laps=not no_laps)
     label = labels["label"][0] if labels.height else "unknown"
     source = labels["source"][0] if labels.height else "streams"

@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from terskel import __version__
 from terskel.config import (
@@ -24,6 +25,11 @@ from terskel.store import Store, StoreError, StoreLocked
 
 # Exit codes (the contract scripts and cron rely on).
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
+INTERRUPTED = (
+    "interrupted: what was saved is kept (each file lands whole or not at all); "
+    "run the command again to finish"
+)
 
 app = typer.Typer(
     name="terskel",
@@ -48,7 +54,7 @@ class AppState:
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one error line and exit with `code`."""
-    err.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    err.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 

@@ -13,8 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from terskel.analyze import AthleteProfile, analyze
 from terskel.cli.common import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
+    INTERRUPTED,
     AppState,
     app,
     err,
@@ -75,7 +77,11 @@ def import_command(
     except InputError as exc:
         fail(str(exc))
     with open_store(ctx) as (store, settings):
-        summary = _import_with_progress(store, paths, settings, workers)
+        try:
+            summary = _import_with_progress(store, paths, settings, workers)
+        except KeyboardInterrupt:
+            err.print(INTERRUPTED, highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         _print_import_summary(summary)
         analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
     if analysed.activities:

@@ -48,8 +48,9 @@ def add(
         outcome = add_readings(
             store, [reading], "manual", AthleteProfile.from_settings(settings.athlete)
         )
+    if outcome.errors:  # the one reading could not be placed: a usage error, one line
+        fail(outcome.errors[0])
     _print_outcome(outcome)
-    raise typer.Exit(EXIT_PARTIAL if outcome.errors else EXIT_OK)
 
 
 def _reading(

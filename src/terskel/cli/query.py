@@ -43,6 +43,8 @@ def query(
     if fmt not in FORMATS or (fmt == "parquet" and out_file is None):
         fail(f"--format must be one of {', '.join(FORMATS)} (parquet needs --out FILE)")
     named = find_query(name_or_sql)
+    if named is None and name_or_sql.isidentifier():
+        fail(f"no named query {name_or_sql!r} (see `terskel query --list`)")
     sql = named.sql if named else name_or_sql
     with open_store(ctx, read_only=True) as (store, settings):
         try:
@@ -58,7 +60,10 @@ def query(
     if out_file is None:
         sys.stdout.buffer.write(data)
     else:
-        out_file.write_bytes(data)
+        try:
+            out_file.write_bytes(data)
+        except OSError as exc:
+            fail(f"{out_file}: cannot write ({exc.strerror})")
 
 
 def _query_list() -> Table:

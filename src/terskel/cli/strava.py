@@ -92,7 +92,7 @@ def _credentials(config_id: str | None, token_path: Path) -> strava.AppCredentia
     if client_id is None and _stdin_is_tty():
         client_id = str(typer.prompt("Strava client id (https://www.strava.com/settings/api)"))
     if client_id is None:
-        fail("set STRAVA_CLIENT_ID or \\[strava] client_id (https://www.strava.com/settings/api)")
+        fail("set STRAVA_CLIENT_ID or [strava] client_id (https://www.strava.com/settings/api)")
     if secret is None and _stdin_is_tty():
         secret = str(typer.prompt("Strava client secret", hide_input=True))
     if not secret:

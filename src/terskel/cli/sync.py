@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from terskel.analyze import AthleteProfile, analyze
 from terskel.cli.common import (
@@ -126,7 +127,8 @@ def _print_reports(reports: list[SourceReport], quiet: bool) -> None:
         for label, reason in report.failed:
             err.print(f"[red]failed[/red]  {report.source}: {label}: {reason}", highlight=False)
         if report.status != "ok" and report.message:
-            err.print(f"[red]{report.source}[/red]: {report.message}", soft_wrap=True)
+            message = escape(report.message.removeprefix(f"{report.source}: "))
+            err.print(f"[red]{report.source}[/red]: {message}", soft_wrap=True)
         elif not quiet:
             out.print(_source_line(report), soft_wrap=True, highlight=False)
 

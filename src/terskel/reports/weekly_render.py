@@ -123,6 +123,10 @@ def trend_json(rows: list[WeekRow]) -> list[dict[str, Any]]:
 # -- terminal ------------------------------------------------------------------
 
 
+# No edges, so the tables fit an 80-column terminal (rich crops a table it cannot fit).
+COMPACT: dict[str, Any] = {"box": box.SIMPLE_HEAD, "show_edge": False, "pad_edge": False}
+
+
 def week_renderable(report: WeekReport) -> Group:
     """Header, the day-by-day sessions, then the checks with coloured status."""
     return Group(_header(report), days_table(report), checks_table(report))
@@ -142,9 +146,17 @@ def _header(report: WeekReport) -> Text:
 
 def days_table(report: WeekReport) -> Table:
     """Monday to Sunday: every session with its label, numbers and zones."""
-    table = Table(title="Sessions", title_justify="left", box=box.SIMPLE_HEAD)
-    for name in ("day", "start", "session", "type", "km", "time", "pace", "thr min", "zones"):
-        table.add_column(name, justify="right" if name in ("km", "time", "thr min") else "left")
+    # one space between columns: nine columns fit 80 terminal columns only that way
+    table = Table(title="Sessions", title_justify="left", **COMPACT, padding=(0, 0))
+    for name in ("day", "start", "session", "type", "km", "time", "pace", "dose", "zones"):
+        table.add_column(
+            name,
+            justify="right" if name in ("km", "time", "dose") else "left",
+            # numbers never wrap or get cut; the label, type and zones wrap at spaces
+            no_wrap=name not in ("session", "type", "zones"),
+            min_width={"session": 11, "zones": 6}.get(name),
+            overflow="fold",
+        )
     for offset in range(7):
         day = report.first_day + dt.timedelta(days=offset)
         outings = [o for o in report.outings if o.local_date == day]
@@ -181,7 +193,7 @@ def zones_text(zones: dict[str, float]) -> str:
 
 def checks_table(report: WeekReport) -> Table:
     """Each check: status, value, target, why."""
-    table = Table(title="Checks", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title="Checks", title_justify="left", **COMPACT)
     for name in ("", "check", "value", "target"):
         table.add_column(name, justify="right" if name == "value" else "left", no_wrap=True)
     table.add_column("why", ratio=1)
@@ -209,7 +221,7 @@ def value_text(check: Check) -> str:
 
 def trend_table(rows: list[WeekRow], template: str) -> Table:
     """One row per week: volume, sessions, dose, long run and the check summary."""
-    table = Table(title=f"Weeks against {template}", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=f"Weeks against {template}", title_justify="left", **COMPACT)
     for name in ("week", "km", "time", "runs", "thr", "doubles", "dose", "long km"):
         table.add_column(name, justify="left" if name == "week" else "right", no_wrap=True)
     table.add_column("checks", no_wrap=True)

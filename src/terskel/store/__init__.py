@@ -50,13 +50,15 @@ class Store:
         """Open (and create or migrate, unless read-only) the store at `path`."""
         if read_only and not path.exists():
             raise StoreError(f"{path}: no store here yet (run `terskel import` or `terskel init`)")
-        path.parent.mkdir(parents=True, exist_ok=True)
         lock = None if read_only else WriterLock(path)
-        if lock is not None:
-            try:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if lock is not None:
                 lock.acquire()
-            except StoreBusy as exc:
-                raise StoreLocked(str(exc)) from exc
+        except StoreBusy as exc:
+            raise StoreLocked(str(exc)) from exc
+        except OSError as exc:  # a read-only folder, a file where a folder should be ...
+            raise StoreError(f"{path}: cannot write the store here ({exc.strerror})") from exc
         try:
             con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
