@@ -65,8 +65,17 @@ def test_table_shows_date_local_start_and_pace(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     runner.invoke(app, ["--db", str(db), "import", str(DEMO_DATA / "tormoder__0137001239.fit")])
     result = runner.invoke(app, ["--db", str(db), "activities"], terminal_width=120)
-    assert "2020-12-03" in result.output and "treadmill" in result.output
-    assert "4:23/km" in result.output
+    assert "2020-12-03" in result.output and "Thu 06:49" in result.output
+    assert "4:23" in result.output and "(treadmill)" in result.output
+
+
+def test_table_fits_80_columns(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    runner.invoke(app, ["--db", str(db), "import", str(DEMO_DATA)])
+    result = runner.invoke(app, ["--db", str(db), "activities"], terminal_width=80)
+    rows = [line for line in result.output.splitlines() if "2020-12-03" in line]
+    assert len(rows) == 1 and "13.07" in rows[0] and "57:22" in rows[0] and "4:23" in rows[0]
+    assert all(len(line) <= 80 for line in result.output.splitlines())
 
 
 def test_failed_files_give_exit_1_and_one_line_each(tmp_path: Path) -> None:

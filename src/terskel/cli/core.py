@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from terskel.analyze import AthleteProfile, analyze
@@ -110,11 +111,14 @@ def _import_with_progress(
 
 def _print_import_summary(summary: ImportSummary) -> None:
     for label, reason in summary.failed:
-        err.print(f"[red]failed[/red]  {label}: {reason}", highlight=False)
+        err.print(f"[red]failed[/red]  {escape(label)}: {escape(reason)}", highlight=False)
     for label, reason in summary.skipped:
-        err.print(f"[yellow]skipped[/yellow] {label}: {reason}", highlight=False)
+        err.print(f"[yellow]skipped[/yellow] {escape(label)}: {escape(reason)}", highlight=False)
     for label, warning in summary.warnings:
-        err.print(f"[yellow]warning[/yellow] {label}: {warning}", highlight=False)
+        err.print(f"[yellow]warning[/yellow] {escape(label)}: {escape(warning)}", highlight=False)
+    seen = summary.imported + summary.linked + summary.present
+    if seen + len(summary.skipped) + len(summary.failed) == 0:
+        err.print("[yellow]warning[/yellow] no .fit, .fit.gz or .zip files found there")
     linked = f", {summary.linked} linked to activities already stored" if summary.linked else ""
     out.print(
         f"imported {summary.imported}{linked}, already present {summary.present}, "

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console, RenderableType
 
-from terskel.cli.common import app, fail, open_store, out
+from terskel.cli.common import app, err, fail, open_store, out
 from terskel.models import TemplateError
 from terskel.reporting import pick_week, weekly_report, weekly_trend
 from terskel.reports.weekly import parse_week
@@ -62,6 +62,10 @@ def report_week(
             report, trend = weekly_report(store, settings, chosen)
         except TemplateError as exc:
             fail(str(exc))
+    if not report.outings:
+        err.print(
+            f"[yellow]warning[/yellow] no activities in {chosen}: check the week", highlight=False
+        )
     if fmt is WeekFormat.text:
         _emit(week_renderable(report), out_file)
     elif fmt is WeekFormat.md:

@@ -13,7 +13,7 @@ from terskel.reports.format import duration, local_iso, pace, utc_iso
 
 
 def activities_table(frame: pl.DataFrame, title: str = "Activities") -> Table:
-    """A rich table: date, local start, sport, distance, time, pace, HR, structure, source."""
+    """A rich table: date, local start, distance, time, pace, HR, session (type + structure)."""
     table = Table(
         title=title,
         title_justify="left",
@@ -27,35 +27,51 @@ def activities_table(frame: pl.DataFrame, title: str = "Activities") -> Table:
         frame["sources"].n_unique() > 1 or bool((frame["recordings"] > 1).any())
     )
     columns = [
-        ("id", "right"), ("date", "left"), ("start", "left"), ("sport", "left"),
-        ("km", "right"), ("time", "right"), ("pace", "right"), ("HR", "right"),
-        ("structure", "left"), ("type", "left"),
+        ("id", "right"), ("date", "left"), ("start", "left"), ("km", "right"),
+        ("time", "right"), ("min/km", "right"), ("HR", "right"), ("session", "left"),
     ] + ([("source", "left")] if show_source else [])  # fmt: skip
     for name, justify in columns:
-        wrap = name in ("sport", "source", "structure", "type")
+        wrap = name in ("source", "session")
         table.add_column(
             name,
             justify=justify,  # type: ignore[arg-type]
             no_wrap=not wrap,
-            min_width=12 if name == "structure" else 9 if wrap else None,
-            overflow="fold",
+            min_width=16 if name == "session" else None,
         )
     for row in frame.iter_rows(named=True):
         local: dt.datetime = row["start_local"]
         cells = [
             str(row["activity_id"]),
-            local.strftime("%Y-%m-%d %a"),
-            local.strftime("%H:%M"),
-            _sport(row),
+            local.strftime("%Y-%m-%d"),
+            local.strftime("%a %H:%M"),
             f"{row['distance_m'] / 1000:.2f}" if row["distance_m"] else "",
             duration(row["timer_s"] or row["elapsed_s"]),
-            pace(row["distance_m"], row["timer_s"] or row["elapsed_s"]) if _foot(row) else "",
+            _pace(row),
             f"{row['avg_hr']:.0f}" if row["avg_hr"] else "",
-            row["structure"] or "",
-            row.get("session_type") or "",
+            session_text(row),
         ]
         table.add_row(*cells, *([_sources(row)] if show_source else []))
     return table
+
+
+def session_text(row: dict[str, Any]) -> str:
+    """What the activity was, in a few words: 'threshold 6x1km/2min', 'easy', 'cycling'."""
+    if not _foot(row):
+        return str(row["sport"])
+    parts = [row.get("session_type") or ""]
+    structure = row.get("structure")
+    if structure and structure not in ("continuous", "unknown"):
+        parts.append(structure)
+    place = _SUB_SPORT_NAMES.get(row["sub_sport"] or "")
+    if place:
+        parts.append(f"({place})")
+    return " ".join(p for p in parts if p) or str(row["sport"])
+
+
+def _pace(row: dict[str, Any]) -> str:
+    if not _foot(row):
+        return ""
+    return pace(row["distance_m"], row["timer_s"] or row["elapsed_s"]).removesuffix("/km")
 
 
 def activities_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -84,11 +100,6 @@ def activities_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 _SUB_SPORT_NAMES = {"indoor_running": "treadmill", "treadmill": "treadmill", "trail": "trail"}
-
-
-def _sport(row: dict[str, Any]) -> str:
-    """The sport, or a more telling sub-sport (treadmill, trail)."""
-    return _SUB_SPORT_NAMES.get(row["sub_sport"] or "") or str(row["sport"])
 
 
 def _foot(row: dict[str, Any]) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from terskel.analysis.athlete import MARKERS, LactateFit, Marker
+from terskel.analysis.athlete import MARKERS, MIN_RUNS, LactateFit, Marker
 from terskel.analysis.zones import ZoneModel, zone_edges
 
 LABELS = {
@@ -20,6 +20,12 @@ LABELS = {
     "threshold_speed_mps": "threshold pace",
     "threshold_power_w": "threshold power",
 }
+
+# Why a marker is unknown: estimates need MIN_RUNS runs carrying the stream in 12 months.
+UNKNOWN_NOTE = (
+    f"not set, not synced; too few runs to estimate (needs {MIN_RUNS} with this stream "
+    "in the 12 months before)"
+)
 
 
 def marker_text(name: str, value: float) -> str:
@@ -43,7 +49,8 @@ def markers_table(found: Mapping[str, Marker], day: dt.date) -> Table:
     for name in MARKERS:
         m = found.get(name)
         if m is None:
-            table.add_row(LABELS[name], "-", "unknown", "", "not set, not synced, no data")
+            note = "not set, not synced" if name == "resting_hr" else UNKNOWN_NOTE
+            table.add_row(LABELS[name], "-", "unknown", "", note)
             continue
         since = m.since.isoformat() if m.since else ""
         table.add_row(LABELS[name], marker_text(name, m.value), m.source, since, m.note)

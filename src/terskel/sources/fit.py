@@ -120,7 +120,7 @@ def _decode_raw(data: bytes) -> _Raw:
         messages = fitfast.parse(data, enum_names=True, datetimes=True)
         columns = fitfast.records(data, message="record")
     except fitfast.FitDecodeError as exc:
-        return _decode_with_sdk(data, f"fitfast refused the file ({exc}); salvaged")
+        return _decode_with_sdk(data, f"damaged file ({exc}); salvaged what was readable")
     records = pl.DataFrame({k: v for k, v in columns.items() if v.ndim == 1})
     records = _expand_compressed_speed_distance(records, messages.get("record", []))
     messages.pop("record", None)
