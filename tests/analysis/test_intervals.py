@@ -137,6 +137,35 @@ def test_two_sets() -> None:
     assert work.group_by("set_no").len().sort("set_no")["len"].to_list() == [4, 10]
 
 
+def test_set_splits_where_reps_and_recoveries_step() -> None:
+    # 4x1min/1min straight into 3x40s/2min: each pair of neighbouring reps is
+    # alike (60 s vs 40 s), but the rep length steps once between the parts
+    pieces = [
+        (600, 2.8),
+        *reps([(60, 5.3), (60, 1.2)], 3),
+        (60, 5.3),
+        (120, 1.5),
+        *reps([(40, 5.3), (120, 1.5)], 2),
+        (40, 5.3),
+        (600, 2.6),
+    ]
+    seg, lab = detect(session(pieces))
+    work = seg.filter(pl.col("kind") == "work")
+    assert work.group_by("set_no").len().sort("set_no")["len"].to_list() == [4, 3]
+    assert lab["label"].str.starts_with("4x1min/1min + 3x").to_list() == [True]
+
+
+def test_fading_set_does_not_split() -> None:
+    # 1 km reps that slow down rep after rep: a drift, not a step
+    fade = [(1000 / v, v) for v in np.linspace(4.6, 4.2, 8)]
+    pieces = [(600, 2.8)]
+    for rep in fade:
+        pieces += [rep, (120, 1.4)]
+    pieces += [(600, 2.7)]
+    _, lab = detect(session(pieces))
+    assert lab["label"].to_list() == ["8x1km/2min"]
+
+
 def test_slow_side_split_adds_no_set_to_one_set_session() -> None:
     # a progression warm-up and a jogged cool-down on the slow side are no set
     pieces = [
@@ -250,6 +279,40 @@ def test_real_workout_steps_with_laps() -> None:
     seg = detect_segments(samples.lazy(), laps.lazy()).collect()
     lab = session_labels(seg.lazy()).collect()
     assert lab.row(0) == (0, "6x400m/200m + 1x1km", "laps", 7)
+
+
+def test_real_extra_rep_with_a_dip() -> None:
+    # the extra fast kilometre after the cool-down eases off for ~20 s halfway:
+    # the dip is no recovery (hardly slower), so the two halves are one rep
+    samples, laps = _real(["fit/running/fnardmann__10062564986_ACTIVITY.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    lab = session_labels(seg.lazy()).collect()
+    assert lab["label"].to_list() == ["6x400m/200m + 1x1km"]
+
+
+def test_real_no_extra_rep_without_surroundings() -> None:
+    # the warm-up before a 20-day clock jump has no jog around it to stand out from
+    samples, laps = _real(["fit/running/runalyze__time-jump.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    assert session_labels(seg.lazy()).collect()["label"].to_list() == ["6x3min/2min"]
+
+
+def test_real_workout_steps_last_rest_belongs_to_label() -> None:
+    # the workout's rest step after the last active step is that rep's recovery
+    samples, laps = _real(["fit/running/comicmuse__20260129_day_25_-_testing.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy()).collect()
+    lab = session_labels(seg.lazy()).collect()
+    assert lab["label"].to_list() == ["1min/2min, 30s/90s, 10s/110s, 2min/3min, 3min/5min"]
+    assert seg["kind"].to_list()[-3:] == ["work", "recovery", "cooldown"]
+
+
+def test_real_manual_laps_warmup_lap_runs_into_first_rep() -> None:
+    # lap 0 (warm-up, 3.3 m/s) is followed directly by the first 1 km rep (4.4 m/s):
+    # both are above the fast/slow lap split, but they are not one rep
+    samples, laps = _real(["history/coros-road-runner/476507926882713700.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy()).collect()
+    lab = session_labels(seg.lazy()).collect()
+    assert lab.row(0) == (0, "6x1km/2min", "laps", 6)
 
 
 def test_real_long_easy_run_is_continuous() -> None:

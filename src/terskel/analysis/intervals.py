@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import polars as pl
+import polars.selectors as cs
 
 from terskel.analysis.samples import GridParams, to_grid
 
@@ -93,6 +94,12 @@ class IntervalParams:
     - extra_rep_min_frac: ... and at least this fraction of a main rep's length
       (a 20 s surge in the warm-up is not a rep).
 
+    Sets that change:
+    - change_noise_s: how far apart (s) two stream durations must be before
+      they count as different: two boundaries, each a few seconds off. A set
+      splits where its reps or recoveries step by more than this and more
+      than they vary within either part (see `_split_at_step`).
+
     Boundaries:
     - refine_window_s: a stream boundary moves to the steepest speed change
       within this many seconds.
@@ -126,6 +133,7 @@ class IntervalParams:
     extra_rep_speed_frac: float = 0.85
     extra_rep_contrast: float = 0.3
     extra_rep_min_frac: float = 0.5
+    change_noise_s: float = 10.0
     refine_window_s: int = 8
     refine_lag_s: int = 2
     auto_lap_tolerance: float = 0.02
@@ -295,18 +303,155 @@ def _with_gaps(cands: pl.LazyFrame, grid: pl.LazyFrame) -> pl.LazyFrame:
     ).drop("cd_start", "cd_prev", "p_start", "p_prev")
 
 
+def _stream_cands(runs: pl.LazyFrame, grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
+    """Rep candidates of the fast stretches with their gaps (see `_with_gaps`), where
+    a dip that is no recovery joins the stretches on either side of it.
+
+    A dip is a slow stretch between two fast ones that is neither clearly
+    slower than both (the `min_contrast` every recovery must show) nor as
+    long as either of them: a 20 s ease-off in the middle of a fast
+    kilometre (a turn, a crossing) splits one effort in two, and neither
+    half alone repeats or stands out as a rep.
+    """
+    c = _with_gaps(_candidates_from_runs(runs, p), grid).sort(AID, "start")
+    speed = pl.col("dist") / pl.col("n")
+    gap_speed = pl.col("gap_dist") / pl.col("gap_n")
+    dip = (
+        pl.col("prev_end").is_not_null()
+        & (pl.col("gap_wall") == pl.col("gap_n"))
+        & (gap_speed * (1.0 + p.min_contrast) > pl.min_horizontal(speed, speed.shift(1).over(AID)))
+        & (pl.col("gap_n") < pl.min_horizontal("n", "prev_n"))
+    ).fill_null(False)
+    # gaps are additive on the grid: a merged stretch spans its pieces and the
+    # dips between them, and keeps the gap before its first piece; a merge
+    # that would be longer than any rep is undone (its pieces stay as they were)
+    c = c.with_columns(dip=dip).with_columns(grp=(~pl.col("dip")).cum_sum().over(AID))
+    inner_n = pl.when(pl.col("dip")).then(pl.col("gap_n")).otherwise(0.0)
+    total = (pl.col("n") + inner_n).sum().over(AID, "grp")
+    c = c.with_columns(dip=pl.col("dip") & (total <= p.max_rep_s)).with_columns(
+        grp=(~pl.col("dip")).cum_sum().over(AID)
+    )
+    merged = (
+        c.group_by(AID, "grp")
+        .agg(
+            start=pl.col("start").first(),
+            end=pl.col("end").last(),
+            n=(pl.col("n") + inner_n).sum(),
+            dist=(
+                pl.col("dist") + pl.when(pl.col("dip")).then(pl.col("gap_dist")).otherwise(0.0)
+            ).sum(),
+            prev_end=pl.col("prev_end").first(),
+            gap_n=pl.col("gap_n").first(),
+            gap_wall=pl.col("gap_wall").first(),
+            gap_dist=pl.col("gap_dist").first(),
+        )
+        .sort(AID, "start")
+        .drop("grp")
+    )
+    return merged.with_columns(
+        prev_n=pl.col("n").shift(1).over(AID),
+        step=pl.lit(None, pl.Int32),
+        tail_end=pl.lit(None, pl.Int64),
+    )
+
+
 def _cv(col: str) -> pl.Expr:
     return (pl.col(col).std(ddof=0) / pl.col(col).mean()).fill_null(0.0)
 
 
+def _split_at_step(c: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
+    """Split each chained set once where its reps change step-wise (a change point).
+
+    Consecutive reps are chained by pairwise tests, so two sets of similar
+    reps (4x1min/1min then 3x40s/2min) chain into one. For every split of a
+    set into a left and a right part, a feature *steps* there when the two
+    parts' ranges do not overlap and lie further apart than either part's own
+    range (the reps differ more between the parts than within them) and than
+    the measurement noise of stream boundaries (`change_noise_s`). Features:
+    the rep length (duration and distance both step: a fading runner's
+    1 km reps take longer but do not get shorter), the recovery duration and
+    the rep speed. Each part needs 2 reps (2 recoveries for the recovery
+    test), so a lone odd rep at either end is left to the set tests. The
+    split with the clearest step (separation over the larger of range and
+    noise) becomes a new set; a gradual drift never separates the parts.
+    Input: sorted candidates with `set_id`, `new_set`, n, dist, speed, gap_n.
+    """
+    # sets are contiguous in (activity, start) order: one run-length id each;
+    # only sets of at least 4 reps can split into two parts of two
+    gid = "_gid"
+    c = c.with_columns(_gid=pl.struct(AID, "set_id").rle_id()).with_columns(_m=pl.len().over(gid))
+    c = _done(c)  # read by both branches below
+    small = c.filter(pl.col("_m") < 4)
+    big = c.filter(pl.col("_m") >= 4)
+    noise = float(p.change_noise_s)
+    pos = pl.int_range(pl.len()).over(gid)
+    big = big.with_columns(
+        _pos=pos,
+        _g=pl.when(pos > 0).then(pl.col("gap_n")),
+        _floor_speed=(pl.col("speed").median() * noise / pl.col("n").median()).over(gid),
+        _floor_dist=(pl.col("speed").median() * noise).over(gid),
+    )
+    inf = pl.lit(math.inf)
+    feats = {"n": 0, "dist": 0, "speed": 0, "_g": 1}  # feature: shift of the right part
+    big = big.with_columns(
+        e
+        for f, r in feats.items()
+        for e in (
+            pl.col(f).fill_null(inf).cum_min().shift(1).over(gid).alias(f"_lo_l{f}"),
+            pl.col(f).fill_null(-inf).cum_max().shift(1).over(gid).alias(f"_hi_l{f}"),
+            pl.col(f).fill_null(inf).cum_min(reverse=True).shift(-r).over(gid).alias(f"_lo_r{f}"),
+            pl.col(f).fill_null(-inf).cum_max(reverse=True).shift(-r).over(gid).alias(f"_hi_r{f}"),
+        )
+    )
+
+    def sep(f: str, floor: pl.Expr) -> pl.Expr:
+        """Separation of the parts before and from this row over max(range, floor);
+        null when the parts overlap or lie too close."""
+        lo_l, hi_l = pl.col(f"_lo_l{f}"), pl.col(f"_hi_l{f}")
+        lo_r, hi_r = pl.col(f"_lo_r{f}"), pl.col(f"_hi_r{f}")
+        gap = pl.max_horizontal(lo_l - hi_r, lo_r - hi_l)
+        width = pl.max_horizontal(hi_l - lo_l, hi_r - lo_r, floor)
+        return pl.when(gap > width).then(gap / width)
+
+    length = pl.min_horizontal(sep("n", pl.lit(noise)), sep("dist", pl.col("_floor_dist")))
+    speed = sep("speed", pl.col("_floor_speed"))
+    # recoveries: the gaps inside each part (the gap at the split is neither's)
+    rec = sep("_g", pl.lit(noise))
+    left = pl.col("_pos")
+    right = pl.col("_m") - pl.col("_pos")
+    # the scores add up: a recovery step alone leaves the rep at the split
+    # ambiguous (its recovery is in neither part); a step in the reps settles it
+    big = big.with_columns(
+        _by_reps=pl.when((left >= 2) & (right >= 2)).then(pl.max_horizontal(length, speed)),
+        _by_rec=pl.when((left >= 3) & (right >= 3)).then(rec),
+    )
+    score = pl.when(pl.col("_by_reps").is_not_null() | pl.col("_by_rec").is_not_null()).then(
+        pl.col("_by_reps").fill_null(0.0) + pl.col("_by_rec").fill_null(0.0)
+    )
+    top = (pl.col("_score") == pl.col("_score").max().over(gid)).fill_null(False)
+    big = big.with_columns(_score=score).with_columns(
+        # the first of equally clear splits
+        new_set=pl.col("new_set") | (top & (top.cum_sum().over(gid) == 1))
+    )
+    big = big.drop(
+        "_pos", "_g", "_floor_speed", "_floor_dist", "_score", "_by_reps", "_by_rec"
+    ).drop(cs.starts_with("_lo_", "_hi_"))
+    return pl.concat([small, big]).sort(AID, "start").drop(gid, "_m")
+
+
 def _sets(
-    cands: pl.LazyFrame, p: IntervalParams, trusted: bool, extras: bool = True
+    cands: pl.LazyFrame,
+    p: IntervalParams,
+    trusted: bool,
+    extras: bool = True,
+    split: bool = True,
 ) -> pl.LazyFrame:
     """Group candidates into sets and keep the reps of valid sets.
 
     Input: activity_id, start, end, n, dist, gap_n, gap_wall, gap_dist (gap before).
     Output adds set_no, rep_no; rows that are not reps are dropped. Without
-    `extras` only full sets are kept (no lone extra reps next to them).
+    `extras` only full sets are kept (no lone extra reps next to them);
+    without `split` chained sets are not split at change points.
     """
     speed = pl.col("dist") / pl.col("n")
     prev_speed = speed.shift(1).over(AID)
@@ -336,8 +481,10 @@ def _sets(
         speed=speed,
         new_set=~joined.fill_null(False),
     )
+    c = c.with_columns(set_id=pl.col("new_set").cum_sum().over(AID))
+    if split and not trusted:
+        c = _split_at_step(c, p).with_columns(set_id=pl.col("new_set").cum_sum().over(AID))
     c = c.with_columns(
-        set_id=pl.col("new_set").cum_sum().over(AID),
         in_set_gap=pl.when(pl.col("new_set")).then(None).otherwise(gap_speed),
         in_set_gap_n=pl.when(pl.col("new_set")).then(None).otherwise(pl.col("gap_n")),
     )
@@ -365,9 +512,10 @@ def _sets(
             main_speed=pl.col("set_speed").filter(pl.col("primary")).median().over(AID),
             main_n=pl.col("n").filter(pl.col("primary")).median().over(AID),
             # a secondary set must be as clearly faster than the jog around it
+            # (null when neither side is known, e.g. alone before a clock jump:
+            # then nothing shows it to be a rep)
             around=pl.max_horizontal(
-                gap_speed.fill_null(0.0),
-                (pl.col("gap_dist") / pl.col("gap_n")).shift(-1).over(AID).fill_null(0.0),
+                gap_speed, (pl.col("gap_dist") / pl.col("gap_n")).shift(-1).over(AID)
             ),
         )
         extra = (
@@ -603,10 +751,12 @@ def _trusted_lap_reps(lt: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
     )
     lf = lf.with_columns(work=pl.col("work") | extra.fill_null(False))
     # trailing rest laps after the last rep belong to it (a `3min/5min` last step)
-    last_work = pl.col("lap_index").filter(pl.col("work")).max().over(AID)
+    # (the last work lap is a column before the filter: a window evaluated after
+    # it would see no work laps left)
+    lf = lf.with_columns(last_work=pl.col("lap_index").filter(pl.col("work")).max().over(AID))
     tail = (
-        lf.filter(pl.col("rest") & (pl.col("lap_index") > last_work))
-        .with_columns(k=pl.col("lap_index") - last_work)
+        lf.filter(pl.col("rest") & (pl.col("lap_index") > pl.col("last_work")))
+        .with_columns(k=pl.col("lap_index") - pl.col("last_work"))
         .filter(pl.col("k") == pl.int_range(1, pl.len() + 1).over(AID))
         .group_by(AID)
         .agg(tail_end=pl.col("end").max())
@@ -649,9 +799,14 @@ def _manual_lap_candidates(lt: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
         & (spread > 1.0 + p.auto_lap_tolerance)
     )
     thr = (pl.col("speed").quantile(0.1) + pl.col("speed").quantile(0.9)).over(AID) / 2
+    # consecutive fast laps are one rep (a rep the watch split in two) only at
+    # the same pace: a warm-up lap run straight into the first rep is not part of it
+    prev = pl.col("speed").shift(1).over(AID)
+    step = ((pl.col("speed") / prev - 1.0).abs() > p.max_rep_speed_step).fill_null(True)
     lf = lf.with_columns(fast=pl.col("speed") > thr).with_columns(
-        rid=pl.col("fast").rle_id().over(AID)
+        rid=(pl.col("fast") != pl.col("fast").shift(1).over(AID)).fill_null(True) | step
     )
+    lf = lf.with_columns(rid=pl.col("rid").cum_sum().over(AID))
     return (
         lf.filter(pl.col("fast"))
         .group_by(AID, "rid")
@@ -721,7 +876,6 @@ def _with_slow_side_sets(
     found there is added when none of its reps overlaps a rep already found.
     Steady runs have no set to start from and stay `continuous`.
     """
-    extra_cols = {"step": pl.lit(None, pl.Int32), "tail_end": pl.lit(None, pl.Int64)}
     # the grid of the activities with a set (a filter keeps the grid's order)
     thr_sets = thr.join(reps.select(AID).unique(), on=AID, how="semi")
     g = _done(
@@ -730,10 +884,8 @@ def _with_slow_side_sets(
         )
     )
     thr_low = _otsu(g.filter(pl.col("speed") <= pl.col("thr")), p)
-    cands = _candidates_from_runs(_done(_runs(g.drop("thr"), thr_low, p)), p).with_columns(
-        **extra_cols
-    )
-    low = _sets(_with_gaps(cands, grid), p, trusted=False, extras=False)
+    cands = _stream_cands(_done(_runs(g.drop("thr"), thr_low, p)), grid, p)
+    low = _done(_sets(cands, p, trusted=False, extras=False))
     main = reps.select(AID, m_start="start", m_end="end")
     clash = (
         low.join(main, on=AID, how="inner")
@@ -754,16 +906,16 @@ def _with_slow_side_sets(
 def _stream_reps(grid: pl.LazyFrame, p: IntervalParams) -> pl.LazyFrame:
     """Reps found in the speed stream, in two passes (see module docstring)."""
     thr = _otsu(grid, p)
-    extra_cols = {"step": pl.lit(None, pl.Int32), "tail_end": pl.lit(None, pl.Int64)}
-    cands = _candidates_from_runs(_done(_runs(grid, thr, p)), p).with_columns(**extra_cols)
-    reps = _done(_sets(_with_gaps(cands, grid), p, trusted=False))
+    cands = _stream_cands(_done(_runs(grid, thr, p)), grid, p)
+    # (the first pass only finds this session's rep and recovery speeds)
+    reps = _done(_sets(cands, p, trusted=False, split=False))
     # second pass: split halfway between this session's own rep and recovery speeds
     thr2 = reps.group_by(AID).agg(
         thr2=(pl.col("speed").median() + pl.col("in_set_gap").median()) / 2
     )
     thr = thr.join(thr2, on=AID, how="left").select(AID, thr=pl.max_horizontal("thr2", "thr"))
-    cands = _candidates_from_runs(_done(_runs(grid, thr, p)), p).with_columns(**extra_cols)
-    reps = _done(_sets(_with_gaps(cands, grid), p, trusted=False))
+    cands = _stream_cands(_done(_runs(grid, thr, p)), grid, p)
+    reps = _done(_sets(cands, p, trusted=False))
     if p.slow_side_split:
         reps = _done(_with_slow_side_sets(reps, grid, thr, p))
     reps = _done(reps.with_columns(rid=pl.int_range(pl.len()).over(AID)))
