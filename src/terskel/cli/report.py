@@ -15,7 +15,6 @@ from terskel.cli.common import app, err, fail, open_store, out
 from terskel.models import TemplateError
 from terskel.reporting import pick_week, weekly_report, weekly_trend
 from terskel.reports.weekly import parse_week
-from terskel.reports.weekly_html import week_html
 from terskel.reports.weekly_render import (
     trend_json,
     trend_table,
@@ -73,6 +72,8 @@ def report_week(
     elif fmt is WeekFormat.json:
         _write(json.dumps(week_json(report), indent=2) + "\n", out_file)
     else:
+        from terskel.reports.weekly_html import week_html  # altair: load only when needed
+
         _write(week_html(report, trend), out_file)
 
 
