@@ -320,7 +320,7 @@ def _no_drift(week: Week) -> str:
         return "no threshold sessions this week"
     paced = [o for o in week.threshold if o.drift_pace_pct is not None]
     note = f"; pace drift {_names(paced, lambda o: f'{o.drift_pace_pct:+.1f} %')}" if paced else ""
-    if not any(len(o.reps) >= 2 for o in week.threshold):
+    if any(o.has_hr for o in week.threshold) and not any(len(o.reps) >= 2 for o in week.threshold):
         return f"no reps to compare: {_names(week.threshold)} ran continuous{note}"
     return f"no heart rate across the reps of {_names(week.threshold)}{note}"
 
