@@ -14,7 +14,7 @@ from pathlib import Path
 
 from terskel.sources.files import FitInput, iter_inputs
 from terskel.sources.fit import FitError, FitFile, NotAnActivity, decode, sha256_of, uploads
-from terskel.store import Store, Upload
+from terskel.store import SaveOutcome, Store, Upload
 
 # Below this many files, worker start-up costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
@@ -35,6 +35,15 @@ class ImportSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     activity_ids: list[int] = field(default_factory=list)
+
+    def count(self, outcomes: list[SaveOutcome]) -> None:
+        """Add what the store did with a batch: new activities, or linked to stored ones."""
+        for outcome in outcomes:
+            self.activity_ids.append(outcome.activity_id)
+            if outcome.status == "imported":
+                self.imported += 1
+            else:
+                self.linked += 1
 
 
 @dataclass(frozen=True)
@@ -221,12 +230,7 @@ def _flush(
     """Write the batch in one transaction, then report its files as done."""
     if not batch:
         return
-    for outcome in store.save_uploads(batch):
-        summary.activity_ids.append(outcome.activity_id)
-        if outcome.status == "imported":
-            summary.imported += 1
-        else:
-            summary.linked += 1
+    summary.count(store.save_uploads(batch))
     if on_file:
         for label in labels:
             on_file(label)

@@ -98,12 +98,7 @@ def _upload(
 def _flush(store: Store, batch: list[Upload], summary: ImportSummary) -> None:
     if not batch:
         return
-    for outcome in store.save_uploads(batch):
-        summary.activity_ids.append(outcome.activity_id)
-        if outcome.status == "imported":
-            summary.imported += 1
-        else:
-            summary.linked += 1
+    summary.count(store.save_uploads(batch))
     batch.clear()
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from terskel.analysis.sessions import SESSION_SCHEMA
 from terskel.models import Template
 from terskel.reports.checks import Check, week_checks
 
@@ -28,25 +29,6 @@ ACTIVITY_SCHEMA: dict[str, pl.DataType] = {
     "distance_m": pl.Float64(),
     "avg_hr": pl.Float64(),
     "recordings": pl.Int64(),
-}
-SESSION_SCHEMA: dict[str, pl.DataType] = {
-    "activity_id": pl.Int64(),
-    "outing_id": pl.Int64(),
-    "local_date": pl.Date(),
-    "iso_week": pl.String(),
-    "half_day": pl.String(),
-    "sport": pl.String(),
-    "session_type": pl.String(),
-    "structure": pl.String(),
-    "distance_m": pl.Float64(),
-    "moving_s": pl.Float64(),
-    "work_s": pl.Float64(),
-    "threshold_s": pl.Float64(),
-    "above_threshold_s": pl.Float64(),
-    "intensity_basis": pl.String(),
-    "drift_hr_pct": pl.Float64(),
-    "drift_pace_pct": pl.Float64(),
-    "reason": pl.String(),
 }
 ZONE_SCHEMA: dict[str, pl.DataType] = {
     "activity_id": pl.Int64(),
