@@ -57,6 +57,8 @@ def test_import_then_activities_json(tmp_path: Path) -> None:
         "avg_hr",
         "sources",
     }
+    alias = runner.invoke(app, ["--db", str(db), "activities", "--json", "--sport", "run"])
+    assert len(json.loads(alias.stdout)) == 5
     since = runner.invoke(app, ["--db", str(db), "activities", "--json", "--since", "2020-01-01"])
     assert len(json.loads(since.stdout)) == 2
 

@@ -127,6 +127,15 @@ def _print_import_summary(summary: ImportSummary) -> None:
     )
 
 
+# what runners type -> FIT sport names
+SPORT_ALIASES = {"run": "running", "ride": "cycling", "bike": "cycling", "swim": "swimming"}
+
+
+def sport_name(sport: str | None) -> str | None:
+    """A FIT sport name for what the user typed (`run` -> `running`)."""
+    return SPORT_ALIASES.get(sport.lower(), sport.lower()) if sport else None
+
+
 @app.command()
 def activities(
     ctx: typer.Context,
@@ -135,13 +144,14 @@ def activities(
         typer.Option(formats=["%Y-%m-%d"], help="Only activities on or after this local date."),
     ] = None,
     sport: Annotated[
-        str | None, typer.Option(help="Only this sport (running, cycling, ...).")
+        str | None,
+        typer.Option(help="Only this sport: run, ride, swim, or a FIT sport name (running ...)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List the activities in the store, newest first."""
     with open_store(ctx, read_only=True) as (store, _):
-        frame = store.activities(since.date() if since else None, sport)
+        frame = store.activities(since.date() if since else None, sport_name(sport))
     if as_json:
         print(json.dumps(activities_json(frame), indent=2))
     else:
