@@ -42,6 +42,15 @@ DEMO_RUNS = (
     "workoutizer__with_nones.fit",
 )
 
+# GET /biometric-service/biometric/latestLactateThreshold, in the shape garminconnect 0.3.2
+# parses: one entry for speed (s/m), one for heart rate ("hearRate", as Garmin spells it).
+LATEST_LACTATE = [
+    {"userProfilePK": 1, "version": 1, "calendarDate": "2025-05-19", "sequence": 1,
+     "speed": 0.3125},
+    {"userProfilePK": 1, "version": 1, "calendarDate": "2025-05-19", "sequence": 1,
+     "hearRate": 168},
+]  # fmt: skip
+
 
 def recorded(name: str) -> Any:
     """A recorded Garmin Connect payload from tests/data/garmin."""

@@ -39,6 +39,21 @@ def _home(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def _run_unattended(command: list[str], env: dict[str, str], cwd: str | None = None) -> None:
+    """Run a command as cron or systemd would: no terminal; it must succeed."""
+    done = subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout, done.stderr)
+
+
 def _activities(home: Path) -> int:
     db = home / ".local" / "share" / "terskel" / "terskel.duckdb"
     con = duckdb.connect(str(db), read_only=True)
@@ -61,16 +76,7 @@ def test_crontab_line_runs_as_written(tmp_path: Path) -> None:
     fields = line.split(maxsplit=5)
     assert fields[:5] == ["15", "3", "*", "*", "*"]
     env = _home(tmp_path)
-    done = subprocess.run(
-        ["sh", "-c", fields[5]],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, (done.stdout, done.stderr)
+    _run_unattended(["sh", "-c", fields[5]], env)
     home = Path(env["HOME"])
     assert _activities(home) == 5
     assert (home / ".local" / "state" / "terskel-sync.log").read_text() == ""  # quiet: no news
@@ -87,15 +93,5 @@ def test_systemd_service_runs_as_written(tmp_path: Path) -> None:
     env = _home(tmp_path)
     workdir = settings["WorkingDirectory"].replace("%h", env["HOME"])
     command = shlex.split(settings["ExecStart"])
-    done = subprocess.run(
-        command,
-        cwd=workdir,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, (done.stdout, done.stderr)
+    _run_unattended(command, env, cwd=workdir)
     assert _activities(Path(env["HOME"])) == 5

@@ -20,6 +20,7 @@ from terskel.sources import garmin
 from terskel.store import Store
 from terskel.sync import AuthRequired, SourceReport, SyncOptions, sync_source
 from tests.garmin_fake import (
+    LATEST_LACTATE,
     MFA_CODE,
     PASSWORD,
     FakeGarmin,
@@ -36,24 +37,6 @@ def fake_garmin(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGarmin]:
     """A fake Garmin Connect on 127.0.0.1 that every new client talks to."""
     with serve(monkeypatch) as fake:
         yield fake
-
-
-LACTATE = [
-    {
-        "userProfilePK": 1,
-        "version": 1,
-        "calendarDate": "2025-05-19",
-        "sequence": 1,
-        "speed": 0.3125,
-    },
-    {
-        "userProfilePK": 1,
-        "version": 1,
-        "calendarDate": "2025-05-19",
-        "sequence": 1,
-        "hearRate": 168,
-    },
-]
 
 
 def _options(tmp_path: Path, full: bool = False) -> SyncOptions:
@@ -74,7 +57,7 @@ def test_sync_saves_summary_original_fit_and_thresholds(
     fake_garmin: FakeGarmin, store: Store, tmp_path: Path
 ) -> None:
     _signed_in(fake_garmin, tmp_path)
-    fake_garmin.lactate = LACTATE
+    fake_garmin.lactate = LATEST_LACTATE
     report = _sync(store, tmp_path)
     assert (report.status, report.new, report.updated, report.failed) == ("ok", 3, 0, [])
     rows = store.con.execute(

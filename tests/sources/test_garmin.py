@@ -14,6 +14,7 @@ from terskel.sources import garmin
 from terskel.sources.fit import decode
 from tests.garmin_fake import (
     GARMIN_DATA,
+    LATEST_LACTATE,
     MFA_CODE,
     PASSWORD,
     FakeGarmin,
@@ -262,22 +263,7 @@ def test_implausible_or_empty_values_are_dropped() -> None:
 
 
 def test_physiology_through_the_real_client(fake_garmin: FakeGarmin, tmp_path: Path) -> None:
-    fake_garmin.lactate = [
-        {
-            "userProfilePK": 1,
-            "version": 1,
-            "calendarDate": "2025-05-19",
-            "sequence": 1,
-            "speed": 0.3125,
-        },
-        {
-            "userProfilePK": 1,
-            "version": 1,
-            "calendarDate": "2025-05-19",
-            "sequence": 1,
-            "hearRate": 168,
-        },
-    ]
+    fake_garmin.lactate = LATEST_LACTATE
     fake_garmin.power = [{"functionalThresholdPower": 344, "calendarDate": "2025-05-12"}]
     fake_garmin.token_file(tmp_path)
     payloads = garmin.physiology(garmin.resume(tmp_path))
