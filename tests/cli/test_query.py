@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import subprocess
 import sys
@@ -124,11 +125,25 @@ def test_weekly_volume_counts_each_run_once(real_db: Path) -> None:
         assert pair_week["runs"].to_list() == [1]
 
 
-def test_query_cannot_change_data(real_db: Path) -> None:
-    result = runner.invoke(app, ["--db", str(real_db), "query", "DELETE FROM samples"])
-    assert result.exit_code == 2 and "read-only" in result.output
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM samples",
+        "UPDATE activities SET distance_m = 0",
+        "DROP VIEW v_activities",
+        "COPY (SELECT 'x') TO '{db}'",
+        "SELECT 1; DELETE FROM samples",
+    ],
+)
+def test_query_cannot_change_data(sql: str, real_db: Path) -> None:
+    before = hashlib.sha256(real_db.read_bytes()).hexdigest()
     with Store.open(real_db, read_only=True) as store:
-        assert store.table_counts()["samples"] > 0
+        counts = store.table_counts()
+    result = runner.invoke(app, ["--db", str(real_db), "query", sql.format(db=real_db)])
+    assert result.exit_code == 2 and "read-only" in result.output
+    assert hashlib.sha256(real_db.read_bytes()).hexdigest() == before
+    with Store.open(real_db, read_only=True) as store:
+        assert store.table_counts() == counts and counts["samples"] > 0
 
 
 def test_parameters_are_checked(real_db: Path) -> None:

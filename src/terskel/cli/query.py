@@ -36,6 +36,9 @@ def query(
     Named queries live in queries/; each starts with a comment saying what it answers,
     its parameters and an example. In your own SQL use the views v_activities (and the
     tables activities, samples, laps ...); $athlete is your athlete id.
+
+    Your SQL runs sandboxed: one SELECT, WITH, DESCRIBE or SHOW statement, no files
+    outside the store (COPY, ATTACH, read_csv, glob ... are refused), no SET or PRAGMA.
     """
     if list_queries or not name_or_sql:
         out.print(_query_list())

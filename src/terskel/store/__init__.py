@@ -16,6 +16,7 @@ from terskel.sources.model import Upload
 from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.lock import StoreBusy, WriterLock
+from terskel.store.sandbox import QueryRefused, refusal_of, run_user_sql
 from terskel.store.schema import MIGRATIONS, latest_version
 from terskel.store.views import ensure_views
 
@@ -678,11 +679,16 @@ class Store:
         )
 
     def query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
-        """Run user SQL (named parameters as $name); open the store read-only for this."""
+        """Run user SQL (one SELECT, named parameters as $name) in the sandbox; from the
+        first call on, this connection reaches no file outside the store (store/sandbox.py)."""
         try:
-            return self._frame(sql, params)
+            frame: pl.DataFrame = run_user_sql(self.con, sql, params).pl()
+            return frame
+        except QueryRefused as exc:
+            raise StoreError(str(exc)) from exc
         except duckdb.Error as exc:
-            raise StoreError(f"query failed: {_first_line(exc)}") from exc
+            refused = refusal_of(exc)
+            raise StoreError(str(refused or f"query failed: {_first_line(exc)}")) from exc
         except pl.exceptions.PolarsError as exc:  # a column type polars cannot hold
             raise StoreError(
                 f"query result has a column type terskel cannot show ({_first_line(exc)}); "
