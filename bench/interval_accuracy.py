@@ -410,6 +410,7 @@ def robust(sessions: list[dict[str, Any]], use_laps: bool) -> None:
     print(f"{'variant':22} {'sessions':>8} {'kept':>9} {'right':>9} {'right before':>12}")
     kept_all = n_all = 0
     per_athlete: dict[str, list[int]] = {}
+    changed: list[str] = []
     for name, transform, cont_only, laps_gone in _variants():
         idx = [i for i, s in enumerate(fair) if not cont_only or s["label"] == "continuous"]
         subset = [fair[i] for i in idx]
@@ -431,6 +432,8 @@ def robust(sessions: list[dict[str, Any]], use_laps: bool) -> None:
             tally = per_athlete.setdefault(s["athlete"], [0, 0])
             tally[0] += now == was
             tally[1] += 1
+            if now != was:
+                changed.append(f"  {name:20} {s['file'].split('/')[-1][:40]:40} {was} -> {now}")
         kept_all += kept
         n_all += len(idx)
         print(
@@ -441,11 +444,17 @@ def robust(sessions: list[dict[str, Any]], use_laps: bool) -> None:
         f"{'TOTAL':22} {n_all:8} {kept_all:4} {kept_all / max(n_all, 1):4.0%}"
         "   (target >= 95 % kept)"
     )
+    print("speed noise x2 changes speed_mps only: a detector reading speed from distance")
+    print("over time is unaffected by design (phones: noisy speed, good distance)")
     print()
     print(f"{'athlete':22} {'kept':>12}")
     for a in sorted(per_athlete, key=str.lower):
         k, n = per_athlete[a]
         print(f"{a:22} {k:5}/{n:<4} {k / n:4.0%}")
+    if changed:
+        print()
+        print("labels that changed (undegraded -> degraded):")
+        print("\n".join(changed))
 
 
 def history(use_laps: bool) -> None:
