@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.schema import MIGRATIONS, latest_version
+from terskel.store.sync_state import SyncState
 from terskel.store.views import ensure_views
 
 __all__ = ["SaveOutcome", "Store", "StoreError", "StoreLocked", "Upload"]
@@ -30,7 +30,7 @@ class StoreLocked(StoreError):
     """Another process writes to the store right now; try again later."""
 
 
-class Store:
+class Store(SyncState):
     """A terskel DuckDB file, opened for one athlete."""
 
     def __init__(
@@ -285,56 +285,6 @@ class Store:
         )
 
     # -- syncs ----------------------------------------------------------------
-
-    def sync_state(self, source: str, key: str) -> Any:
-        """A saved cursor or progress value of a source (None when unset)."""
-        value = self.scalar(
-            "SELECT value FROM sync_state WHERE athlete_id = ? AND source = ? AND key = ?",
-            [self.athlete_id, source, key],
-        )
-        return json.loads(value) if value is not None else None
-
-    def set_sync_state(self, source: str, key: str, value: Any) -> None:
-        """Save a cursor or progress value of a source (committed at once)."""
-        self.con.execute(
-            "INSERT OR REPLACE INTO sync_state (athlete_id, source, key, value, updated_at) "
-            "VALUES (?, ?, ?, ?, current_timestamp)",
-            [self.athlete_id, source, key, json.dumps(value)],
-        )
-
-    def start_sync_run(self, source: str) -> int:
-        """Open a sync_log row for a run of `source`; returns its run id."""
-        return int(
-            self.scalar(
-                "INSERT INTO sync_log (athlete_id, source) VALUES (?, ?) RETURNING run_id",
-                [self.athlete_id, source],
-            )
-        )
-
-    def finish_sync_run(
-        self,
-        run_id: int,
-        status: str,
-        new: int = 0,
-        updated: int = 0,
-        failed: int = 0,
-        message: str | None = None,
-        resume_after: dt.datetime | None = None,
-    ) -> None:
-        """Close a sync_log row with what the run did."""
-        self.con.execute(
-            "UPDATE sync_log SET finished_at = current_timestamp, status = ?, new = ?, "
-            "updated = ?, failed = ?, message = ?, resume_after = ? WHERE run_id = ?",
-            [status, new, updated, failed, message, resume_after, run_id],
-        )
-
-    def sync_runs(self, limit: int = 20) -> pl.DataFrame:
-        """The newest sync runs."""
-        return self._frame(
-            "SELECT * EXCLUDE (athlete_id) FROM sync_log WHERE athlete_id = ? "
-            "ORDER BY run_id DESC LIMIT ?",
-            [self.athlete_id, limit],
-        )
 
     def source_ids(self, source: str) -> set[str]:
         """Every stored record id of one source (to find what was deleted upstream)."""
