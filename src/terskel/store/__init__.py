@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from terskel.sources.model import Upload
+from terskel.store import faults
 from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.lock import StoreBusy, WriterLock
@@ -132,6 +133,7 @@ class Store(SyncState):
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+        faults.committed()
 
     # -- import -------------------------------------------------------------
 
@@ -361,13 +363,32 @@ class Store(SyncState):
         ).fetchall()
         return [int(row[0]) for row in rows]
 
+    def activities_to_zone(self, since: dt.date | None, sports: tuple[str, ...]) -> list[int]:
+        """Runs whose structure is saved but whose best efforts and zones are not, oldest first.
+
+        (A run killed between the two saves: save_structures drops the zone rows.)
+        """
+        rows = self.con.execute(
+            "SELECT a.activity_id FROM activities a JOIN structures s "
+            "USING (athlete_id, activity_id) WHERE a.athlete_id = $athlete AND NOT a.deleted "
+            "AND list_contains($sports, a.sport) AND a.sample_count > 0 "
+            "AND s.analyzed_at >= a.updated_at "
+            "AND ($since IS NULL OR CAST(a.start_local AS DATE) >= $since) "
+            "AND NOT EXISTS (SELECT 1 FROM activity_peaks p WHERE "
+            " p.athlete_id = a.athlete_id AND p.activity_id = a.activity_id) "
+            "ORDER BY a.start_utc",
+            {"athlete": self.athlete_id, "sports": list(sports), "since": since},
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def save_structures(
         self, activity_ids: list[int], segments: pl.DataFrame, labels: pl.DataFrame
     ) -> None:
         """Replace the intervals and structure labels of these activities, in one transaction."""
         with self.transaction():
-            self._delete_for("intervals", activity_ids)
-            self._delete_for("structures", activity_ids)
+            # later stages' rows go too: what is left per stage is read from its own table
+            for table in ("intervals", "structures", "activity_peaks", "zone_time", "sessions"):
+                self._delete_for(table, activity_ids)
             self._insert("intervals", self._with_athlete(segments))
             self._insert("structures", self._with_athlete(labels))
 

@@ -14,6 +14,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from terskel.store import faults
+
 # sync_state key of each source's retry queue:
 # {"<item id>": {"tries": 2, "error": "Strava answered 502", "first_failed": "...",
 #                "last_failed": "...", "given_up": false, "payload": {...}}}
@@ -39,6 +41,12 @@ class SyncState:
     con: duckdb.DuckDBPyConnection
     athlete_id: str
 
+    def _write(self, sql: str, params: list[Any]) -> list[Any]:
+        """One self-committing statement (a kill point for the fault tests)."""
+        rows = self.con.execute(sql, params).fetchall()
+        faults.committed()
+        return rows
+
     # -- cursors ------------------------------------------------------------------
 
     def sync_state(self, source: str, key: str) -> Any:
@@ -51,7 +59,7 @@ class SyncState:
 
     def set_sync_state(self, source: str, key: str, value: Any) -> None:
         """Save a cursor or progress value of a source (committed at once)."""
-        self.con.execute(
+        self._write(
             "INSERT OR REPLACE INTO sync_state (athlete_id, source, key, value, updated_at) "
             "VALUES (?, ?, ?, ?, current_timestamp)",
             [self.athlete_id, source, key, json.dumps(value)],
@@ -102,20 +110,20 @@ class SyncState:
 
     def close_stale_runs(self) -> int:
         """Close the open run rows of a sync that was killed; the writer lock proves it."""
-        rows = self.con.execute(
+        rows = self._write(
             "UPDATE sync_log SET status = 'interrupted', finished_at = current_timestamp, "
             "message = coalesce(message, 'the sync was killed before it finished') "
             "WHERE athlete_id = ? AND status = 'running' RETURNING run_id",
             [self.athlete_id],
-        ).fetchall()
+        )
         return len(rows)
 
     def start_sync_run(self, source: str) -> int:
         """Open a sync_log row for a run of `source`; returns its run id."""
-        rows = self.con.execute(
+        rows = self._write(
             "INSERT INTO sync_log (athlete_id, source) VALUES (?, ?) RETURNING run_id",
             [self.athlete_id, source],
-        ).fetchall()
+        )
         return int(rows[0][0])
 
     def finish_sync_run(
@@ -129,7 +137,7 @@ class SyncState:
         resume_after: dt.datetime | None = None,
     ) -> None:
         """Close a sync_log row with what the run did."""
-        self.con.execute(
+        self._write(
             "UPDATE sync_log SET finished_at = current_timestamp, status = ?, new = ?, "
             "updated = ?, failed = ?, message = ?, resume_after = ? WHERE run_id = ?",
             [status, new, updated, failed, message, resume_after, run_id],
