@@ -96,6 +96,8 @@ def analyze(
     """
     summary = AnalyzeSummary()
     ctx = context(store, athlete or AthleteProfile())
+    if not rebuild:  # runs a killed analysis left with a structure but no zones
+        _finish_zones(store, ctx, store.activities_to_zone(since, ANALYZED_SPORTS), summary)
     ids = store.activities_to_analyze(since, rebuild, ANALYZED_SPORTS)
     for chunk in _chunks(ids, CHUNK):
         samples = store.samples(chunk).collect()
@@ -111,6 +113,16 @@ def analyze(
             on_chunk(summary.activities, len(ids))
     summary.typed += type_days(store, ctx, store.dates_to_type(since, rebuild=False))
     return summary
+
+
+def _finish_zones(store: Store, ctx: Context, ids: list[int], summary: AnalyzeSummary) -> None:
+    """Best efforts, zones and session types from the stored segments of these runs."""
+    for chunk in _chunks(ids, CHUNK):
+        samples = store.samples(chunk).collect()
+        dates = zones(store, ctx, chunk, samples, store.intervals(chunk))
+        summary.typed += type_days(store, ctx, dates)
+        summary.activities += len(chunk)
+        summary.samples += samples.height
 
 
 def context(store: Store, profile: AthleteProfile) -> Context:

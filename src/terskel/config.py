@@ -163,6 +163,7 @@ class SyncSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sources: list[str] = []  # garmin, strava, folders; empty: every source with a login
     folders: list[Path] = []  # watched FIT folders (a mounted watch, a sync folder)
+    max_tries: int = Field(default=5, ge=1)  # a failed item is fetched again this often
 
 
 class ReportSettings(BaseModel):

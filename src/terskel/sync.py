@@ -11,6 +11,7 @@ from typing import Protocol
 
 from terskel.config import Settings
 from terskel.store import Store
+from terskel.store.sync_state import RetryItem
 
 # source name -> "module:function" of its connector, imported only when used
 CONNECTORS: dict[str, str] = {
@@ -83,7 +84,8 @@ def sync_source(
     options: SyncOptions,
     progress: Callable[[str], None],
 ) -> SourceReport:
-    """Run one source's connector and record the run in sync_log."""
+    """Run one source's connector and record the run in sync_log (every row ends)."""
+    store.close_stale_runs()  # rows a killed sync left open: we hold the writer lock now
     run_id = store.start_sync_run(source)
     try:
         report = connector(source)(store, settings, options, progress)
@@ -91,6 +93,17 @@ def sync_source(
         report = SourceReport(source, status="auth", message=str(exc))
     except SourceUnavailable as exc:
         report = SourceReport(source, status="failed", message=f"{source}: {exc}")
+    except Exception as exc:  # a bug or an unforeseen answer: one line, the run row ends
+        message = f"{source}: stopped by an unexpected error ({type(exc).__name__}: {_line(exc)})"
+        report = SourceReport(source, status="failed", message=message)
+    except BaseException:  # Ctrl-C, SIGTERM (see cli.sync): close the row, then stop
+        store.finish_sync_run(run_id, "interrupted", message="interrupted (Ctrl-C or SIGTERM)")
+        raise
+    _finish(store, run_id, report)
+    return report
+
+
+def _finish(store: Store, run_id: int, report: SourceReport) -> None:
     store.finish_sync_run(
         run_id,
         report.status,
@@ -100,4 +113,36 @@ def sync_source(
         message=report.message,
         resume_after=report.resume_after,
     )
-    return report
+
+
+def item_failed(
+    store: Store,
+    settings: Settings,
+    report: SourceReport,
+    item: tuple[str, str],
+    reason: str,
+    payload: object = None,
+) -> None:
+    """Report a failed item and queue it for the next runs (until `max_tries`)."""
+    item_id, label = item
+    queued = store.item_failed(report.source, item_id, reason, settings.sync.max_tries, payload)
+    if queued.given_up:
+        reason = f"{reason} (gave up after {queued.tries} tries; `sync --full` tries again)"
+    elif queued.tries > 1:
+        reason = f"{reason} (try {queued.tries} of {settings.sync.max_tries})"
+    report.failed.append((label, reason))
+
+
+def retry_queue(store: Store, source: str, options: SyncOptions) -> list[RetryItem]:
+    """The failed items to fetch first: those not given up (all of them with --full)."""
+    return store.retry_items(source, include_given_up=options.full)
+
+
+def given_up(store: Store, source: str) -> set[str]:
+    """Ids of the items a source stopped trying (skipped until `sync --full`)."""
+    return {i.item_id for i in store.retry_items(source, include_given_up=True) if i.given_up}
+
+
+def _line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else "no message"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
 import re
 import textwrap
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -50,6 +52,19 @@ INACTIVE_BODY = {
 }
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A reply sent as given: a body cut short (`declared` > its length), not JSON, or late."""
+
+    body: bytes
+    declared: int | None = None  # the Content-Length to claim
+    delay_s: float = 0.0
+
+
+# (path, query) -> a reply, or None to answer as usual
+Hook = Callable[[str, dict[str, list[str]]], "tuple[int, Any] | None"]
+
+
 @dataclass
 class FakeStrava:
     """State of the fake API: activities, valid tokens, rate-limit counters, scripted faults."""
@@ -63,7 +78,17 @@ class FakeStrava:
     limits: tuple[int, int] = (100, 1000)  # read limits (Strava's defaults since 2025)
     faults: dict[str, tuple[int, Any]] = field(default_factory=dict)  # path regex -> answer
     log: list[str] = field(default_factory=list)
+    hooks: list[Hook] = field(default_factory=list)  # scripted faults, before `faults`
     port: int = 0
+
+    def once(self, pattern: str, *replies: tuple[int, Any]) -> None:
+        """Answer the next requests whose path matches `pattern` with `replies`, in order."""
+        queue = list(replies)
+
+        def hook(path: str, _query: dict[str, list[str]]) -> tuple[int, Any] | None:
+            return queue.pop(0) if queue and re.fullmatch(pattern, path) else None
+
+        self.hooks.append(hook)
 
     def answer(self, method: str, target: str, headers: Any, body: str) -> tuple[int, Any]:
         """Status and JSON body for one request (rate headers are added by the handler)."""
@@ -71,6 +96,10 @@ class FakeStrava:
         self.log.append(f"{method} {target}")
         if path == "/oauth/token":
             return self._token(parse_qs(body))
+        for hook in self.hooks:
+            scripted = hook(path, query)
+            if scripted is not None:
+                return scripted
         for pattern, reply in self.faults.items():
             if re.fullmatch(pattern, path):
                 return reply
@@ -160,10 +189,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, body: str) -> None:
         status, payload = self.fake.answer(self.command, self.path, self.headers, body)
-        data = json.dumps(payload).encode()
+        raw = payload if isinstance(payload, Raw) else Raw(json.dumps(payload).encode())
+        time.sleep(raw.delay_s)
+        data = raw.body
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Length", str(raw.declared or len(data)))
         if not self.path.startswith("/oauth/"):
             usage = self.fake.usage
             self.send_header("X-RateLimit-Limit", "200,2000")
@@ -173,7 +204,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self.send_header("X-ReadRateLimit-Usage", f"{usage[0]},{usage[1]}")
         self.end_headers()
-        self.wfile.write(data)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)  # fails when the client gave up waiting (timeout tests)
 
     def log_message(self, format: str, *args: Any) -> None:
         return

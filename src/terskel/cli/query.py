@@ -12,7 +12,7 @@ from rich.table import Table
 from terskel.cli.common import app, fail, open_store, out
 from terskel.named_queries import QueryError, all_queries, bind, find_query, parse_params
 from terskel.reports.frames import FORMATS, frame_bytes, frame_table
-from terskel.reports.status import sync_runs_table
+from terskel.reports.status import retry_lines, sync_runs_table
 from terskel.store import StoreError
 
 
@@ -87,9 +87,12 @@ def status(ctx: typer.Context) -> None:
         counts = store.table_counts()
         runs = store.sync_runs(10)
         failures = store.import_log(200).filter(status="failed").head(10)
+        retries = retry_lines(store.queued_items())
     out.print(f"store: {store.path}")
     out.print(", ".join(f"{n} {t}" for t, n in counts.items()))
     out.print(sync_runs_table(runs) if runs.height else "no sync runs yet")
+    for line in retries:
+        out.print(line, soft_wrap=True, highlight=False, markup=False)
     if failures.height:
         out.print(frame_table(failures.select("logged_at", "path", "message"), "Recent failures"))
 

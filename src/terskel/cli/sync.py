@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,9 +16,11 @@ from rich.markup import escape
 from terskel.analyze import AthleteProfile, analyze
 from terskel.cli.common import (
     EXIT_AUTH,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_USAGE,
+    INTERRUPTED,
     AppState,
     app,
     err,
@@ -78,10 +84,14 @@ def sync(
     """
     locations = ctx.ensure_object(AppState).locations
     options = SyncOptions(full, wait, sys.stdin.isatty(), secrets_dir(locations))
-    with open_store(ctx) as (store, settings):
+    with open_store(ctx) as (store, settings), _stop_on_sigterm():
         sources = _sources_to_sync(source, settings, options)
-        reports = [sync_source(store, settings, name, options, _ignore) for name in sources]
-        analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
+        try:
+            reports = [sync_source(store, settings, name, options, _ignore) for name in sources]
+            analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
+        except KeyboardInterrupt:
+            err.print(INTERRUPTED, highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         written = _write_report(store, settings, report_dir) if report_dir else []
     code = _exit_code(reports)
     if written and not quiet:
@@ -90,6 +100,23 @@ def sync(
     if not quiet or code != EXIT_OK:
         err.print(_summary_line(reports, analysed.activities), soft_wrap=True, highlight=False)
     raise typer.Exit(code)
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM (cron's timeout, systemd) stops the sync like Ctrl-C: run rows end `interrupted`."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _write_report(store: Store, settings: Settings, folder: Path) -> list[Path]:

@@ -13,7 +13,15 @@ from terskel.config import GARMIN_TOKEN_DIR, Settings
 from terskel.sources import garmin
 from terskel.sources.fit import FitError, NotAnActivity, decode, sha256_of
 from terskel.store import Store
-from terskel.sync import AuthRequired, SourceReport, SourceUnavailable, SyncOptions
+from terskel.sync import (
+    AuthRequired,
+    SourceReport,
+    SourceUnavailable,
+    SyncOptions,
+    given_up,
+    item_failed,
+    retry_queue,
+)
 
 SOURCE = "garmin"
 # `--full` and a first sync start here: before any Garmin Connect account existed.
@@ -74,15 +82,17 @@ def _pull_activities(
     report: SourceReport,
     progress: Callable[[str], None],
 ) -> None:
-    """Import every listed activity not stored yet, each saved as soon as it is fetched."""
+    """Retry what failed before, then import every listed activity not stored yet."""
+    tried = _retry_failed(client, store, settings, options, report, progress)
     stored = {source_id.split(":")[0] for source_id in store.source_ids(SOURCE)}
     skipped = set(store.sync_state(SOURCE, SKIPPED) or [])
+    passed = given_up(store, SOURCE)
     listed: set[str] = set()
     for page in garmin.activity_pages(client, start_date(store, settings, options)):
         for item in page:
             activity_id = str(item.get("activityId"))
             listed.add(activity_id)
-            if activity_id in stored or activity_id in skipped:
+            if activity_id in stored | skipped | tried | passed:
                 continue
             if item.get("manualActivity"):
                 reason: str | None = "a manual entry (no file to download)"
@@ -96,6 +106,30 @@ def _pull_activities(
         report.deleted = store.mark_deleted(SOURCE, sorted(stored - listed - skipped))
 
 
+def _retry_failed(
+    client: Any,
+    store: Store,
+    settings: Settings,
+    options: SyncOptions,
+    report: SourceReport,
+    progress: Callable[[str], None],
+) -> set[str]:
+    """Fetch the activities that failed on earlier runs first; returns their ids."""
+    tried = set()
+    stored = {source_id.split(":")[0] for source_id in store.source_ids(SOURCE)}
+    for queued in retry_queue(store, SOURCE, options):
+        tried.add(queued.item_id)
+        if queued.item_id in stored:  # saved by a run killed before it could say so
+            store.item_done(SOURCE, queued.item_id)
+            continue
+        reason = _import_activity(client, store, settings, queued.item_id, report)
+        if reason:  # it turned out to hold no FIT file: not a failure any more
+            _skip(store, queued.item_id, reason, set(store.sync_state(SOURCE, SKIPPED) or []))
+            store.item_done(SOURCE, queued.item_id)
+        progress(f"garmin:{queued.item_id} (retry)")
+    return tried
+
+
 def _skip(store: Store, activity_id: str, reason: str, skipped: set[str]) -> None:
     """Log an activity that has no FIT file, and remember not to fetch it again."""
     store.log_import(f"garmin:{activity_id}", None, "skipped", reason)
@@ -106,7 +140,7 @@ def _skip(store: Store, activity_id: str, reason: str, skipped: set[str]) -> Non
 def _import_activity(
     client: Any, store: Store, settings: Settings, activity_id: str, report: SourceReport
 ) -> str | None:
-    """Summary, ORIGINAL download, decode, save; a bad file is logged and the sync goes on.
+    """Summary, ORIGINAL download, decode, save; a bad file is queued and the sync goes on.
 
     Returns why the activity was skipped when it holds no activity FIT file.
     """
@@ -116,12 +150,13 @@ def _import_activity(
         summary = garmin.activity_summary(client, activity_id)
         content = garmin.original_fit(client, activity_id)
         fit = decode(content, settings.athlete.timezone)
+        garmin.check_whole(fit, activity_id)
     except (garmin.NoFitFile, NotAnActivity) as exc:
         return str(exc)
     except (garmin.GarminRateLimited, garmin.GarminAuthError):
         raise
     except (garmin.GarminError, FitError) as exc:
-        report.failed.append((label, str(exc)))
+        item_failed(store, settings, report, (activity_id, label), str(exc))
         store.log_import(label, _sha(content), "failed", str(exc))
         return None
     for outcome in store.save_uploads(garmin.to_uploads(fit, activity_id, summary, content)):
@@ -130,6 +165,7 @@ def _import_activity(
             report.new += 1
         else:
             report.updated += 1
+    store.item_done(SOURCE, activity_id)
     return None
 
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from terskel.config import STRAVA_TOKEN_FILE, Settings
 from terskel.sources.strava import (
     ACTIVITY_REQUESTS,
+    FINGERPRINT_FIELDS,
     SOURCE,
     AppInactive,
     NetworkFailure,
@@ -28,7 +29,15 @@ from terskel.sources.strava import (
 )
 from terskel.store import Store, Upload
 from terskel.store.strava_state import stored_fingerprints
-from terskel.sync import AuthRequired, SourceReport, SourceUnavailable, SyncOptions
+from terskel.sync import (
+    AuthRequired,
+    SourceReport,
+    SourceUnavailable,
+    SyncOptions,
+    given_up,
+    item_failed,
+    retry_queue,
+)
 
 INACTIVE_HINT = (
     'Strava answers 403 "Inactive": its API now serves only apps whose owner has an '
@@ -39,6 +48,10 @@ INACTIVE_HINT = (
 )
 
 T = TypeVar("T")
+# sync_state key: the listing of a run stopped before its last page (resumed next run).
+LISTING = "listing"
+# Activities in a row whose requests fail after retries: the network is down, stop.
+NETWORK_FAILURES_TO_STOP = 3
 
 
 def sync(
@@ -82,20 +95,24 @@ def _sync(
     progress: Callable[[str], None],
     report: SourceReport,
 ) -> None:
-    """List, mark deletions (--full), then fetch and save what changed, oldest first."""
-    after = _since(store, settings, options)
-    summaries = _waiting(options, api, progress, lambda: _list(api, after))
+    """Retry what failed before; list, mark deletions (--full), fetch what changed, oldest first."""
+    fetch = _Fetcher(store, api, settings, options, progress, report)
+    for queued in retry_queue(store, SOURCE, options):
+        fetch.one(queued.payload or {"id": queued.item_id}, retry=True)
+    summaries = _waiting(options, api, progress, lambda: _list(store, api, settings, options))
     listed = [str(s["id"]) for s in summaries]
     if options.full:
         gone = sorted(store.source_ids(SOURCE) - set(listed))
         report.deleted = store.mark_deleted(SOURCE, gone)
     stored = stored_fingerprints(store, SOURCE, listed)
+    passed = given_up(store, SOURCE)
     for summary in summaries:
-        if stored.get(str(summary["id"])) == fingerprint(summary):
+        activity_id = str(summary["id"])
+        if activity_id in fetch.tried or activity_id in passed:
+            continue
+        if stored.get(activity_id) == fingerprint(summary):
             continue  # unchanged since it was fetched: costs no request
-        upload = _fetch_one(api, options, progress, summary, report)
-        if upload is not None:
-            _save(store, upload, report, progress)
+        fetch.one(summary)
     report.status = "partial" if report.failed else "ok"
 
 
@@ -107,30 +124,84 @@ def _since(store: Store, settings: Settings, options: SyncOptions) -> dt.datetim
     return newest - dt.timedelta(days=settings.strava.lookback_days)
 
 
-def _list(api: StravaApi, after: dt.datetime | None) -> list[dict[str, Any]]:
-    """Every summary after `after`, oldest first (so a stop leaves no gap behind)."""
-    summaries = [s for page in api.activity_pages(after) for s in page if "id" in s]
-    return sorted(summaries, key=lambda s: str(s.get("start_date", "")))
+def _list(
+    store: Store, api: StravaApi, settings: Settings, options: SyncOptions
+) -> list[dict[str, Any]]:
+    """Every summary to look at, oldest first (so a stop leaves no gap behind).
+
+    Each page is saved as it arrives: a listing stopped half-way (a 429 on page 2)
+    resumes on the next run from the first page not read, with the same `after`.
+    """
+    # sync_state "listing": {"after": "2026-01-01T07:00:00" | null, "next_page": 2,
+    #                        "summaries": [{"id": 1, "start_date": "...", ...}, ...]}
+    after = _since(store, settings, options)
+    saved = store.sync_state(SOURCE, LISTING)
+    if saved and (not options.full or saved["after"] is None):
+        after = dt.datetime.fromisoformat(saved["after"]) if saved["after"] else None
+        page, found = int(saved["next_page"]), {str(s["id"]): s for s in saved["summaries"]}
+    else:
+        page, found = 1, {}
+    for batch in api.activity_pages(after, first_page=page):
+        found.update({str(s["id"]): _brief(s) for s in batch if isinstance(s, dict) and "id" in s})
+        page += 1
+        cursor = {"after": after.isoformat() if after else None, "next_page": page}
+        store.set_sync_state(SOURCE, LISTING, {**cursor, "summaries": list(found.values())})
+    store.set_sync_state(SOURCE, LISTING, None)
+    return sorted(found.values(), key=lambda s: str(s.get("start_date", "")))
 
 
-def _fetch_one(
-    api: StravaApi,
-    options: SyncOptions,
-    progress: Callable[[str], None],
-    summary: dict[str, Any],
-    report: SourceReport,
-) -> Upload | None:
-    """Detail, laps and streams of one activity as an upload; None when it failed."""
-    activity_id = int(summary["id"])
-    try:
-        return _waiting(options, api, progress, lambda: _payloads(api, summary))
-    except NotFound:
-        return None  # deleted upstream since it was listed
-    except (TokenRejected, AppInactive, RateLimited, NetworkFailure):
-        raise
-    except (StravaError, KeyError, TypeError, ValueError) as exc:
-        report.failed.append((f"activity {activity_id}", _one_line(exc)))
-        return None
+def _brief(summary: dict[str, Any]) -> dict[str, Any]:
+    """What a summary is needed for later: its id and the fingerprinted fields."""
+    return {k: summary.get(k) for k in ("id", *FINGERPRINT_FIELDS)}
+
+
+class _Fetcher:
+    """Fetches and saves one activity at a time; failures go to the retry queue."""
+
+    def __init__(
+        self,
+        store: Store,
+        api: StravaApi,
+        settings: Settings,
+        options: SyncOptions,
+        progress: Callable[[str], None],
+        report: SourceReport,
+    ) -> None:
+        self.store, self.api, self.settings = store, api, settings
+        self.options, self.progress, self.report = options, progress, report
+        self.tried: set[str] = set()
+        self.network_failures = 0  # in a row: the network is down, not one activity bad
+
+    def one(self, summary: dict[str, Any], retry: bool = False) -> None:
+        """Fetch and save one activity; a failure is reported and queued, the sync goes on."""
+        activity_id = str(summary["id"])
+        self.tried.add(activity_id)
+        try:
+            upload = _waiting(
+                self.options, self.api, self.progress, lambda: _payloads(self.api, summary)
+            )
+        except NotFound:
+            self.store.item_done(SOURCE, activity_id)  # deleted upstream since it was listed
+            return
+        except (TokenRejected, AppInactive, RateLimited):
+            raise
+        except NetworkFailure as exc:
+            self._failed(summary, _one_line(exc))
+            self.network_failures += 1
+            if self.network_failures >= NETWORK_FAILURES_TO_STOP:
+                raise
+            return
+        except (StravaError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            self._failed(summary, _one_line(exc))
+            return
+        self.network_failures = 0
+        _save(self.store, upload, self.report, self.progress)
+        self.store.item_done(SOURCE, activity_id)
+
+    def _failed(self, summary: dict[str, Any], reason: str) -> None:
+        activity_id = str(summary["id"])
+        item = (activity_id, f"activity {activity_id}")
+        item_failed(self.store, self.settings, self.report, item, reason, _brief(summary))
 
 
 def _payloads(api: StravaApi, summary: dict[str, Any]) -> Upload:

@@ -6,6 +6,8 @@ import polars as pl
 from rich import box
 from rich.table import Table
 
+from terskel.store.sync_state import RetryItem
+
 
 def sync_runs_table(runs: pl.DataFrame) -> Table:
     """One row per run: when (UTC), source, status, counts, message, resume time."""
@@ -28,3 +30,21 @@ def sync_runs_table(runs: pl.DataFrame) -> Table:
             note,
         )
     return table
+
+
+def retry_lines(queued: list[RetryItem]) -> list[str]:
+    """What the sync gave up on (one line each), and how many items wait for a retry."""
+    lines = [
+        f"gave up: {item.source} activity {item.item_id} after {item.tries} tries "
+        f"(last {item.last_failed} UTC: {item.error}); `terskel sync --full` tries again"
+        for item in queued
+        if item.given_up
+    ]
+    waiting: dict[str, int] = {}
+    for item in queued:
+        if not item.given_up:
+            waiting[item.source] = waiting.get(item.source, 0) + 1
+    if waiting:
+        counts = ", ".join(f"{source} {n}" for source, n in sorted(waiting.items()))
+        lines.append(f"waiting to be fetched again on the next sync: {counts}")
+    return lines

@@ -242,6 +242,18 @@ def fit_from_zip(data: bytes, activity_id: str) -> bytes:
         raise GarminDownloadError(f"activity {activity_id}: download is not a zip ({exc})") from exc
 
 
+def check_whole(fit: FitFile, activity_id: str) -> None:
+    """Refuse a download the decoder had to salvage (cut short or damaged in transit).
+
+    A salvaged file stored as the activity would never be downloaded again; as a
+    failure it is fetched again on the next sync (and given up after a few tries).
+    """
+    if fit.warnings:
+        raise GarminDownloadError(
+            f"activity {activity_id}: download is damaged or cut short ({fit.warnings[0]})"
+        )
+
+
 def to_uploads(
     fit: FitFile, activity_id: str, summary: dict[str, Any], content: bytes
 ) -> list[Upload]:

@@ -90,6 +90,10 @@ class NotFound(StravaError):
     """404: the activity is gone (deleted between listing and fetching)."""
 
 
+class BadPayload(StravaError):
+    """Strava answered with something that is not the activity it should be."""
+
+
 class NetworkFailure(StravaError):
     """The network or Strava's servers failed even after retries."""
 
@@ -443,9 +447,11 @@ class StravaApi:
         self._on_tokens = on_tokens
         self._client = new_client(tokens, self.rate)
 
-    def activity_pages(self, after: dt.datetime | None) -> Iterator[list[dict[str, Any]]]:
-        """Pages of SummaryActivity dicts (all of them when `after` is None)."""
-        page = 1
+    def activity_pages(
+        self, after: dt.datetime | None, first_page: int = 1
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of SummaryActivity dicts (all of them when `after` is None), from `first_page`."""
+        page = first_page
         while True:
             params: dict[str, Any] = {"page": page, "per_page": PAGE_SIZE}
             if after is not None:
@@ -461,12 +467,13 @@ class StravaApi:
 
     def detail(self, activity_id: int) -> dict[str, Any]:
         """GET /activities/{id}: the DetailedActivity (with laps on current API versions)."""
-        payload: dict[str, Any] = self._get("/activities/{id}", id=activity_id)
-        return payload
+        return check_detail(self._get("/activities/{id}", id=activity_id), activity_id)
 
     def laps(self, activity_id: int) -> list[dict[str, Any]]:
         """GET /activities/{id}/laps."""
-        payload: list[dict[str, Any]] = self._get("/activities/{id}/laps", id=activity_id)
+        payload = self._get("/activities/{id}/laps", id=activity_id)
+        if not isinstance(payload, list):
+            raise BadPayload(f"activity {activity_id}: Strava sent laps that are not a list")
         return payload
 
     def streams(self, activity_id: int) -> Any:
@@ -541,7 +548,12 @@ def _translated(api: StravaApi | None = None) -> Iterator[None]:
         raise NotFound("not found") from exc
     except strava_exc.Fault as exc:
         raise _fault(exc, api) from exc
-    except (requests.ConnectionError, requests.Timeout) as exc:
+    except (
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,  # the body was cut short
+        requests.exceptions.ContentDecodingError,
+    ) as exc:
         raise _Transient(f"network error: {type(exc).__name__}") from exc
     except requests.JSONDecodeError as exc:
         raise StravaError("Strava sent something that is not JSON") from exc
@@ -584,6 +596,26 @@ def fingerprint(summary: dict[str, Any]) -> str:
     """A short hash of the summary fields whose change means the activity was edited."""
     values = [summary.get(name) for name in FINGERPRINT_FIELDS]
     return hashlib.sha1(json.dumps(values, default=str).encode()).hexdigest()[:16]
+
+
+def check_detail(payload: Any, activity_id: int) -> dict[str, Any]:
+    """The detail if it is one activity with a readable start; BadPayload otherwise."""
+    # {"id": 99895560, "start_date": "2013-12-12T19:36:41Z", "type": "Run", ...}
+    if not isinstance(payload, dict):
+        kind = type(payload).__name__
+        raise BadPayload(f"activity {activity_id}: Strava sent a {kind}, not an activity")
+    if not _readable_time(payload.get("start_date")):
+        raise BadPayload(f"activity {activity_id}: the detail has no readable start_date")
+    if str(payload.get("id")) != str(activity_id):
+        raise BadPayload(f"activity {activity_id}: Strava sent activity {payload.get('id')}")
+    return payload
+
+
+def _readable_time(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and isinstance(parse_time(value), dt.datetime)
+    except ValueError:
+        return False
 
 
 def needs_laps_request(detail: dict[str, Any]) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,11 +12,13 @@ import duckdb
 import polars as pl
 
 from terskel.sources.model import Upload
+from terskel.store import faults
 from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.sandbox import QueryRefused, refusal_of, run_user_sql
 from terskel.store.schema import MIGRATIONS, latest_version
+from terskel.store.sync_state import SyncState
 from terskel.store.views import ensure_views
 
 __all__ = ["SaveOutcome", "Store", "StoreError", "StoreLocked", "Upload"]
@@ -31,7 +32,7 @@ class StoreLocked(StoreError):
     """Another process writes to the store right now; try again later."""
 
 
-class Store:
+class Store(SyncState):
     """A terskel DuckDB file, opened for one athlete."""
 
     def __init__(
@@ -133,6 +134,7 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+        faults.committed()
 
     # -- import -------------------------------------------------------------
 
@@ -287,56 +289,6 @@ class Store:
 
     # -- syncs ----------------------------------------------------------------
 
-    def sync_state(self, source: str, key: str) -> Any:
-        """A saved cursor or progress value of a source (None when unset)."""
-        value = self.scalar(
-            "SELECT value FROM sync_state WHERE athlete_id = ? AND source = ? AND key = ?",
-            [self.athlete_id, source, key],
-        )
-        return json.loads(value) if value is not None else None
-
-    def set_sync_state(self, source: str, key: str, value: Any) -> None:
-        """Save a cursor or progress value of a source (committed at once)."""
-        self.con.execute(
-            "INSERT OR REPLACE INTO sync_state (athlete_id, source, key, value, updated_at) "
-            "VALUES (?, ?, ?, ?, current_timestamp)",
-            [self.athlete_id, source, key, json.dumps(value)],
-        )
-
-    def start_sync_run(self, source: str) -> int:
-        """Open a sync_log row for a run of `source`; returns its run id."""
-        return int(
-            self.scalar(
-                "INSERT INTO sync_log (athlete_id, source) VALUES (?, ?) RETURNING run_id",
-                [self.athlete_id, source],
-            )
-        )
-
-    def finish_sync_run(
-        self,
-        run_id: int,
-        status: str,
-        new: int = 0,
-        updated: int = 0,
-        failed: int = 0,
-        message: str | None = None,
-        resume_after: dt.datetime | None = None,
-    ) -> None:
-        """Close a sync_log row with what the run did."""
-        self.con.execute(
-            "UPDATE sync_log SET finished_at = current_timestamp, status = ?, new = ?, "
-            "updated = ?, failed = ?, message = ?, resume_after = ? WHERE run_id = ?",
-            [status, new, updated, failed, message, resume_after, run_id],
-        )
-
-    def sync_runs(self, limit: int = 20) -> pl.DataFrame:
-        """The newest sync runs."""
-        return self._frame(
-            "SELECT * EXCLUDE (athlete_id) FROM sync_log WHERE athlete_id = ? "
-            "ORDER BY run_id DESC LIMIT ?",
-            [self.athlete_id, limit],
-        )
-
     def source_ids(self, source: str) -> set[str]:
         """Every stored record id of one source (to find what was deleted upstream)."""
         rows = self.con.execute(
@@ -412,13 +364,32 @@ class Store:
         ).fetchall()
         return [int(row[0]) for row in rows]
 
+    def activities_to_zone(self, since: dt.date | None, sports: tuple[str, ...]) -> list[int]:
+        """Runs whose structure is saved but whose best efforts and zones are not, oldest first.
+
+        (A run killed between the two saves: save_structures drops the zone rows.)
+        """
+        rows = self.con.execute(
+            "SELECT a.activity_id FROM activities a JOIN structures s "
+            "USING (athlete_id, activity_id) WHERE a.athlete_id = $athlete AND NOT a.deleted "
+            "AND list_contains($sports, a.sport) AND a.sample_count > 0 "
+            "AND s.analyzed_at >= a.updated_at "
+            "AND ($since IS NULL OR CAST(a.start_local AS DATE) >= $since) "
+            "AND NOT EXISTS (SELECT 1 FROM activity_peaks p WHERE "
+            " p.athlete_id = a.athlete_id AND p.activity_id = a.activity_id) "
+            "ORDER BY a.start_utc",
+            {"athlete": self.athlete_id, "sports": list(sports), "since": since},
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def save_structures(
         self, activity_ids: list[int], segments: pl.DataFrame, labels: pl.DataFrame
     ) -> None:
         """Replace the intervals and structure labels of these activities, in one transaction."""
         with self.transaction():
-            self._delete_for("intervals", activity_ids)
-            self._delete_for("structures", activity_ids)
+            # later stages' rows go too: what is left per stage is read from its own table
+            for table in ("intervals", "structures", "activity_peaks", "zone_time", "sessions"):
+                self._delete_for(table, activity_ids)
             self._insert("intervals", self._with_athlete(segments))
             self._insert("structures", self._with_athlete(labels))
 

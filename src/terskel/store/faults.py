@@ -1,0 +1,44 @@
+"""Test hook: SIGKILL this process right after a chosen commit.
+
+The fault-injection tests (tests/faults/) run terskel in a subprocess with
+TERSKEL_KILL_AFTER_COMMIT set, to prove that a store killed after any commit
+heals on the next run. Outside those tests the variables are unset and a commit
+costs one environment lookup more.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+# "<n>" (the n-th commit of the process), "<label>" or "<label>#<n>" (its n-th commit);
+# a label is the Store method that committed: save_uploads, save_structures, ...
+KILL_ENV = "TERSKEL_KILL_AFTER_COMMIT"
+# A file every commit's label is appended to (how the tests find the kill points).
+LOG_ENV = "TERSKEL_COMMIT_LOG"
+_HOOK_FRAMES = {"committed", "transaction", "__exit__", "_write"}
+_counts: dict[str, int] = {}
+
+
+def committed() -> None:
+    """Called after every commit; kills the process at the commit the tests asked for."""
+    kill, log = os.environ.get(KILL_ENV), os.environ.get(LOG_ENV)
+    if kill is None and log is None:
+        return
+    label = _caller()
+    total = _counts["*"] = _counts.get("*", 0) + 1
+    nth = _counts[label] = _counts.get(label, 0) + 1
+    if log:
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{label}\n")
+    if kill in (str(total), f"{label}#{nth}") or (kill == label and nth == 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _caller() -> str:
+    """Name of the store method whose commit this is."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_name in _HOOK_FRAMES:
+        frame = frame.f_back
+    return frame.f_code.co_name
