@@ -6,9 +6,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import polars as pl
@@ -19,7 +16,7 @@ from terskel.analyze import analyze
 from terskel.cli import app
 from terskel.ingest import import_paths
 from terskel.named_queries import all_queries
-from terskel.store import Store, StoreError
+from terskel.store import Store
 from tests.conftest import DEMO_DATA, ROOT, SHARED, TEST_DATA, shared_path
 
 runner = CliRunner()
@@ -181,34 +178,6 @@ def test_parquet_output_and_export(real_db: Path, tmp_path: Path) -> None:
     with Store.open(real_db, read_only=True) as store:
         assert samples.height == store.table_counts()["samples"]
     assert (tmp_path / "x" / "activities" / "athlete_id=me" / "year=2020").is_dir()
-
-
-def test_second_writer_is_refused_and_a_killed_one_leaves_no_lock(tmp_path: Path) -> None:
-    db = tmp_path / "s.duckdb"
-    Store.open(db).close()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from pathlib import Path; from terskel.store import Store; "
-            f"s = Store.open(Path({str(db)!r})); print('ready', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
-        result = runner.invoke(app, ["--db", str(db), "import", str(DEMO_DATA)])
-        assert result.exit_code == 1
-        assert "another terskel process" in result.output and f"pid {holder.pid}" in result.output
-        with pytest.raises(StoreError, match="try again"):
-            Store.open(db, read_only=True)
-    finally:
-        holder.kill()
-        holder.wait()
-    time.sleep(0.1)
-    result = runner.invoke(app, ["--db", str(db), "import", str(DEMO_DATA)])
-    assert result.exit_code == 0, result.output
 
 
 def test_status_shows_counts_and_sync_runs(real_db: Path) -> None:
