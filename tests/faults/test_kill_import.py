@@ -18,7 +18,7 @@ from tests.faults.snapshot import analysed, differences, snapshot
 Snapshot = dict[str, list[tuple[Any, ...]]]
 # Kill points of the default run: after the files are saved, after the structures
 # (issue 12: the runs stayed untyped forever); the slow test kills after every commit.
-POINTS = ["save_uploads", "save_structures"]
+POINTS = ["save_uploads", pytest.param("save_structures", marks=pytest.mark.slow)]
 KILLED = -signal.SIGKILL
 
 
@@ -63,7 +63,14 @@ def test_import_killed_after_a_commit_heals_on_the_next_import(
     assert differences(healed, expected) == []
 
 
-@pytest.mark.parametrize(("point", "finished"), [("save_zone_analysis", 0)])
+@pytest.mark.parametrize(
+    ("point", "finished"),
+    [
+        ("save_structures", 5),
+        pytest.param("save_zone_analysis", 0, marks=pytest.mark.slow),
+        pytest.param("save_sessions", 0, marks=pytest.mark.slow),
+    ],
+)
 def test_killed_during_analysis_then_analyze_finishes_the_runs(
     zygote: Zygote, reference: tuple[Snapshot, list[str]], tmp_path: Path, point: str, finished: int
 ) -> None:

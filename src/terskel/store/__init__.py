@@ -15,6 +15,7 @@ from terskel.sources.model import Upload
 from terskel.store import faults
 from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.dedupe import MAX_START_GAP, Recording
+from terskel.store.invalidate import Invalidation
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.schema import MIGRATIONS, latest_version
 from terskel.store.sync_state import SyncState
@@ -31,7 +32,7 @@ class StoreLocked(StoreError):
     """Another process writes to the store right now; try again later."""
 
 
-class Store(SyncState):
+class Store(SyncState, Invalidation):
     """A terskel DuckDB file, opened for one athlete."""
 
     def __init__(
