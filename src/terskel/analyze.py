@@ -123,6 +123,7 @@ def _finish_zones(store: Store, ctx: Context, ids: list[int], summary: AnalyzeSu
         summary.typed += type_days(store, ctx, dates)
         summary.activities += len(chunk)
         summary.samples += samples.height
+        summary.interval_sessions += store.structures(chunk).filter(pl.col("n_work") > 0).height
 
 
 def context(store: Store, profile: AthleteProfile) -> Context:

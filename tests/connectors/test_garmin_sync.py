@@ -192,7 +192,10 @@ def test_429_stops_keeps_what_was_fetched_and_resumes(
     assert (report.status, report.new) == ("partial", 2)
     assert report.message and "429" in report.message
     assert store.activities().height == 2
-    assert fake_garmin.paths("/biometric-service") == []  # stopped: nothing more was asked
+    asked = [path for _method, path, _query in fake_garmin.requests]
+    last = max(i for i, path in enumerate(asked) if path.startswith("/download-service"))
+    assert asked[last].endswith(str(third.activity_id))  # stopped: nothing more was asked
+    assert all(not path.startswith("/biometric-service") for path in asked[last:])
     del fake_garmin.fail[f"/download-service/files/activity/{third.activity_id}"]
     again = _sync(store, tmp_path)
     assert (again.status, again.new) == ("ok", 2)
@@ -287,3 +290,21 @@ def test_cli_auth_prompts_and_saves_private_tokens(
     wrong = _cli(tmp_path, "auth", "garmin", input="runner@example.com\nnope\n")
     assert wrong.exit_code == 3
     assert "Invalid Username or Password" in wrong.output
+
+
+def test_changed_thresholds_drop_the_zones_they_change() -> None:
+    day = dt.date(2025, 5, 1)
+    stored = pl.DataFrame(
+        {
+            "source": ["garmin", "garmin"],
+            "marker": ["max_hr", "max_hr"],
+            "value": [185.0, 186.0],
+            "effective_from": [day, day + dt.timedelta(days=30)],
+        }
+    )
+    later = {"marker": "max_hr", "value": 190.0, "effective_from": day + dt.timedelta(days=10)}
+    earliest = {"marker": "lt2_hr", "value": 168.0, "effective_from": day}
+    assert connector.affected_dates([later, earliest], stored) == [
+        (later["effective_from"], day + dt.timedelta(days=30)),  # until the next max_hr
+        (None, None),  # the first lt2_hr holds for every run
+    ]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +14,7 @@ import pytest
 from terskel.analyze import analyze
 from terskel.ingest import import_paths
 from terskel.store import Store
-from tests.conftest import DEMO_DATA
+from tests.conftest import DEMO_DATA, ROOT
 from tests.faults.snapshot import snapshot
 
 
@@ -30,3 +34,57 @@ def imported_demo(folder: Path) -> Path:
     with Store.open(db) as store:
         import_paths(store, [DEMO_DATA], workers=1)
     return db
+
+
+class Zygote:
+    """Runs terskel commands in forked children of one pre-imported process."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.faults.zygote"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+
+    def run(
+        self,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        output: Path | None = None,
+        term_after_s: float | None = None,
+    ) -> int:
+        """Exit code of `terskel ARGS` (negative: killed by that signal)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        env = dict(env or {})
+        if output is not None:
+            env["FAULT_OUTPUT"] = str(output)
+        request = {"args": args, "env": env, "term_after_s": term_after_s}
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        assert answer, "the zygote died"
+        rc: int = json.loads(answer)["rc"]
+        return rc
+
+    def close(self) -> None:
+        """Let the zygote end (stdin closed), then reap it."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def zygote() -> Iterator[Zygote]:
+    """One pre-imported terskel process for the whole session."""
+    forked = Zygote()
+    try:
+        yield forked
+    finally:
+        forked.close()

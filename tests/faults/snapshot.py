@@ -45,7 +45,10 @@ KEY = (
 )
 
 
-def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+def snapshot(db: Path) -> Snapshot:
     """Every row of TABLES (ids as record keys, no timestamps of writing), sorted."""
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -66,7 +69,7 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[Any, ...]]:
     chosen = [c for c in columns if c not in VOLATILE]
     chosen += [KEY.format(c) + f" AS {c}_key" for c in ("activity_id", "outing_id") if c in columns]
     rows = con.execute(f"SELECT {', '.join(chosen)} FROM {table} t").fetchall()
-    return sorted((tuple(_plain(v) for v in row) for row in rows), key=repr)
+    return sorted((tuple(_plain(v) for v in row) for row in rows), key=_order)
 
 
 def _plain(value: Any) -> Any:
@@ -76,18 +79,34 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def differences(
-    a: dict[str, list[tuple[Any, ...]]], b: dict[str, list[tuple[Any, ...]]]
-) -> list[str]:
-    """Tables whose rows differ, with a count each (empty: the stores hold the same)."""
+def _order(row: tuple[Any, ...]) -> str:
+    """Sort key: floats to 6 significant digits, so rows differing in the last bits pair up."""
+    return repr(tuple(f"{v:.6g}" if isinstance(v, float) else v for v in row))
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Equal rows; floats may differ in their last bits (a sum over another chunk of runs)."""
+    if len(a) != len(b):
+        return False
+    return all(
+        math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+        if isinstance(x, float) and isinstance(y, float)
+        else x == y
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def differences(a: Snapshot, b: Snapshot) -> list[str]:
+    """Tables whose rows differ, with a sample row each (empty: the stores hold the same)."""
     out = []
     for table in TABLES:
-        if a[table] != b[table]:
-            only_a = len(set(map(repr, a[table])) - set(map(repr, b[table])))
-            only_b = len(set(map(repr, b[table])) - set(map(repr, a[table])))
-            out.append(
-                f"{table}: {len(a[table])} vs {len(b[table])} rows, {only_a}/{only_b} differ"
-            )
+        left, right = a[table], b[table]
+        if len(left) != len(right):
+            out.append(f"{table}: {len(left)} vs {len(right)} rows")
+            continue
+        unequal = [(x, y) for x, y in zip(left, right, strict=True) if not _same(x, y)]
+        if unequal:
+            out.append(f"{table}: {len(unequal)} rows differ, e.g. {unequal[0]}")
     return out
 
 

@@ -176,6 +176,31 @@ def test_killed_import_leaves_a_consistent_store_and_rerun_finishes(tmp_path: Pa
     activities, files = _consistent(db)
     assert files == len(list(history.glob("*.fit"))) and files > partial_files
     assert activities >= partial_activities
+    _analysed_whole(db)
+
+
+def _analysed_whole(db: Path) -> None:
+    """Every run has each analysis stage (structure, best efforts, type), every activity a type."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        runs = "SELECT activity_id FROM activities WHERE sport = 'running' AND sample_count > 0"
+        counts = {
+            table: con.execute(
+                f"SELECT count(*) FROM ({runs}) r WHERE r.activity_id IN "
+                f"(SELECT activity_id FROM {table})"
+            ).fetchall()[0][0]
+            for table in ("structures", "activity_peaks", "sessions")
+        }
+        (total,) = con.execute(f"SELECT count(*) FROM ({runs})").fetchall()[0]
+        untyped = con.execute(
+            "SELECT count(*) FROM activities a WHERE NOT EXISTS "
+            "(SELECT 1 FROM sessions s WHERE s.activity_id = a.activity_id)"
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    assert total > 0
+    assert counts == {"structures": total, "activity_peaks": total, "sessions": total}
+    assert untyped == 0
 
 
 def test_a_store_where_nothing_can_be_written_is_a_store_error(tmp_path: Path) -> None:

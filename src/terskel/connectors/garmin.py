@@ -39,8 +39,8 @@ def sync(
     client = _sign_in(token_dir)
     report = SourceReport(SOURCE)
     try:
+        _pull_physiology(client, store)  # first: the runs fetched next are zoned with it
         _pull_activities(client, store, settings, options, report, progress)
-        _pull_physiology(client, store)
     except garmin.GarminRateLimited:
         report.status = "partial"
         report.message = "Garmin rate limit (429): stopped; what was fetched is kept"
@@ -176,9 +176,34 @@ def _sha(content: bytes | None) -> str | None:
 def _pull_physiology(client: Any, store: Store) -> None:
     """Lactate threshold, max and resting HR as dated thresholds, when they changed."""
     rows = garmin.threshold_rows(garmin.physiology(client), dt.date.today())
-    fresh = changed_thresholds(rows, store.thresholds())
+    stored = store.thresholds()
+    fresh = changed_thresholds(rows, stored)
     if fresh:
+        # zones of runs already analysed used the old values: drop them first (a kill
+        # between the two leaves them to redo, never stale), then save the new ones
+        for first, before in affected_dates(fresh, stored):
+            store.drop_zone_analysis(first, before)
         store.save_thresholds(fresh)
+
+
+def affected_dates(
+    fresh: list[dict[str, Any]], stored: pl.DataFrame
+) -> list[tuple[dt.date | None, dt.date | None]]:
+    """Date ranges [first, before) whose markers in force change with the fresh rows.
+
+    A marker holds from its date until the next one of its kind; the earliest one
+    also holds for every day before it (see analysis.athlete.resolve).
+    """
+    ranges = []
+    for row in fresh:
+        same = stored.filter(pl.col("marker") == row["marker"]) if stored.height else stored
+        dates = sorted(set(same["effective_from"].to_list() if same.height else []))
+        dates = sorted(set(dates) | {row["effective_from"]})
+        at = dates.index(row["effective_from"])
+        first = None if at == 0 else row["effective_from"]
+        before = dates[at + 1] if at + 1 < len(dates) else None
+        ranges.append((first, before))
+    return ranges
 
 
 def changed_thresholds(rows: list[dict[str, Any]], stored: pl.DataFrame) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.exporting import prepare_folder
+from terskel.store.invalidate import Invalidation
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.opening import default_wait, open_connection
 from terskel.store.sandbox import QueryRefused, refusal_of, run_user_sql
@@ -28,7 +29,7 @@ from terskel.store.views import ensure_views
 __all__ = ["SaveOutcome", "Store", "StoreError", "StoreLocked", "Upload"]
 
 
-class Store(SyncState):
+class Store(SyncState, Invalidation):
     """A terskel DuckDB file, opened for one athlete."""
 
     def __init__(

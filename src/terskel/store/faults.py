@@ -17,7 +17,7 @@ import sys
 KILL_ENV = "TERSKEL_KILL_AFTER_COMMIT"
 # A file every commit's label is appended to (how the tests find the kill points).
 LOG_ENV = "TERSKEL_COMMIT_LOG"
-_HOOK_FRAMES = {"committed", "transaction", "__exit__", "_write"}
+_HOOK_FRAMES = {"committed", "transaction", "__exit__", "_write", "set_sync_state"}
 _counts: dict[str, int] = {}
 
 

@@ -1,0 +1,79 @@
+"""A process that imports terskel once, then forks one child per command run.
+
+A fresh interpreter takes seconds to import terskel's command line; the fault
+tests run dozens of commands, each to be killed at a commit. The zygote imports
+everything but computes nothing (no polars or DuckDB thread pool exists yet, so
+forking is safe), then for each request on stdin forks a child that runs the CLI
+and answers with the child's exit status (negative: the signal that killed it).
+
+Request (one JSON line): {"args": ["--db", "...", "import", "..."], "env": {...},
+                          "term_after_s": 2.5}   (optional: send SIGTERM then)
+Answer  (one JSON line): {"rc": 0}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+
+
+def main() -> None:
+    """Import once, then serve fork requests until stdin closes."""
+    import terskel.cli
+    import terskel.connectors.garmin
+    import terskel.connectors.strava  # noqa: F401
+    from tests.faults import launch  # noqa: F401
+
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _child(request["args"], request["env"])
+        status = _wait(pid, request.get("term_after_s"))
+        rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        print(json.dumps({"rc": rc}), flush=True)
+
+
+def _wait(pid: int, term_after_s: float | None) -> int:
+    """The child's wait status; SIGTERM it after `term_after_s` if it still runs."""
+    if term_after_s is None:
+        return os.waitpid(pid, 0)[1]
+    deadline = time.monotonic() + term_after_s
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGTERM)
+    return os.waitpid(pid, 0)[1]
+
+
+def _child(args: list[str], env: dict[str, str]) -> None:
+    """Run one command in the forked child and exit with its code."""
+    os.environ.update(env)
+    out = os.open(env.get("FAULT_OUTPUT", os.devnull), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    sys.argv = ["terskel", *args]
+    code = 0
+    try:
+        from tests.faults import launch
+
+        launch.main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 99
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()
