@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import fitparse
 import pytest
 
 from terskel.ingest import import_paths
@@ -60,13 +61,23 @@ def test_reimport_is_a_no_op(store: Store) -> None:
 
 
 def test_samples_are_stored_as_recorded(store: Store) -> None:
-    import_paths(store, [DEMO_DATA / "workoutizer__with_nones.fit"], workers=1)
+    path = DEMO_DATA / "workoutizer__with_nones.fit"
+    import_paths(store, [path], workers=1)
     (activity_id,) = store.activities()["activity_id"]
     samples = store.samples([activity_id]).collect()
-    row = store.con.execute("SELECT sample_count FROM activities").fetchall()[0]
-    assert row is not None and samples.height == row[0] > 100
-    gaps = samples["t"].diff().dt.total_seconds().drop_nulls()
-    assert gaps.min() is not None and gaps.min() > 0  # no duplicated instants, no resampling
+    # fitparse, an independent decoder, reads the same record messages
+    records = [m.get_values() for m in fitparse.FitFile(str(path)).get_messages("record")]
+    [(sample_count,)] = store.con.execute("SELECT sample_count FROM activities").fetchall()
+    assert samples.height == sample_count == len(records) == 427
+    assert samples["t"].to_list() == [r["timestamp"] for r in records]  # never resampled
+    assert samples["heart_rate"].to_list() == [r["heart_rate"] for r in records]
+    assert samples["distance_m"].to_list() == pytest.approx([r["distance"] for r in records])
+    speeds = [r["enhanced_speed"] for r in records]  # scaled by 1000: decoders round apart
+    assert samples["speed_mps"].to_list() == pytest.approx(speeds, abs=0.0011)
+    semicircle = 180 / 2**31
+    assert samples["lat"].to_list() == pytest.approx(
+        [r["position_lat"] * semicircle for r in records]
+    )
 
 
 def test_multisport_file_becomes_one_activity_per_sport(store: Store) -> None:
@@ -135,10 +146,20 @@ def _consistent(db: Path) -> tuple[int, int]:
             "(SELECT 1 FROM raw_files r WHERE r.sha256 = s.file_sha256)"
         ).fetchall()[0]
         assert orphans == (0,) and unlinked == (0,)
-        activities = con.execute("SELECT count(*) FROM activities").fetchall()[0]
-        files = con.execute("SELECT count(*) FROM raw_files").fetchall()[0]
-        assert activities is not None and files is not None
-        return int(activities[0]), int(files[0])
+        [(activities, with_source, dangling)] = con.execute(
+            "SELECT (SELECT count(*) FROM activities), "
+            "(SELECT count(DISTINCT activity_id) FROM activity_sources), "
+            "(SELECT count(*) FROM activity_sources s WHERE NOT EXISTS "
+            " (SELECT 1 FROM activities a WHERE a.activity_id = s.activity_id))"
+        ).fetchall()
+        # every activity has a recording and every recording its activity
+        assert activities == with_source and dangling == 0
+        [(files, recorded)] = con.execute(
+            "SELECT (SELECT count(*) FROM raw_files), "
+            "(SELECT count(DISTINCT file_sha256) FROM activity_sources)"
+        ).fetchall()
+        assert files == recorded  # no stored file without the recordings it gave
+        return int(activities), int(files)
     finally:
         con.close()
 

@@ -9,6 +9,7 @@ in one line who holds the file.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -86,7 +87,7 @@ def busy_message(path: Path, exc: duckdb.Error, waited_s: float) -> str:
 def _who(path: Path, exc: duckdb.Error) -> str:
     """The terskel writer from the lock file, else the pid DuckDB names."""
     holder = read_holder(path)
-    if holder is not None:
+    if holder is not None and holder.pid != os.getpid():  # a writer holds it itself
         return f"terskel ({holder.describe()})"
     match = re.search(r"\(PID (\d+)\)", str(exc))
     if match is None:
