@@ -167,10 +167,13 @@ def _auth(tmp_path: Path, *args: str) -> Any:
 
 
 def test_auth_with_a_pasted_redirect_saves_tokens(fake_strava: FakeStrava, tmp_path: Path) -> None:
+    started = _auth(tmp_path)  # no terminal: prints the address, remembers its state
+    address = next(w for w in started.output.split() if w.startswith("https://"))
+    state = parse_qs(urlsplit(address).query)["state"][0]
     result = _auth(
         tmp_path,
         "--code",
-        "http://127.0.0.1/authorized?state=x&code=CODE&scope=read,activity:read_all",
+        f"http://127.0.0.1/authorized?state={state}&code=CODE&scope=read,activity:read_all",
     )
     assert result.exit_code == 0, result.output
     assert "athlete 123" in result.output and "ACCESS_TOKEN" not in result.output

@@ -22,6 +22,7 @@ from terskel.config import (
     resolve_locations,
 )
 from terskel.store import Store, StoreError, StoreLocked
+from terskel.store.opening import read_errors
 
 # Exit codes (the contract scripts and cron rely on).
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
@@ -50,6 +51,7 @@ class AppState:
     """Global options, resolved once before any command runs."""
 
     locations: Locations
+    lock_wait_s: float | None = None  # None: seconds to read, minutes to write (store's)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -75,12 +77,22 @@ def main_options(
         Path | None,
         typer.Option("--config", envvar="TERSKEL_CONFIG", help="Config file to read."),
     ] = None,
+    lock_wait: Annotated[
+        float | None,
+        typer.Option(
+            "--lock-wait",
+            envvar="TERSKEL_LOCK_WAIT",
+            min=0,
+            help="Seconds to wait while another terskel process writes the store "
+            "(default: 180 for commands that write, 15 for ones that read).",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
     """Global options; they go before the command: `terskel --db x.duckdb import ...`."""
-    ctx.obj = AppState(resolve_locations(config, db))
+    ctx.obj = AppState(resolve_locations(config, db), lock_wait)
 
 
 def settings_of(ctx: typer.Context) -> Settings:
@@ -90,16 +102,26 @@ def settings_of(ctx: typer.Context) -> Settings:
         fail(str(exc))
 
 
+def _waiting(line: str) -> None:
+    """Say once that this command waits for another process to let go of the store."""
+    err.print(escape(line), highlight=False)
+
+
 @contextmanager
 def open_store(ctx: typer.Context, read_only: bool = False) -> Iterator[tuple[Store, Settings]]:
     """Open the configured store; config and store errors become one line and exit 2."""
     settings = settings_of(ctx)
-    path = db_path(ctx.ensure_object(AppState).locations, settings)
+    state = ctx.ensure_object(AppState)
+    path = db_path(state.locations, settings)
     try:
-        store = Store.open(path, settings.athlete.id, read_only=read_only)
+        store = Store.open(path, settings.athlete.id, read_only, state.lock_wait_s, _waiting)
     except StoreLocked as exc:
         fail(str(exc), EXIT_PARTIAL)  # temporary: the next run will get in
     except StoreError as exc:
         fail(str(exc))
     with store:
-        yield store, settings
+        try:
+            with read_errors(path):
+                yield store, settings
+        except StoreError as exc:  # the file broke while being read (a damaged block)
+            fail(str(exc))

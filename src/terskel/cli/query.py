@@ -36,6 +36,9 @@ def query(
     Named queries live in queries/; each starts with a comment saying what it answers,
     its parameters and an example. In your own SQL use the views v_activities (and the
     tables activities, samples, laps ...); $athlete is your athlete id.
+
+    Your SQL runs sandboxed: one SELECT, WITH, DESCRIBE or SHOW statement, no files
+    outside the store (COPY, ATTACH, read_csv, glob ... are refused), no SET or PRAGMA.
     """
     if list_queries or not name_or_sql:
         out.print(_query_list())
@@ -97,9 +100,19 @@ def status(ctx: typer.Context) -> None:
 @app.command()
 def export(
     ctx: typer.Context,
-    parquet: Annotated[Path, typer.Option("--parquet", help="Folder to write the tables into.")],
+    parquet: Annotated[
+        Path,
+        typer.Option(
+            "--parquet",
+            help="Folder to write the tables into: a new or empty one, or an earlier "
+            "export (its table folders are replaced).",
+        ),
+    ],
 ) -> None:
     """Export the store's tables as Parquet, partitioned by athlete and year."""
     with open_store(ctx, read_only=True) as (store, _):
-        counts = store.export_parquet(parquet)
+        try:
+            counts = store.export_parquet(parquet)
+        except StoreError as exc:
+            fail(str(exc))
     out.print(f"wrote {sum(counts.values())} rows in {len(counts)} tables to {parquet}")

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # stravalib takes a second to import: only `auth strava` pays
 
 BROWSER_WAIT_S = 300.0
 HEADLESS_REDIRECT = "http://127.0.0.1/authorized"
+STATE_FILE = "strava-oauth-state.json"  # the state of the last sign-in address (0600)
 
 
 def _stdin_is_tty() -> bool:
@@ -46,8 +47,9 @@ def auth_strava(
         str | None,
         typer.Option(
             "--code",
-            help="The code, or the whole address Strava redirected to (for machines "
-            "without a browser; no prompt is shown).",
+            help="The whole address Strava redirected to, to finish a sign-in started "
+            "earlier on this machine (no prompt is shown; a bare code is refused, as its "
+            "state cannot be checked).",
         ),
     ] = None,
     no_browser: Annotated[
@@ -59,20 +61,27 @@ def auth_strava(
 ) -> None:
     """Sign in to Strava (scope activity:read_all); saves the tokens to a 0600 file.
 
-    The API app's client id comes from STRAVA_CLIENT_ID or `\\[strava] client_id`, its
-    secret from STRAVA_CLIENT_SECRET (asked for in a terminal when unset).
+    The API app's client id comes from STRAVA_CLIENT_ID or `\\[strava] client_id`,
+    its secret from STRAVA_CLIENT_SECRET (asked for in a terminal when unset).
+
+    Each sign-in address carries a random state, kept (0600) beside the tokens;
+    only the first answer with that state is accepted. Without a terminal the
+    address is printed: open it anywhere, then within an hour run
+    `terskel auth strava --code 'ADDRESS YOU LANDED ON'` on this machine.
     """
     from terskel.sources import strava
 
-    path = secrets_dir(ctx.ensure_object(AppState).locations) / STRAVA_TOKEN_FILE
+    folder = secrets_dir(ctx.ensure_object(AppState).locations)
+    path = folder / STRAVA_TOKEN_FILE
     credentials = _credentials(settings_of(ctx).strava.client_id, path)
     try:
-        grant = _grant(credentials, code, no_browser)
+        grant = _grant(credentials, code, no_browser, folder / STATE_FILE)
         warning = strava.check_scope(grant.scope)
         tokens = strava.exchange_code(credentials, grant)
     except strava.StravaError as exc:
         fail(f"Strava sign-in failed: {exc}", EXIT_AUTH)
     strava.save_tokens(path, tokens)
+    (folder / STATE_FILE).unlink(missing_ok=True)  # the state answered: it is spent
     if warning:
         err.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
     who = f" as athlete {tokens.athlete_id}" if tokens.athlete_id else ""
@@ -100,13 +109,17 @@ def _credentials(config_id: str | None, token_path: Path) -> strava.AppCredentia
     return strava.AppCredentials(client_id.strip(), secret.strip())
 
 
-def _grant(credentials: strava.AppCredentials, code: str | None, no_browser: bool) -> strava.Grant:
-    """The one-time code: from --code, the local redirect catcher, or a pasted address."""
+def _grant(
+    credentials: strava.AppCredentials, code: str | None, no_browser: bool, state_file: Path
+) -> strava.Grant:
+    """The one-time code: from --code, the local redirect catcher, or a pasted address;
+    its state checked against the sign-in address this machine made."""
     from terskel.sources import strava
 
     if code is not None:
-        return strava.parse_redirect(code)
+        return strava.check_state(strava.parse_redirect(code), strava.pending_state(state_file))
     state = strava.new_state()
+    strava.save_pending_state(state_file, state)
     if not _stdin_is_tty():
         url = strava.authorization_url(credentials, HEADLESS_REDIRECT, state)
         err.print(f"Sign in at: {url}", soft_wrap=True, highlight=False)
@@ -124,7 +137,7 @@ def _browser_grant(credentials: strava.AppCredentials, state: str) -> strava.Gra
     """Open the browser and catch Strava's redirect on 127.0.0.1."""
     from terskel.sources import strava
 
-    with strava.RedirectCatcher() as catcher:
+    with strava.RedirectCatcher(state) as catcher:
         url = strava.authorization_url(credentials, catcher.redirect_uri, state)
         out.print("Opening Strava in your browser; if nothing opens, visit:", highlight=False)
         out.print(url, soft_wrap=True, highlight=False)
@@ -132,7 +145,7 @@ def _browser_grant(credentials: strava.AppCredentials, state: str) -> strava.Gra
         grant = catcher.wait(BROWSER_WAIT_S)
     if grant is None:
         fail("no answer from the browser within 5 minutes; try --no-browser", EXIT_AUTH)
-    return _checked(grant, state)
+    return grant
 
 
 def _pasted_grant(credentials: strava.AppCredentials, state: str) -> strava.Grant:
@@ -143,14 +156,5 @@ def _pasted_grant(credentials: strava.AppCredentials, state: str) -> strava.Gran
     out.print("Open this address in any browser and allow access:", highlight=False)
     out.print(url, soft_wrap=True, highlight=False)
     out.print("The browser then lands on a page that will not load; copy its address.")
-    pasted = str(typer.prompt("Paste that address (or just the code)"))
-    return _checked(strava.parse_redirect(pasted), state)
-
-
-def _checked(grant: strava.Grant, state: str) -> strava.Grant:
-    """Refuse a redirect whose state is not ours (a forged or stale sign-in)."""
-    from terskel.sources import strava
-
-    if grant.state is not None and grant.state != state:
-        raise strava.StravaError("the answer does not belong to this sign-in (state mismatch)")
-    return grant
+    pasted = str(typer.prompt("Paste that whole address"))
+    return strava.check_state(strava.parse_redirect(pasted), state)

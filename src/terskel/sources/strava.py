@@ -189,6 +189,46 @@ def new_state() -> str:
     return secrets.token_urlsafe(16)
 
 
+STATE_TTL_S = 3600  # a sign-in address older than this is not finished with --code
+
+
+def save_pending_state(path: Path, state: str) -> None:
+    """Remember the state of the sign-in address just made (0600), for a later --code."""
+    # {"state": "Qm9...", "created_at": 1767225600}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump({"state": state, "created_at": int(time.time())}, handle)
+
+
+def pending_state(path: Path) -> str:
+    """The state of the sign-in in progress; StravaError when there is none or it expired."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        state, created = str(data["state"]), float(data["created_at"])
+    except FileNotFoundError:
+        raise StravaError(
+            "no sign-in in progress: run `terskel auth strava` first to get the address"
+        ) from None
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise StravaError(f"{path}: unreadable sign-in state ({type(exc).__name__})") from exc
+    if time.time() - created > STATE_TTL_S:
+        raise StravaError("that sign-in address has expired: run `terskel auth strava` again")
+    return state
+
+
+def check_state(grant: Grant, expected: str) -> Grant:
+    """The grant, if it answers this sign-in; a missing or wrong state is refused."""
+    if grant.state is None:
+        raise StravaError(
+            "the answer carries no state: paste the whole address Strava sent you to, "
+            "not just the code"
+        )
+    if not secrets.compare_digest(grant.state.encode(), expected.encode()):
+        raise StravaError("the answer does not belong to this sign-in (state mismatch)")
+    return grant
+
+
 @dataclass(frozen=True)
 class Grant:
     """What the redirect carried: the one-time code, the granted scope, the state."""
@@ -252,28 +292,48 @@ def exchange_code(credentials: AppCredentials, grant: Grant) -> Tokens:
 
 
 class RedirectCatcher:
-    """A one-shot HTTP server on 127.0.0.1 that waits for Strava's redirect."""
+    """A one-shot HTTP server on 127.0.0.1 that waits for Strava's redirect.
 
-    def __init__(self, port: int = 0) -> None:
+    Only an answer carrying this sign-in's `state` counts, and only the first one: a
+    forged request (no or a wrong state) or a later one cannot replace the caught code.
+    """
+
+    def __init__(self, state: str, port: int = 0) -> None:
+        self.state = state
         self._received: str | None = None
         self._event = threading.Event()
+        self._guard = threading.Lock()
         catcher = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if "code=" in self.path or "error=" in self.path:
-                    catcher._received = self.path
-                    catcher._event.set()
-                self.send_response(200)
+                status, text = catcher._answer(self.path)
+                self.send_response(status)
                 self.send_header("Content-Type", "text/plain; charset=utf-8")
                 self.end_headers()
-                self.wfile.write(b"terskel: you can close this tab and return to the terminal.\n")
+                self.wfile.write(f"terskel: {text}\n".encode())
 
             def log_message(self, format: str, *args: Any) -> None:
                 return  # the query holds the one-time code: never log it
 
         self._server = HTTPServer(("127.0.0.1", port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _answer(self, path: str) -> tuple[int, str]:
+        """Keep the first redirect that carries our state; HTTP status and text to show."""
+        # /authorized?state=Qm9...&code=abc123&scope=read,activity:read_all
+        query = parse_qs(urlsplit(path).query)
+        if "code" not in query and "error" not in query:
+            return 404, "this is not a sign-in answer."
+        state = query.get("state", [""])[0]
+        if not secrets.compare_digest(state.encode(), self.state.encode()):
+            return 400, "this answer does not belong to the sign-in in progress; ignored."
+        with self._guard:
+            if self._received is not None:
+                return 409, "the sign-in was already answered; ignored."
+            self._received = path
+        self._event.set()
+        return 200, "you can close this tab and return to the terminal."
 
     @property
     def redirect_uri(self) -> str:
@@ -292,7 +352,7 @@ class RedirectCatcher:
         """The grant once the browser comes back, or None after the timeout."""
         if not self._event.wait(timeout_s) or self._received is None:
             return None
-        return parse_redirect(f"{self.redirect_uri}{self._received}")
+        return check_state(parse_redirect(f"{self.redirect_uri}{self._received}"), self.state)
 
 
 # -- the API client -----------------------------------------------------------

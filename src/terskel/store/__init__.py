@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,21 +16,17 @@ from terskel.sources.model import Upload
 from terskel.store import faults
 from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.dedupe import MAX_START_GAP, Recording
+from terskel.store.errors import StoreError, StoreLocked
+from terskel.store.exporting import prepare_folder
 from terskel.store.invalidate import Invalidation
 from terskel.store.lock import StoreBusy, WriterLock
+from terskel.store.opening import default_wait, open_connection
+from terskel.store.sandbox import QueryRefused, refusal_of, run_user_sql
 from terskel.store.schema import MIGRATIONS, latest_version
 from terskel.store.sync_state import SyncState
 from terskel.store.views import ensure_views
 
 __all__ = ["SaveOutcome", "Store", "StoreError", "StoreLocked", "Upload"]
-
-
-class StoreError(Exception):
-    """The store cannot be opened or used; the message is one line for the user."""
-
-
-class StoreLocked(StoreError):
-    """Another process writes to the store right now; try again later."""
 
 
 class Store(SyncState, Invalidation):
@@ -48,38 +45,41 @@ class Store(SyncState, Invalidation):
         self._lock = lock
 
     @classmethod
-    def open(cls, path: Path, athlete_id: str = "me", read_only: bool = False) -> Store:
-        """Open (and create or migrate, unless read-only) the store at `path`."""
+    def open(
+        cls,
+        path: Path,
+        athlete_id: str = "me",
+        read_only: bool = False,
+        wait_s: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Store:
+        """Open (and create or migrate, unless read-only) the store at `path`, waiting up to
+        `wait_s` for another process (default: seconds to read, minutes to write)."""
         if read_only and not path.exists():
             raise StoreError(f"{path}: no store here yet (run `terskel import` or `terskel init`)")
+        wait = default_wait(read_only) if wait_s is None else wait_s
+        started = time.monotonic()
         lock = None if read_only else WriterLock(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if lock is not None:
-                lock.acquire()
+                lock.acquire(wait, on_wait)
         except StoreBusy as exc:
             raise StoreLocked(str(exc)) from exc
         except OSError as exc:  # a read-only folder, a file where a folder should be ...
             raise StoreError(f"{path}: cannot write the store here ({exc.strerror})") from exc
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
+            left = max(0.0, wait - (time.monotonic() - started))
+            con = open_connection(path, read_only, left, on_wait)
+        except BaseException:
             if lock is not None:
                 lock.release()
-            message = _open_failure(path, exc, read_only)
-            if "lock" in message:
-                raise StoreLocked(message) from exc
-            raise StoreError(message) from exc
+            raise
         con.execute("SET TimeZone = 'UTC'")  # current_timestamp columns hold UTC
         store = cls(con, athlete_id, path, lock)
         if not read_only:
             store._migrate()
             ensure_views(con)
-        elif store.schema_version() < latest_version():
-            # an older store: upgrade it once (a short write), then read as asked
-            store.close()
-            cls.open(path, athlete_id).close()
-            return cls.open(path, athlete_id, read_only=True)
         return store
 
     def close(self) -> None:
@@ -650,11 +650,16 @@ class Store(SyncState, Invalidation):
         )
 
     def query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
-        """Run user SQL (named parameters as $name); open the store read-only for this."""
+        """Run user SQL (one SELECT, named parameters as $name) in the sandbox; from the
+        first call on, this connection reaches no file outside the store (store/sandbox.py)."""
         try:
-            return self._frame(sql, params)
+            frame: pl.DataFrame = run_user_sql(self.con, sql, params).pl()
+            return frame
+        except QueryRefused as exc:
+            raise StoreError(str(exc)) from exc
         except duckdb.Error as exc:
-            raise StoreError(f"query failed: {_first_line(exc)}") from exc
+            refused = refusal_of(exc)
+            raise StoreError(str(refused or f"query failed: {_first_line(exc)}")) from exc
         except pl.exceptions.PolarsError as exc:  # a column type polars cannot hold
             raise StoreError(
                 f"query result has a column type terskel cannot show ({_first_line(exc)}); "
@@ -664,7 +669,7 @@ class Store(SyncState, Invalidation):
     def export_parquet(self, folder: Path) -> dict[str, int]:
         """Write the core tables as Parquet, partitioned by athlete and year; row counts."""
         counts = {}
-        folder.mkdir(parents=True, exist_ok=True)
+        prepare_folder(folder, _EXPORTS)
         for table, year_of in _EXPORTS.items():
             target = folder / table
             self.con.execute(
@@ -716,16 +721,6 @@ _EXPORTS = {
 def _sql_text(path: Path) -> str:
     """A path as the inside of a SQL string literal."""
     return str(path).replace("'", "''")
-
-
-def _open_failure(path: Path, exc: duckdb.IOException, read_only: bool) -> str:
-    """One line for a store that cannot be opened."""
-    if "lock" in str(exc).lower():
-        return (
-            f"{path}: another process is writing to the store right now (lock held); "
-            "try again when it has finished"
-        )
-    return f"{path}: cannot open the store ({_first_line(exc)})"
 
 
 def _first_line(exc: BaseException) -> str:
