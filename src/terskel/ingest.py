@@ -170,7 +170,19 @@ def _decode_job(label: str, data: bytes, fallback_tz: str | None) -> _Decoded:
     except FitError as exc:
         return _Decoded(label, sha, None, "failed", str(exc))
     except Exception as exc:  # a decoder bug must not stop the batch; it is logged
-        return _Decoded(label, sha, None, "failed", f"decoder error: {type(exc).__name__}: {exc}")
+        return _Decoded(label, sha, None, "failed", f"decoder error: {_one_line(exc)}")
+    except BaseException as exc:
+        # A Rust panic is a BaseException and cannot be pickled back from a worker:
+        # only a plain status may cross the pool. Ctrl-C and exits still propagate.
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        return _Decoded(label, sha, None, "failed", f"decoder crash: {_one_line(exc)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    """`Type: first line of the message`, for a log row and a summary line."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200] if lines else ''}".rstrip(": ")
 
 
 def _save_all(
