@@ -58,6 +58,7 @@ class FitFile:
     decoder: str
     sessions: list[Session]
     warnings: list[str] = field(default_factory=list)
+    created_utc: dt.datetime | None = None  # file_id.time_created, when a real time (naive UTC)
 
 
 @dataclass
@@ -94,7 +95,18 @@ def decode(data: bytes, fallback_tz: str | None = None) -> FitFile:
         decoder=raw.decoder,
         sessions=sessions,
         warnings=raw.warnings,
+        created_utc=_real_time(file_id.get("time_created")),
     )
+
+
+def _real_time(value: Any) -> dt.datetime | None:
+    """A FIT date_time as naive UTC; None for device-relative ("system") times."""
+    if not isinstance(value, dt.datetime):
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if aware.timestamp() < FIT_MIN_REAL_TIME:
+        return None
+    return aware.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def uploads(fit: FitFile, path: str, content: bytes) -> list[Upload]:
