@@ -80,7 +80,9 @@ def test_a_salvaged_file_with_impossible_values_is_quarantined(tmp_path: Path) -
     damaged = _damaged(folder)
     fit = decode(damaged.read_bytes())
     reason = implausible(fit.sessions[0], NOW, fit.created_utc) or ""
-    assert reason.startswith("dated 1989-12-31, before 2000") and "elapsed time 11,295 days" in reason
+    assert (
+        reason.startswith("dated 1989-12-31, before 2000") and "elapsed time 11,295 days" in reason
+    )
     (folder / "good.fit").write_bytes((DEMO_DATA / "heartandsole__3981100861.fit").read_bytes())
     db = tmp_path / "s.duckdb"
     result = runner.invoke(app, ["--db", str(db), "import", str(folder)])
