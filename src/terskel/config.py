@@ -147,14 +147,16 @@ class StravaSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     client_id: str | None = None
-    lookback_days: int = 7
+    # days re-listed before the newest stored activity (late uploads, edits); a year at most
+    lookback_days: int = Field(default=7, ge=0, le=366)
 
 
 class GarminSettings(BaseModel):
     """`[garmin]`: Garmin Connect sync (the login lives in a token file, never here)."""
 
     model_config = ConfigDict(extra="forbid")
-    lookback_days: int = 7
+    # days re-listed before the newest stored activity (late uploads, edits); a year at most
+    lookback_days: int = Field(default=7, ge=0, le=366)
 
 
 class SyncSettings(BaseModel):

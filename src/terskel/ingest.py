@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import os
 import signal
@@ -11,10 +12,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from terskel.sources.files import FitInput, iter_inputs
 from terskel.sources.fit import FitError, FitFile, NotAnActivity, decode, sha256_of, uploads
+from terskel.sources.plausibility import implausible
 from terskel.store import SaveOutcome, Store, Upload
+from terskel.store.import_log import ImportLog
+from terskel.store.quarantine import quarantine
 
 # Below this many files, worker start-up costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
@@ -34,6 +39,7 @@ class ImportSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # not activities
     failed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # implausible values
     activity_ids: list[int] = field(default_factory=list)
 
     def count(self, outcomes: list[SaveOutcome]) -> None:
@@ -57,6 +63,10 @@ class _Decoded:
     message: str | None
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived during an import; handled like Ctrl-C (workers stopped, exit 143)."""
+
+
 def default_workers() -> int:
     """Worker processes: one per core this process may use."""
     return max(1, len(os.sched_getaffinity(0)))
@@ -70,30 +80,90 @@ def import_paths(
     workers: int | None = None,
     total: int | None = None,
     on_file: Callable[[str], None] | None = None,
+    now: dt.datetime | None = None,
 ) -> ImportSummary:
     """Import every FIT file under `paths` into `store`; never stops on a bad file."""
     summary = ImportSummary()
+    log = ImportLog(store)
+    checks = _Checks(store, now or dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    try:
+        with _sigterm_as_interrupt():
+            _import_fit(store, log, checks, paths, fallback_tz, workers, total, summary, on_file)
+            if any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
+                # a Strava export's FIT files came through above; its GPX, TCX and summaries now
+                from terskel.ingest_export import import_exports
+
+                import_exports(store, paths, summary, fallback_tz, on_file, log, checks.now)
+    finally:
+        log.flush()
+    return summary
+
+
+def _import_fit(
+    store: Store,
+    log: ImportLog,
+    checks: _Checks,
+    paths: list[Path],
+    fallback_tz: str | None,
+    workers: int | None,
+    total: int | None,
+    summary: ImportSummary,
+    on_file: Callable[[str], None] | None,
+) -> None:
     known = store.known_files()
-    fresh = _new_inputs(store, iter_inputs(paths), known, summary, on_file)
+    fresh = _new_inputs(log, iter_inputs(paths), known, summary, on_file)
     use_workers = workers if workers is not None else default_workers()
     if use_workers <= 1 or (total is not None and total < MIN_FILES_FOR_WORKERS):
         results: Iterator[tuple[_Decoded, bytes]] = (
             (_decode_job(item.label, data, fallback_tz), data) for item, data in fresh
         )
-        _save_all(store, results, known, summary, on_file)
     else:
-        decoded = _decode_parallel(fresh, fallback_tz, use_workers)
-        _save_all(store, decoded, known, summary, on_file)
-    if any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
-        # a Strava export's FIT files came through above; its GPX, TCX and summary rows now
-        from terskel.ingest_export import import_exports
+        results = _decode_parallel(fresh, fallback_tz, use_workers)
+    _save_all(store, log, checks, results, known, summary, on_file)
 
-        import_exports(store, paths, summary, fallback_tz, on_file)
-    return summary
+
+@dataclass(frozen=True)
+class _Checks:
+    """What plausibility checks compare against: the store to quarantine in, and now."""
+
+    store: Store
+    now: dt.datetime  # naive UTC
+
+    def hold_back(
+        self, found: list[Upload], created_utc: dt.datetime | None, summary: ImportSummary
+    ) -> list[Upload]:
+        """Uploads that may be stored; implausible ones are quarantined and counted."""
+        keep, held = [], []
+        for upload in found:
+            reason = implausible(upload.session, self.now, created_utc)
+            if reason is None:
+                keep.append(upload)
+            else:
+                held.append((upload, reason))
+                summary.quarantined.append((upload.path or upload.source_id, reason))
+        quarantine(self.store, held)
+        return keep
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into `Terminated` so workers are stopped and the store closed cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(_signum: int, _frame: FrameType | None) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _new_inputs(
-    store: Store,
+    log: ImportLog,
     inputs: Iterator[FitInput],
     known: set[str],
     summary: ImportSummary,
@@ -102,7 +172,7 @@ def _new_inputs(
     """Inputs not seen before; unreadable and already-present ones are counted here."""
     for item in inputs:
         if item.data is None:
-            _record_failure(store, summary, item.label, None, item.error or "unreadable")
+            _record_failure(log, summary, item.label, None, item.error or "unreadable")
         elif sha256_of(item.data) in known:
             summary.present += 1
         else:
@@ -131,8 +201,20 @@ def _decode_parallel(
             while pending:
                 yield from _drain(pending, FIRST_COMPLETED)
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_workers(pool)
             raise
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the workers now (Ctrl-C, SIGTERM, a save error)."""
+    # ProcessPoolExecutor has no public way to stop busy workers before Python 3.14;
+    # without this a SIGTERM left them decoding after terskel had gone.
+    workers = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        process.join(timeout=5)
 
 
 @contextmanager
@@ -170,11 +252,25 @@ def _decode_job(label: str, data: bytes, fallback_tz: str | None) -> _Decoded:
     except FitError as exc:
         return _Decoded(label, sha, None, "failed", str(exc))
     except Exception as exc:  # a decoder bug must not stop the batch; it is logged
-        return _Decoded(label, sha, None, "failed", f"decoder error: {type(exc).__name__}: {exc}")
+        return _Decoded(label, sha, None, "failed", f"decoder error: {_one_line(exc)}")
+    except BaseException as exc:
+        # A Rust panic is a BaseException and cannot be pickled back from a worker:
+        # only a plain status may cross the pool. Ctrl-C and exits still propagate.
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        return _Decoded(label, sha, None, "failed", f"decoder crash: {_one_line(exc)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    """`Type: first line of the message`, for a log row and a summary line."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200] if lines else ''}".rstrip(": ")
 
 
 def _save_all(
     store: Store,
+    log: ImportLog,
+    checks: _Checks,
     results: Iterator[tuple[_Decoded, bytes]],
     known: set[str],
     summary: ImportSummary,
@@ -184,7 +280,7 @@ def _save_all(
     batch: list[Upload] = []
     labels: list[str] = []
     for result, data in results:
-        accepted = _accept(store, result, data, known, summary)
+        accepted = _accept(log, checks, result, data, known, summary)
         if not accepted:
             if on_file:
                 on_file(result.label)
@@ -192,20 +288,25 @@ def _save_all(
         batch.extend(accepted)
         labels.append(result.label)
         if len(labels) >= BATCH_FILES or _samples_in(batch) >= BATCH_SAMPLES:
-            _flush(store, batch, labels, summary, on_file)
-    _flush(store, batch, labels, summary, on_file)
+            _flush(store, log, batch, labels, summary, on_file)
+    _flush(store, log, batch, labels, summary, on_file)
 
 
 def _accept(
-    store: Store, result: _Decoded, data: bytes, known: set[str], summary: ImportSummary
+    log: ImportLog,
+    checks: _Checks,
+    result: _Decoded,
+    data: bytes,
+    known: set[str],
+    summary: ImportSummary,
 ) -> list[Upload]:
-    """The upload to save, or None after recording why the file is not saved."""
+    """The uploads to save; none after recording why the file is not saved."""
     if result.status == "skipped":
         summary.skipped.append((result.label, result.message or ""))
-        store.log_import(result.label, result.sha256, "skipped", result.message)
+        log.add(result.label, result.sha256, "skipped", result.message)
         return []
     if result.fit is None:
-        _record_failure(store, summary, result.label, result.sha256, result.message or "")
+        _record_failure(log, summary, result.label, result.sha256, result.message or "")
         return []
     if result.sha256 in known:  # the same bytes twice in one batch
         summary.present += 1
@@ -213,7 +314,8 @@ def _accept(
     known.add(result.sha256)
     for warning in result.fit.warnings:
         summary.warnings.append((result.label, warning))
-    return uploads(result.fit, result.label, data)
+    found = uploads(result.fit, result.label, data)
+    return checks.hold_back(found, result.fit.created_utc, summary)
 
 
 def _samples_in(batch: list[Upload]) -> int:
@@ -222,12 +324,14 @@ def _samples_in(batch: list[Upload]) -> int:
 
 def _flush(
     store: Store,
+    log: ImportLog,
     batch: list[Upload],
     labels: list[str],
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
 ) -> None:
     """Write the batch in one transaction, then report its files as done."""
+    log.flush()
     if not batch:
         return
     summary.count(store.save_uploads(batch))
@@ -239,7 +343,7 @@ def _flush(
 
 
 def _record_failure(
-    store: Store, summary: ImportSummary, label: str, sha256: str | None, message: str
+    log: ImportLog, summary: ImportSummary, label: str, sha256: str | None, message: str
 ) -> None:
     summary.failed.append((label, message))
-    store.log_import(label, sha256, "failed", message)
+    log.add(label, sha256, "failed", message)

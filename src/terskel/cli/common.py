@@ -27,6 +27,7 @@ from terskel.store.opening import read_errors
 # Exit codes (the contract scripts and cron rely on).
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
+EXIT_TERMINATED = 143  # SIGTERM (128 + 15), as shells report it
 INTERRUPTED = (
     "interrupted: what was saved is kept (each file lands whole or not at all); "
     "run the command again to finish"

@@ -17,6 +17,7 @@ from terskel.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
+    EXIT_TERMINATED,
     INTERRUPTED,
     AppState,
     app,
@@ -27,7 +28,7 @@ from terskel.cli.common import (
 )
 from terskel.config import Settings, write_example_config
 from terskel.demo import NOTE, assemble_weeks, demo_folders, demo_week
-from terskel.ingest import ImportSummary, import_paths
+from terskel.ingest import ImportSummary, Terminated, import_paths
 from terskel.reporting import weekly_report
 from terskel.reports.activities import activities_json, activities_table
 from terskel.reports.weekly_render import week_renderable
@@ -80,16 +81,21 @@ def import_command(
     with open_store(ctx) as (store, settings):
         try:
             summary = _import_with_progress(store, paths, settings, workers)
+        except Terminated:
+            err.print(f"terminated (SIGTERM); {INTERRUPTED.removeprefix('interrupted: ')}")
+            raise typer.Exit(EXIT_TERMINATED) from None
         except KeyboardInterrupt:
             err.print(INTERRUPTED, highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         _print_import_summary(summary)
-        analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
-    if analysed.activities:
-        out.print(
-            f"analysed {analysed.activities} new runs: {analysed.interval_sessions} with intervals"
-        )
-    raise typer.Exit(EXIT_PARTIAL if summary.failed else EXIT_OK)
+        if analyse:
+            analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
+            if analysed.activities:
+                out.print(
+                    f"analysed {analysed.activities} new runs: "
+                    f"{analysed.interval_sessions} with intervals"
+                )
+    raise typer.Exit(EXIT_PARTIAL if summary.failed or summary.quarantined else EXIT_OK)
 
 
 def _import_with_progress(
@@ -116,13 +122,17 @@ def _print_import_summary(summary: ImportSummary) -> None:
         err.print(f"[yellow]skipped[/yellow] {escape(label)}: {escape(reason)}", highlight=False)
     for label, warning in summary.warnings:
         err.print(f"[yellow]warning[/yellow] {escape(label)}: {escape(warning)}", highlight=False)
+    for label, reason in summary.quarantined:
+        err.print(f"[red]quarantined[/red] {escape(label)}: {escape(reason)}", highlight=False)
     seen = summary.imported + summary.linked + summary.present
     if seen + len(summary.skipped) + len(summary.failed) == 0:
         err.print("[yellow]warning[/yellow] no .fit, .fit.gz or .zip files found there")
     linked = f", {summary.linked} linked to activities already stored" if summary.linked else ""
+    held = len(summary.quarantined)
+    quarantined = f", quarantined {held} (implausible values)" if held else ""
     out.print(
         f"imported {summary.imported}{linked}, already present {summary.present}, "
-        f"skipped {len(summary.skipped)}, failed {len(summary.failed)}",
+        f"skipped {len(summary.skipped)}, failed {len(summary.failed)}{quarantined}",
         soft_wrap=True,
     )
 
@@ -148,14 +158,35 @@ def activities(
         typer.Option(help="Only this sport: run, ride, swim, or a FIT sport name (running ...)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    held: Annotated[
+        bool,
+        typer.Option(
+            "--quarantined", help="List activities held back for implausible values instead."
+        ),
+    ] = False,
 ) -> None:
     """List the activities in the store, newest first."""
+    if held:
+        _list_quarantined(ctx, as_json)
+        return
     with open_store(ctx, read_only=True) as (store, _):
         frame = store.activities(since.date() if since else None, sport_name(sport))
     if as_json:
         print(json.dumps(activities_json(frame), indent=2))
     else:
         out.print(activities_table(frame, f"{frame.height} activities"))
+
+
+def _list_quarantined(ctx: typer.Context, as_json: bool) -> None:
+    from terskel.reports.quarantine import quarantine_json, quarantine_table
+    from terskel.store.quarantine import quarantined
+
+    with open_store(ctx, read_only=True) as (store, _):
+        frame = quarantined(store)
+    if as_json:
+        print(json.dumps(quarantine_json(frame), indent=2))
+    else:
+        out.print(quarantine_table(frame, f"{frame.height} quarantined activities"))
 
 
 @app.command()

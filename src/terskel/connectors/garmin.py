@@ -11,8 +11,11 @@ import polars as pl
 
 from terskel.config import GARMIN_TOKEN_DIR, Settings
 from terskel.sources import garmin
-from terskel.sources.fit import FitError, NotAnActivity, decode, sha256_of
+from terskel.sources.fit import FitError, FitFile, NotAnActivity, decode, sha256_of
+from terskel.sources.model import Upload
+from terskel.sources.plausibility import implausible
 from terskel.store import Store
+from terskel.store.quarantine import quarantine
 from terskel.sync import (
     AuthRequired,
     SourceReport,
@@ -159,7 +162,8 @@ def _import_activity(
         item_failed(store, settings, report, (activity_id, label), str(exc))
         store.log_import(label, _sha(content), "failed", str(exc))
         return None
-    for outcome in store.save_uploads(garmin.to_uploads(fit, activity_id, summary, content)):
+    found = garmin.to_uploads(fit, activity_id, summary, content)
+    for outcome in store.save_uploads(_plausible(store, fit, found, report)):
         report.activity_ids.append(outcome.activity_id)
         if outcome.status == "imported":
             report.new += 1
@@ -167,6 +171,17 @@ def _import_activity(
             report.updated += 1
     store.item_done(SOURCE, activity_id)
     return None
+
+
+def _plausible(
+    store: Store, fit: FitFile, found: list[Upload], report: SourceReport
+) -> list[Upload]:
+    """Uploads that may be stored; a download with impossible values is quarantined."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    held = [(u, r) for u in found if (r := implausible(u.session, now, fit.created_utc))]
+    quarantine(store, held)
+    report.failed.extend((f"garmin:{u.source_id}", f"quarantined: {r}") for u, r in held)
+    return [u for u in found if all(u is not h for h, _ in held)]
 
 
 def _sha(content: bytes | None) -> str | None:

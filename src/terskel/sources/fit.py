@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -55,6 +58,7 @@ class FitFile:
     decoder: str
     sessions: list[Session]
     warnings: list[str] = field(default_factory=list)
+    created_utc: dt.datetime | None = None  # file_id.time_created, when a real time (naive UTC)
 
 
 @dataclass
@@ -91,7 +95,18 @@ def decode(data: bytes, fallback_tz: str | None = None) -> FitFile:
         decoder=raw.decoder,
         sessions=sessions,
         warnings=raw.warnings,
+        created_utc=_real_time(file_id.get("time_created")),
     )
+
+
+def _real_time(value: Any) -> dt.datetime | None:
+    """A FIT date_time as naive UTC; None for device-relative ("system") times."""
+    if not isinstance(value, dt.datetime):
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if aware.timestamp() < FIT_MIN_REAL_TIME:
+        return None
+    return aware.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def uploads(fit: FitFile, path: str, content: bytes) -> list[Upload]:
@@ -115,12 +130,20 @@ def uploads(fit: FitFile, path: str, content: bytes) -> list[Upload]:
 
 
 def _decode_raw(data: bytes) -> _Raw:
-    """Decode with fitfast, falling back to the official SDK when it refuses."""
+    """Decode with fitfast, falling back to the official SDK when it refuses or crashes."""
     try:
-        messages = fitfast.parse(data, enum_names=True, datetimes=True)
-        columns = fitfast.records(data, message="record")
+        with _rust_stderr_silenced():
+            messages = fitfast.parse(data, enum_names=True, datetimes=True)
+            columns = fitfast.records(data, message="record")
     except fitfast.FitDecodeError as exc:
         return _decode_with_sdk(data, f"damaged file ({exc}); salvaged what was readable")
+    except BaseException as exc:
+        if not is_decoder_panic(exc):
+            raise
+        # A Rust panic (pyo3 PanicException, a BaseException that cannot be pickled)
+        # on damaged input: it must not leave this function, let alone a worker.
+        reason = _first_line(str(exc))
+        return _decode_with_sdk(data, f"damaged file (decoder crash: {reason}); salvaged")
     records = pl.DataFrame({k: v for k, v in columns.items() if v.ndim == 1})
     records = _expand_compressed_speed_distance(records, messages.get("record", []))
     messages.pop("record", None)
@@ -128,6 +151,38 @@ def _decode_raw(data: bytes) -> _Raw:
     if messages.get("hr") and "heart_rate" not in records.columns:
         return _decode_with_sdk(data, None)
     return raw
+
+
+def is_decoder_panic(exc: BaseException) -> bool:
+    """True for a Rust panic surfacing from fitfast (pyo3_runtime.PanicException)."""
+    return type(exc).__name__ == "PanicException"
+
+
+@contextmanager
+def _rust_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null while Rust code runs.
+
+    A Rust panic prints its message and a backtrace note straight to fd 2 before
+    Python sees the exception; the user gets our one-line reason instead.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to protect
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:200] if lines else "no message"
 
 
 def _decode_with_sdk(data: bytes, warning: str | None) -> _Raw:
@@ -138,7 +193,7 @@ def _decode_with_sdk(data: bytes, warning: str | None) -> _Raw:
     try:
         result = decoder.read(enable_crc_check=False, merge_heart_rates=True)
     except Exception as exc:  # the SDK raises bare exceptions on garbage input
-        raise FitError(f"unreadable FIT data ({exc})") from exc
+        raise FitError(f"unreadable FIT data ({_first_line(str(exc))})") from exc
     mesgs = cast(dict[str, list[Any]], result[0])
     errors = result[1]
     messages: dict[str, list[dict[Any, Any]]] = {
@@ -149,9 +204,9 @@ def _decode_with_sdk(data: bytes, warning: str | None) -> _Raw:
     records = _sdk_records(messages.pop("record", []))
     warnings = [warning] if warning else []
     if errors and not records.is_empty():
-        warnings.append(f"partly readable: {errors[0]}")
+        warnings.append(f"partly readable: {_first_line(str(errors[0]))}")
     elif errors and not messages.get("session"):
-        raise FitError(f"unreadable FIT data ({errors[0]})")
+        raise FitError(f"unreadable FIT data ({_first_line(str(errors[0]))})")
     return _Raw(messages, records, "garmin-fit-sdk", warnings)
 
 

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import hashlib
 import io
 import math
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from terskel.sources.files import MAX_FIT_BYTES, TooLarge, gunzip_capped, read_capped
 from terskel.sources.model import Session, Upload
 from terskel.sources.units import LAP_SCHEMA, SAMPLE_SCHEMA, steps_per_minute_sports
 
@@ -30,6 +31,8 @@ SOURCE = "strava_export"
 CSV_NAME = "activities.csv"
 DATE_FORMATS = ("%b %d, %Y, %I:%M:%S %p", "%d %b %Y, %H:%M:%S", "%Y-%m-%d %H:%M:%S")
 TRACKPOINT_NS = "{http://www.garmin.com/xmlschemas/TrackPointExtension/v1}"
+# activities.csv of a 20-year, 20,000-activity account is ~20 MB; a larger one is refused
+MAX_CSV_BYTES = 256 * 1024 * 1024
 
 
 class ExportError(Exception):
@@ -79,22 +82,52 @@ class Export:
 
     def has(self, name: str) -> bool:
         """True when the export holds the file `name` (as listed in activities.csv)."""
+        if not is_inside(name):
+            return False
         if self._names is not None:
             return name in self._names
-        return (self.root / name).is_file()
-
-    def read(self, name: str) -> bytes:
-        """A file's bytes, decompressed when it is .gz."""
         try:
-            raw = self._archive.read(name) if self._archive else (self.root / name).read_bytes()
-            return gzip.decompress(raw) if name.lower().endswith(".gz") else raw
-        except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            return self._inside_path(name).is_file()
+        except ExportError:
+            return False
+
+    def read(self, name: str, limit: int = MAX_FIT_BYTES) -> bytes:
+        """A file's bytes, decompressed when it is .gz; refused past `limit` bytes."""
+        if not is_inside(name):
+            raise ExportError(f"file name {name!r} points outside the export; not read")
+        try:
+            with self._open(name) as stream:
+                raw = read_capped(stream, limit)
+            return gunzip_capped(raw, limit) if name.lower().endswith(".gz") else raw
+        except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
             raise ExportError(f"unreadable file ({type(exc).__name__}: {exc})") from exc
+        except TooLarge as exc:
+            raise ExportError(str(exc)) from exc
+
+    def _open(self, name: str) -> IO[bytes]:
+        if self._archive is not None:
+            return self._archive.open(name)
+        return self._inside_path(name).open("rb")
+
+    def _inside_path(self, name: str) -> Path:
+        """`name` under the export folder; a symlink out of it is refused like `../`."""
+        path = self.root / name
+        if not path.resolve().is_relative_to(self.root.resolve()):
+            raise ExportError(f"file name {name!r} points outside the export; not read")
+        return path
 
     def rows(self) -> list[ExportRow]:
         """Every row of activities.csv."""
-        text = self.read(CSV_NAME).decode("utf-8-sig", errors="replace")
+        text = self.read(CSV_NAME, MAX_CSV_BYTES).decode("utf-8-sig", errors="replace")
         return parse_activities_csv(text)
+
+
+def is_inside(name: str) -> bool:
+    """True for a relative name without `..` (an export's CSV must not point elsewhere)."""
+    # activities/8474917700.fit.gz is fine; ../../.ssh/id_rsa, /etc/passwd, C:\x are not
+    if not name or "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return False
+    return ".." not in PurePosixPath(name).parts
 
 
 @contextmanager
@@ -133,8 +166,9 @@ def parse_activities_csv(text: str) -> list[ExportRow]:
 
 def _row(values: dict[str, str], metres: bool) -> ExportRow:
     if not metres and values.get("Distance"):
-        # old exports have one Distance column, in km
-        values["Distance"] = str(float(values["Distance"].replace(",", "")) * 1000)
+        # old exports have one Distance column, in km; a value that is not a number
+        # ("1.2.3", "n/a") is dropped, so the row is kept without a distance
+        values["Distance"] = _km_to_m(values["Distance"])
     return ExportRow(
         activity_id=values["Activity ID"],
         start_utc=parse_date(values.get("Activity Date", "")),
@@ -143,6 +177,15 @@ def _row(values: dict[str, str], metres: bool) -> ExportRow:
         filename=values.get("Filename") or None,
         values=values,
     )
+
+
+def _km_to_m(text: str) -> str:
+    """'12.34' km (or '1,234.5') as metres text; '' when it is not a finite number."""
+    try:
+        km = float(text.replace(",", ""))
+    except ValueError:
+        return ""
+    return str(km * 1000) if math.isfinite(km) else ""
 
 
 def parse_date(text: str) -> dt.datetime | None:

@@ -264,6 +264,25 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (athlete_id, activity_id)
     );
     """,
+    # quarantine: decoded activities whose values cannot be real (damaged files)
+    """
+    -- Held back from activities, analysis and reports; `activities --quarantined` lists them.
+    CREATE TABLE quarantine (
+        athlete_id     VARCHAR NOT NULL,
+        source         VARCHAR NOT NULL,      -- fit | garmin | strava_export ...
+        source_id      VARCHAR NOT NULL,      -- as in activity_sources
+        path           VARCHAR,               -- where the file came from
+        file_sha256    VARCHAR,
+        sport          VARCHAR,
+        start_utc      TIMESTAMP,             -- as decoded (often the damage itself)
+        elapsed_s      DOUBLE,
+        distance_m     DOUBLE,
+        reason         VARCHAR NOT NULL,      -- one line: which bound it broke
+        content        BLOB,                  -- the file's bytes, kept so nothing is lost
+        quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (athlete_id, source, source_id)
+    );
+    """,
 ]
 
 
