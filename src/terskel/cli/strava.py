@@ -12,7 +12,6 @@ import typer
 
 from terskel.cli.common import EXIT_AUTH, EXIT_USAGE, AppState, err, fail, out, settings_of
 from terskel.cli.sync import auth_app
-from terskel.config import STRAVA_TOKEN_FILE, secrets_dir
 
 if TYPE_CHECKING:  # stravalib takes a second to import: only `auth strava` pays for it
     from terskel.sources import strava
@@ -62,6 +61,7 @@ def auth_strava(
     The API app's client id comes from STRAVA_CLIENT_ID or `\\[strava] client_id`, its
     secret from STRAVA_CLIENT_SECRET (asked for in a terminal when unset).
     """
+    from terskel.config import STRAVA_TOKEN_FILE, secrets_dir
     from terskel.sources import strava
 
     path = secrets_dir(ctx.ensure_object(AppState).locations) / STRAVA_TOKEN_FILE
