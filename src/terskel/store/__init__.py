@@ -14,6 +14,7 @@ import polars as pl
 
 from terskel.sources.model import Upload
 from terskel.store.batch import Batch, Known, SaveOutcome
+from terskel.store.checkpoints import checkpoint, defer_checkpoints
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.schema import MIGRATIONS, latest_version
@@ -71,6 +72,7 @@ class Store:
         con.execute("SET TimeZone = 'UTC'")  # current_timestamp columns hold UTC
         store = cls(con, athlete_id, path, lock)
         if not read_only:
+            defer_checkpoints(con)
             store._migrate()
             ensure_views(con)
         elif store.schema_version() < latest_version():
@@ -79,6 +81,10 @@ class Store:
             cls.open(path, athlete_id).close()
             return cls.open(path, athlete_id, read_only=True)
         return store
+
+    def checkpoint(self) -> None:
+        """Write the WAL into the store file (writers defer it: store/checkpoints.py)."""
+        checkpoint(self.con)
 
     def close(self) -> None:
         """Close the connection and let the next writer in (every write commits itself)."""
