@@ -10,7 +10,10 @@ copy it before writing.
 
 from __future__ import annotations
 
+import os
 import shutil
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -63,6 +66,33 @@ def scratch_copy(path: Path, name: str) -> Path:
     if wal.exists():  # writers defer checkpoints: the WAL is part of the store
         shutil.copyfile(wal, target.with_name(target.name + ".wal"))
     return target
+
+
+def timed(command: list[str], repeat: int = 3) -> tuple[float, float, str]:
+    """Median wall and child-CPU seconds of `repeat` runs of a command, and its last stdout.
+
+    CPU time is the steadier figure on a shared machine; wall time follows the load.
+    """
+    walls, cpus, out = [], [], ""
+    for _ in range(repeat):
+        before = os.times()
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        walls.append(time.perf_counter() - start)
+        after = os.times()
+        cpus.append(
+            after.children_user
+            - before.children_user
+            + after.children_system
+            - before.children_system
+        )
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(command)}: exit {done.returncode}\n{done.stderr[-500:]}")
+        out = done.stdout
+    return statistics.median(walls), statistics.median(cpus), out
+
+
+TERSKEL = [sys.executable, "-m", "terskel"]
 
 
 def store_arg() -> Path:

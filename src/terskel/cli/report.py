@@ -52,7 +52,7 @@ def report_week(
     with open_store(ctx, read_only=True) as (store, settings):
         chosen = pick_week(store, _parsed(week))
         try:
-            report, trend = weekly_report(store, settings, chosen)
+            report, trend = weekly_report(store, settings, chosen, fmt is WeekFormat.html)
         except TemplateError as exc:
             fail(str(exc))
     if not report.outings:
