@@ -33,6 +33,7 @@ def build(db: Path, runs: int) -> int:
         with store.transaction():
             for k in range(1, copies + 1):
                 _replicate(store.con, k)
+        store.checkpoint()  # one file: benches copy it
         return int(store.scalar("SELECT count(*) FROM activities WHERE sport = 'running'"))
 
 

@@ -47,13 +47,17 @@ def pick_week(store: Store, week: str | None, today: dt.date | None = None) -> s
     return week or default_week(store.latest_local_start(), today or dt.date.today())
 
 
-def weekly_report(store: Store, settings: Settings, week: str) -> tuple[WeekReport, list[WeekRow]]:
-    """One week against the configured template, plus the 12-week trend ending with it."""
+def weekly_report(
+    store: Store, settings: Settings, week: str, trend: bool = True
+) -> tuple[WeekReport, list[WeekRow]]:
+    """One week against the configured template, plus the 12-week trend ending with it
+    (`trend=False`: no trend, which only the HTML shows; the week's scale still reads
+    the 12 weeks before it)."""
     template = template_of(settings)
     target = settings.athlete.target_weekly_km
     data = week_data(store, *span(week, 12 + LOOKBACK_WEEKS))
     report = build_week(data, week, template, target)
-    return report, build_trend(data, week, 12, template, target)
+    return report, build_trend(data, week, 12, template, target) if trend else []
 
 
 def weekly_trend(store: Store, settings: Settings, week: str, count: int) -> list[WeekRow]:

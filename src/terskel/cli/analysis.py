@@ -5,28 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from terskel.analysis.sessions import RULES as SESSION_RULES
-from terskel.analyze import ANALYZED_SPORTS, AthleteProfile, structure
-from terskel.analyze import analyze as run_analysis
-from terskel.cli.common import app, err, fail, open_store, out
-from terskel.reports.intervals import drift_line, intervals_json, intervals_table
-from terskel.sources.fit import FitError, decode
+from terskel.cli.common import RulesHelp, app, err, fail, open_store, out
+
+if TYPE_CHECKING:  # start-up: polars and the analysis stack load inside the commands
+    import polars as pl
 
 ANALYZE_HELP = (
     "Find the interval structure, time in zone and session type of every run "
     "(import and sync do this for new runs). After changing your markers in the "
-    "config, run it with --rebuild.\n\nSession types, first rule that matches:\n\n"
-    + "\n\n".join(f"- {rule}" for rule in SESSION_RULES)
+    "config, run it with --rebuild.\n\nSession types, first rule that matches:"
 )
 
 
-@app.command(help=ANALYZE_HELP)
+@app.command(help=ANALYZE_HELP, cls=RulesHelp, short_help=ANALYZE_HELP.split("\n\n")[0])
 def analyze(
     ctx: typer.Context,
     rebuild: Annotated[bool, typer.Option(help="Recompute every run, not just new ones.")] = False,
@@ -36,6 +31,11 @@ def analyze(
     ] = None,
 ) -> None:
     """Find the interval structure of every run (import and sync do this for new runs)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from terskel.analyze import AthleteProfile
+    from terskel.analyze import analyze as run_analysis
+
     with open_store(ctx) as (store, settings):
         columns = (TextColumn("analysing"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=err, transient=True) as progress:
@@ -63,6 +63,9 @@ def intervals(
     ] = False,
 ) -> None:
     """Show one session's reps and recoveries, with pace, heart rate and drift."""
+    from terskel.analyze import ANALYZED_SPORTS, structure
+    from terskel.reports.intervals import drift_line, intervals_json, intervals_table
+
     activity, samples, laps = _load(ctx, target)
     if activity.get("sport") not in ANALYZED_SPORTS:
         fail(
@@ -83,6 +86,10 @@ def intervals(
 
 def _load(ctx: typer.Context, target: str) -> tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]:
     """An activity with its samples and laps: from a FIT file, or from the store by id."""
+    import polars as pl
+
+    from terskel.sources.fit import FitError, decode
+
     path = Path(target)
     if path.is_file():
         try:

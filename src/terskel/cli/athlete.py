@@ -8,11 +8,7 @@ from typing import Annotated
 
 import typer
 
-from terskel.analysis.sessions import RULES
-from terskel.analyze import AthleteProfile, markers_on
 from terskel.cli.common import app, open_store, out
-from terskel.reports.athlete import athlete_json, band_lines, markers_table, zone_table
-from terskel.reports.lactate import calibration_lines
 
 
 @app.command()
@@ -27,6 +23,11 @@ def athlete(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Your markers in force today, where each came from, and the zone table they give."""
+    from terskel.analysis.sessions import RULES
+    from terskel.analyze import AthleteProfile, markers_on
+    from terskel.reports.athlete import athlete_json, band_lines, markers_table, zone_table
+    from terskel.reports.lactate import calibration_lines
+
     day = on.date() if on else dt.date.today()
     with open_store(ctx, read_only=True) as (store, settings):
         profile = AthleteProfile.from_settings(settings.athlete)

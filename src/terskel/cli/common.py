@@ -5,24 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand
 
 from terskel import __version__
-from terskel.config import (
-    ConfigError,
-    Locations,
-    Settings,
-    db_path,
-    load_settings,
-    resolve_locations,
-)
-from terskel.store import Store, StoreError, StoreLocked
-from terskel.store.opening import read_errors
+
+if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load in the commands that use them
+    from terskel.config import Locations, Settings
+    from terskel.store import Store
 
 # Exit codes (the contract scripts and cron rely on).
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
@@ -47,12 +43,35 @@ out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 
-@dataclass(frozen=True)
+@dataclass
 class AppState:
-    """Global options, resolved once before any command runs."""
+    """Global options; resolved when a command first asks (`report --help` runs this
+    callback too, and resolving loads the config module's pydantic)."""
 
-    locations: Locations
+    config: Path | None
+    db: Path | None
     lock_wait_s: float | None = None  # None: seconds to read, minutes to write (store's)
+
+    @cached_property
+    def locations(self) -> Locations:
+        from terskel.config import resolve_locations
+
+        return resolve_locations(self.config, self.db)
+
+
+class RulesHelp(TyperCommand):
+    """A command whose --help ends with the session-type rules, loaded (with polars) only
+    when that help is shown; give it a short_help for the command list."""
+
+    @property
+    def help(self) -> str:
+        from terskel.analysis.sessions import RULES
+
+        return "\n\n".join([self._intro, *(f"- {rule}" for rule in RULES)])
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._intro = value or ""
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -93,10 +112,12 @@ def main_options(
     ] = False,
 ) -> None:
     """Global options; they go before the command: `terskel --db x.duckdb import ...`."""
-    ctx.obj = AppState(resolve_locations(config, db), lock_wait)
+    ctx.obj = AppState(config, db, lock_wait)
 
 
 def settings_of(ctx: typer.Context) -> Settings:
+    from terskel.config import ConfigError, load_settings
+
     try:
         return load_settings(ctx.ensure_object(AppState).locations)
     except ConfigError as exc:
@@ -111,6 +132,10 @@ def _waiting(line: str) -> None:
 @contextmanager
 def open_store(ctx: typer.Context, read_only: bool = False) -> Iterator[tuple[Store, Settings]]:
     """Open the configured store; config and store errors become one line and exit 2."""
+    from terskel.config import db_path
+    from terskel.store import Store, StoreError, StoreLocked
+    from terskel.store.opening import read_errors
+
     settings = settings_of(ctx)
     state = ctx.ensure_object(AppState)
     path = db_path(state.locations, settings)

@@ -6,13 +6,11 @@ import datetime as dt
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from terskel.analyze import AthleteProfile, analyze
 from terskel.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -26,14 +24,11 @@ from terskel.cli.common import (
     open_store,
     out,
 )
-from terskel.config import Settings, write_example_config
-from terskel.demo import NOTE, assemble_weeks, demo_folders, demo_week
-from terskel.ingest import ImportSummary, Terminated, import_paths
-from terskel.reporting import weekly_report
-from terskel.reports.activities import activities_json, activities_table
-from terskel.reports.weekly_render import week_renderable
-from terskel.sources.files import InputError, check_paths, count_inputs
-from terskel.store import Store
+
+if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load inside the commands
+    from terskel.config import Settings
+    from terskel.ingest import ImportSummary
+    from terskel.store import Store
 
 
 @app.command()
@@ -42,6 +37,8 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing config file.")] = False,
 ) -> None:
     """Write a commented config file and create the store."""
+    from terskel.config import write_example_config
+
     locations = ctx.ensure_object(AppState).locations
     if locations.config.exists() and force:
         locations.config.unlink()
@@ -74,6 +71,10 @@ def import_command(
     ] = True,
 ) -> None:
     """Import FIT files; files already imported are recognised and skipped."""
+    from terskel.analyze import AthleteProfile, analyze
+    from terskel.ingest import Terminated
+    from terskel.sources.files import InputError, check_paths
+
     try:
         check_paths(paths)
     except InputError as exc:
@@ -101,6 +102,17 @@ def import_command(
 def _import_with_progress(
     store: Store, paths: list[Path], settings: Settings, workers: int | None
 ) -> ImportSummary:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from terskel.ingest import import_paths
+    from terskel.sources.files import count_inputs
+
     total = count_inputs(paths)
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as progress:
@@ -169,6 +181,8 @@ def activities(
     if held:
         _list_quarantined(ctx, as_json)
         return
+    from terskel.reports.activities import activities_json, activities_table
+
     with open_store(ctx, read_only=True) as (store, _):
         frame = store.activities(since.date() if since else None, sport_name(sport))
     if as_json:
@@ -192,6 +206,16 @@ def _list_quarantined(ctx: typer.Context, as_json: bool) -> None:
 @app.command()
 def demo() -> None:
     """Import the bundled real runs into a temporary store; end with their weekly report."""
+    from terskel.analyze import analyze
+    from terskel.config import Settings
+    from terskel.demo import NOTE, assemble_weeks, demo_folders, demo_week
+    from terskel.ingest import import_paths
+    from terskel.reporting import weekly_report
+    from terskel.reports.activities import activities_table
+    from terskel.reports.weekly_render import week_renderable
+    from terskel.sources.files import count_inputs
+    from terskel.store import Store
+
     with tempfile.TemporaryDirectory(prefix="terskel-demo-") as folder:
         folders = demo_folders()
         with Store.open(Path(folder) / "demo.duckdb") as store:

@@ -8,7 +8,6 @@ import typer
 
 from terskel.cli.common import EXIT_AUTH, EXIT_PARTIAL, AppState, fail, out
 from terskel.cli.sync import auth_app
-from terskel.config import GARMIN_TOKEN_DIR, secrets_dir
 
 
 def _stdin_is_tty() -> bool:
@@ -26,6 +25,7 @@ def auth_garmin(ctx: typer.Context) -> None:
     """Sign in to Garmin Connect (email, password, MFA code if asked); saves tokens only."""
     if not _stdin_is_tty():
         fail("`terskel auth garmin` asks for your password: run it in a terminal")
+    from terskel.config import GARMIN_TOKEN_DIR, secrets_dir
     from terskel.sources import garmin  # garminconnect: load only for this command
 
     email = str(typer.prompt("Garmin Connect email")).strip()

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 
-from terskel.analysis.athlete import attach_readings
-from terskel.analyze import AthleteProfile, context
 from terskel.cli.common import EXIT_OK, EXIT_PARTIAL, app, err, fail, open_store, out
-from terskel.lactate import AddOutcome, add_readings, at_time_of_day
-from terskel.reports.lactate import calibration_lines, curve_table, slope_line
-from terskel.sources.lactate import LactateCsvError, Reading, parse_csv, parse_mmol
+
+if TYPE_CHECKING:  # start-up: polars and the analysis stack load inside the commands
+    from terskel.lactate import AddOutcome
+    from terskel.sources.lactate import Reading
 
 lactate_app = typer.Typer(
     help="Lactate readings: add one, import a CSV, show a session's curve and your calibration.",
@@ -37,6 +35,10 @@ def add(
     note: Annotated[str | None, typer.Option(help="A note kept with the reading.")] = None,
 ) -> None:
     """Add one reading after a rep: by rep number (--rep N) or by time (--at HH:MM:SS)."""
+    from terskel.analyze import AthleteProfile
+    from terskel.lactate import add_readings
+    from terskel.sources.lactate import parse_mmol
+
     if (rep is None) == (at is None):
         fail("give exactly one of --rep N or --at HH:MM:SS")
     try:
@@ -62,6 +64,9 @@ def _reading(
     note: str | None,
 ) -> Reading:
     """The reading the options describe (errors exit with one line)."""
+    from terskel.lactate import at_time_of_day
+    from terskel.sources.lactate import Reading
+
     if row is None:
         fail(f"no activity {activity} in the store (see `terskel activities`)")
     if rep is not None:
@@ -81,6 +86,10 @@ def import_csv(
     path: Annotated[Path, typer.Argument(help="CSV: timestamp or activity + rep, mmol, note.")],
 ) -> None:
     """Import readings from a CSV file; bad rows are listed by line, good rows are kept."""
+    from terskel.analyze import AthleteProfile
+    from terskel.lactate import add_readings
+    from terskel.sources.lactate import LactateCsvError, parse_csv
+
     try:
         parsed = parse_csv(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -123,6 +132,12 @@ def show(
     ] = None,
 ) -> None:
     """A session's lactate across reps (with pace, HR and slope), or your HR/pace calibration."""
+    import polars as pl
+
+    from terskel.analysis.athlete import attach_readings
+    from terskel.analyze import AthleteProfile, context
+    from terskel.reports.lactate import calibration_lines, curve_table, slope_line
+
     with open_store(ctx, read_only=True) as (store, settings):
         if activity is None:
             c = context(store, AthleteProfile.from_settings(settings.athlete))

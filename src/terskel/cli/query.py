@@ -11,9 +11,6 @@ from rich.table import Table
 
 from terskel.cli.common import app, fail, open_store, out
 from terskel.named_queries import QueryError, all_queries, bind, find_query, parse_params
-from terskel.reports.frames import FORMATS, frame_bytes, frame_table
-from terskel.reports.status import retry_lines, sync_runs_table
-from terskel.store import StoreError
 
 
 @app.command()
@@ -43,6 +40,9 @@ def query(
     if list_queries or not name_or_sql:
         out.print(_query_list())
         return
+    from terskel.reports.frames import FORMATS, frame_bytes, frame_table
+    from terskel.store import StoreError
+
     if fmt not in FORMATS or (fmt == "parquet" and out_file is None):
         fail(f"--format must be one of {', '.join(FORMATS)} (parquet needs --out FILE)")
     named = find_query(name_or_sql)
@@ -83,6 +83,9 @@ def _query_list() -> Table:
 @app.command()
 def status(ctx: typer.Context) -> None:
     """Show what the store holds and the last sync runs, with what failed."""
+    from terskel.reports.frames import frame_table
+    from terskel.reports.status import retry_lines, sync_runs_table
+
     with open_store(ctx, read_only=True) as (store, _):
         counts = store.table_counts()
         runs = store.sync_runs(10)
@@ -110,6 +113,8 @@ def export(
     ],
 ) -> None:
     """Export the store's tables as Parquet, partitioned by athlete and year."""
+    from terskel.store import StoreError
+
     with open_store(ctx, read_only=True) as (store, _):
         try:
             counts = store.export_parquet(parquet)

@@ -12,16 +12,6 @@ import typer
 from rich.console import Console, RenderableType
 
 from terskel.cli.common import app, err, fail, open_store, out
-from terskel.models import TemplateError
-from terskel.reporting import pick_week, weekly_report, weekly_trend
-from terskel.reports.weekly import parse_week
-from terskel.reports.weekly_render import (
-    trend_json,
-    trend_table,
-    week_json,
-    week_markdown,
-    week_renderable,
-)
 
 report_app = typer.Typer(
     help="Weekly compliance against the threshold model.", no_args_is_help=True
@@ -55,10 +45,14 @@ def report_week(
     out_file: OutOption = None,
 ) -> None:
     """One week: the day-by-day sessions, then every check with value, target and why."""
+    from terskel.models import TemplateError
+    from terskel.reporting import pick_week, weekly_report
+    from terskel.reports.weekly_render import week_json, week_markdown, week_renderable
+
     with open_store(ctx, read_only=True) as (store, settings):
         chosen = pick_week(store, _parsed(week))
         try:
-            report, trend = weekly_report(store, settings, chosen)
+            report, trend = weekly_report(store, settings, chosen, fmt is WeekFormat.html)
         except TemplateError as exc:
             fail(str(exc))
     if not report.outings:
@@ -85,6 +79,10 @@ def report_weeks(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """The trend: one row per week (volume, threshold sessions, dose, long run, checks)."""
+    from terskel.models import TemplateError
+    from terskel.reporting import pick_week, weekly_trend
+    from terskel.reports.weekly_render import trend_json, trend_table
+
     with open_store(ctx, read_only=True) as (store, settings):
         chosen = pick_week(store, _parsed(week))
         try:
@@ -99,6 +97,8 @@ def report_weeks(
 
 
 def _parsed(week: str | None) -> str | None:
+    from terskel.reports.weekly import parse_week
+
     try:
         return parse_week(week) if week else None
     except ValueError as exc:

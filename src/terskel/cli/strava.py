@@ -12,7 +12,6 @@ import typer
 
 from terskel.cli.common import EXIT_AUTH, EXIT_USAGE, AppState, err, fail, out, settings_of
 from terskel.cli.sync import auth_app
-from terskel.config import STRAVA_TOKEN_FILE, secrets_dir
 
 if TYPE_CHECKING:  # stravalib takes a second to import: only `auth strava` pays for it
     from terskel.sources import strava
@@ -69,6 +68,7 @@ def auth_strava(
     address is printed: open it anywhere, then within an hour run
     `terskel auth strava --code 'ADDRESS YOU LANDED ON'` on this machine.
     """
+    from terskel.config import STRAVA_TOKEN_FILE, secrets_dir
     from terskel.sources import strava
 
     folder = secrets_dir(ctx.ensure_object(AppState).locations)

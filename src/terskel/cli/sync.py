@@ -8,12 +8,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from terskel.analyze import AthleteProfile, analyze
 from terskel.cli.common import (
     EXIT_AUTH,
     EXIT_INTERRUPTED,
@@ -28,11 +27,11 @@ from terskel.cli.common import (
     open_store,
     out,
 )
-from terskel.config import GARMIN_TOKEN_DIR, STRAVA_TOKEN_FILE, Settings, secrets_dir
-from terskel.models import TemplateError
-from terskel.reporting import write_latest_report
-from terskel.store import Store
-from terskel.sync import CONNECTORS, SourceReport, SyncOptions, sync_source
+
+if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load inside the commands
+    from terskel.config import Settings
+    from terskel.store import Store
+    from terskel.sync import SourceReport, SyncOptions
 
 auth_app = typer.Typer(
     help="Sign in to Strava or Garmin Connect. Tokens are saved in a 0600 file beside "
@@ -44,6 +43,8 @@ app.add_typer(auth_app, name="auth")
 
 def configured_sources(settings: Settings, options: SyncOptions) -> list[str]:
     """Sources to sync: the config's list, else every source with a login, plus folders."""
+    from terskel.config import GARMIN_TOKEN_DIR, STRAVA_TOKEN_FILE
+
     if settings.sync.sources:
         return list(settings.sync.sources)
     found = []
@@ -82,6 +83,10 @@ def sync(
     second sync while one runs exits at once. Every run is kept in sync_log
     (see `terskel status`).
     """
+    from terskel.analyze import AthleteProfile, analyze
+    from terskel.config import secrets_dir
+    from terskel.sync import SyncOptions, sync_source
+
     locations = ctx.ensure_object(AppState).locations
     options = SyncOptions(full, wait, sys.stdin.isatty(), secrets_dir(locations))
     with open_store(ctx) as (store, settings), _stop_on_sigterm():
@@ -121,6 +126,9 @@ def _stop_on_sigterm() -> Iterator[None]:
 
 def _write_report(store: Store, settings: Settings, folder: Path) -> list[Path]:
     """The weekly report files; a failure to write them is one line, not a lost sync."""
+    from terskel.models import TemplateError
+    from terskel.reporting import write_latest_report
+
     try:
         return write_latest_report(store, settings, folder)
     except (OSError, TemplateError) as exc:
@@ -136,6 +144,8 @@ def _sources_to_sync(
     given: list[str] | None, settings: Settings, options: SyncOptions
 ) -> list[str]:
     """The sources named on the command line, else the configured ones; checked."""
+    from terskel.sync import CONNECTORS
+
     sources = given or configured_sources(settings, options)
     unknown = sorted(set(sources) - set(CONNECTORS))
     if unknown:

@@ -15,6 +15,7 @@ import polars as pl
 from terskel.sources.model import Upload
 from terskel.store import faults
 from terskel.store.batch import Batch, Known, SaveOutcome
+from terskel.store.checkpoints import checkpoint, defer_checkpoints
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.exporting import prepare_folder
@@ -78,9 +79,14 @@ class Store(SyncState, Invalidation):
         con.execute("SET TimeZone = 'UTC'")  # current_timestamp columns hold UTC
         store = cls(con, athlete_id, path, lock)
         if not read_only:
+            defer_checkpoints(con)
             store._migrate()
             ensure_views(con)
         return store
+
+    def checkpoint(self) -> None:
+        """Write the WAL into the store file (writers defer it: store/checkpoints.py)."""
+        checkpoint(self.con)
 
     def close(self) -> None:
         """Close the connection and let the next writer in (every write commits itself)."""

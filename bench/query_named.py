@@ -1,0 +1,61 @@
+"""`terskel query NAME` on the 1,092-run store against start-up + the SQL alone.
+
+For a few named queries: the CLI's wall/CPU time, and in the same run `terskel
+--version` (start-up) plus the query's SQL run straight on DuckDB in this process.
+Target: the CLI costs no more than start-up + the SQL (plus opening the store).
+
+    uv run python bench/query_named.py [STORE] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from analysed_store import TERSKEL, analysed_store, available, timed
+
+QUERIES = ("weekly_volume", "longest_runs", "weekly_zone_distribution", "rep_drift")
+
+
+def sql_alone(db: Path, name: str) -> float:
+    """Seconds for the query's SQL on a fresh read-only DuckDB connection (fetch all)."""
+    import duckdb
+
+    from terskel.named_queries import bind, find_query
+
+    named = find_query(name)
+    assert named is not None, name
+    values = bind(named.sql, {"athlete": "me", **named.params}, {})
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        start = time.perf_counter()
+        con.execute(named.sql, values).fetchall()
+        return time.perf_counter() - start
+    finally:
+        con.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("store", nargs="?", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if not available():
+        return 0
+    db = analysed_store(args.store) if args.store else analysed_store()
+    base_wall, base_cpu, _ = timed([*TERSKEL, "--version"], args.repeat)
+    print(f"terskel --version                  wall {base_wall:6.2f} s  cpu {base_cpu:6.2f} s")
+    for name in QUERIES:
+        command = [*TERSKEL, "--db", str(db), "query", name, "--format", "csv"]
+        wall, cpu, _ = timed(command, args.repeat)
+        sql = sql_alone(db, name)
+        print(
+            f"query {name:<28} wall {wall:6.2f} s  cpu {cpu:6.2f} s  "
+            f"(start-up + SQL = {base_wall + sql:.2f} s; ratio {wall / (base_wall + sql):.1f}x)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
