@@ -6,22 +6,14 @@ import io
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console, RenderableType
 
 from terskel.cli.common import app, err, fail, open_store, out
-from terskel.models import TemplateError
-from terskel.reporting import pick_week, weekly_report, weekly_trend
-from terskel.reports.weekly import parse_week
-from terskel.reports.weekly_render import (
-    trend_json,
-    trend_table,
-    week_json,
-    week_markdown,
-    week_renderable,
-)
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 report_app = typer.Typer(
     help="Weekly compliance against the threshold model.", no_args_is_help=True
@@ -55,12 +47,18 @@ def report_week(
     out_file: OutOption = None,
 ) -> None:
     """One week: the day-by-day sessions, then every check with value, target and why."""
+    # heavy modules load here, not at start-up (every command pays for module-level imports)
+    from terskel.models import TemplateError
+    from terskel.reporting import pick_week, week_traces, weekly_report
+    from terskel.reports.weekly_render import week_json, week_markdown, week_renderable
+
     with open_store(ctx, read_only=True) as (store, settings):
         chosen = pick_week(store, _parsed(week))
         try:
             report, trend = weekly_report(store, settings, chosen)
         except TemplateError as exc:
             fail(str(exc))
+        traces = week_traces(store, report) if fmt is WeekFormat.html else {}
     if not report.outings:
         err.print(
             f"[yellow]warning[/yellow] no activities in {chosen}: check the week", highlight=False
@@ -72,9 +70,9 @@ def report_week(
     elif fmt is WeekFormat.json:
         _write(json.dumps(week_json(report), indent=2) + "\n", out_file)
     else:
-        from terskel.reports.weekly_html import week_html  # altair: load only when needed
+        from terskel.reports.weekly_html import week_html
 
-        _write(week_html(report, trend), out_file)
+        _write(week_html(report, trend, traces), out_file)
 
 
 @report_app.command("weeks")
@@ -85,6 +83,10 @@ def report_weeks(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """The trend: one row per week (volume, threshold sessions, dose, long run, checks)."""
+    from terskel.models import TemplateError
+    from terskel.reporting import pick_week, weekly_trend
+    from terskel.reports.weekly_render import trend_json, trend_table
+
     with open_store(ctx, read_only=True) as (store, settings):
         chosen = pick_week(store, _parsed(week))
         try:
@@ -99,6 +101,8 @@ def report_weeks(
 
 
 def _parsed(week: str | None) -> str | None:
+    from terskel.reports.weekly import parse_week
+
     try:
         return parse_week(week) if week else None
     except ValueError as exc:
@@ -107,6 +111,8 @@ def _parsed(week: str | None) -> str | None:
 
 def _emit(renderable: RenderableType, out_file: Path | None) -> None:
     """Print to the terminal, or save as plain text."""
+    from rich.console import Console
+
     if out_file is None:
         out.print(renderable)
         return
