@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from terskel.reports.load import LoadDay
-from terskel.reports.svg import Chart, mss
-from terskel.reports.weekly import ZONES, Outing, Rep, WeekReport, WeekRow
+from terskel.reports.svg import TIME_STEPS, Chart, mss
+from terskel.reports.weekly import ZONES, Outing, WeekReport, WeekRow, rep_groups
 
 ZONE_COLOURS = {
     "I1": "#9ecae1",
@@ -96,10 +96,8 @@ def load_chart(days: Sequence[LoadDay]) -> str:
         "Fitness, fatigue and form", y_label="load", y_fmt=_num,
         x_range=(-0.5, len(days) - 0.5), x_ticks=week_ticks,
     )  # fmt: skip
-    for x, day in zip(xs, days, strict=True):
-        if day.load > 0:
-            chart.span(x - 0.35, x + 0.35, "#d9d9d9", f"{day.day:%a %d %b}: load {day.load:.0f}")
-    chart._ys.extend(d.load for d in days)
+    tips = [f"{d.day:%a %d %b}: load {d.load:.0f}" for d in days]
+    chart.columns(xs, [d.load for d in days], "#d9d9d9", tips)
     chart.hline(0.0, "#bbb")
     chart.line(xs, [d.fitness for d in days], "#2171b5", "fitness", width=2.5)
     chart.line(xs, [d.fatigue for d in days], "#e6550d", "fatigue", width=1.5)
@@ -116,14 +114,6 @@ def _weeks(rows: Sequence[WeekRow]) -> list[str]:
 # -- one session -------------------------------------------------------------------
 
 
-def rep_groups(reps: Sequence[Rep]) -> list[tuple[str, list[Rep]]]:
-    """Reps of like length together, in the order their first rep ran."""
-    groups: dict[str, list[Rep]] = {}
-    for rep in reps:
-        groups.setdefault(rep.length, []).append(rep)
-    return list(groups.items())
-
-
 def rep_charts(outing: Outing) -> list[str]:
     """Per group of like reps: pace and HR per rep (and lactate when measured)."""
     charts = []
@@ -134,7 +124,7 @@ def rep_charts(outing: Outing) -> list[str]:
         xs = list(range(len(reps)))
         title = f"{len(reps)} x {length}"
         pace = Chart(
-            f"{title}: pace", y_label="/km", y_fmt=mss, reverse_y=True,
+            f"{title}: pace", y_label="/km", y_fmt=mss, reverse_y=True, y_steps=TIME_STEPS,
             min_span=MIN_PACE_SPAN, categories=names, x_label="rep", height=170,
         )  # fmt: skip
         charts.append(pace.line(xs, [r.pace_s_per_km for r in reps], PACE, "pace", dots=True).svg())
@@ -184,6 +174,7 @@ def trace_charts(
         middle, half = (lo + hi) / 2, max(hi - lo, min_span) / 2 * 1.25
         chart = Chart(
             title, y_label=unit, y_fmt=fmt, reverse_y=reverse, x_range=x_range,
+            y_steps=TIME_STEPS if column == 1 else (),
             x_ticks=x_ticks, x_label="minutes", height=170,
             y_range=(middle - half, middle + half),
         )  # fmt: skip

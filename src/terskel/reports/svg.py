@@ -18,11 +18,17 @@ Number = float | int
 Fmt = Callable[[float], str]
 
 
-def nice_step(span: float, count: int) -> float:
-    """A round tick step (1, 2, 2.5 or 5 times a power of ten) giving about `count` ticks."""
+# Tick steps for m:ss axes (seconds): what a runner reads off a watch.
+TIME_STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
+
+
+def nice_step(span: float, count: int, steps: Sequence[float] = ()) -> float:
+    """A round tick step (1, 2, 2.5 or 5 times a power of ten, or one of `steps`)."""
     raw = span / max(count, 1)
     if raw <= 0:
         return 1.0
+    if steps:
+        return next((float(s) for s in steps if s >= raw), float(steps[-1]))
     power = 10.0 ** math.floor(math.log10(raw))
     for factor in (1, 2, 2.5, 5, 10):
         if raw <= factor * power:
@@ -30,9 +36,9 @@ def nice_step(span: float, count: int) -> float:
     return 10 * power
 
 
-def ticks(lo: float, hi: float, count: int = 4) -> list[float]:
+def ticks(lo: float, hi: float, count: int = 4, steps: Sequence[float] = ()) -> list[float]:
     """Round values from lo to hi (both included when on the grid)."""
-    step = nice_step(hi - lo, count)
+    step = nice_step(hi - lo, count, steps)
     first = math.ceil(lo / step - 1e-9) * step
     values = []
     value = first
@@ -69,6 +75,7 @@ class Chart:
     y_label: str = ""
     y_fmt: Fmt = field(default=lambda v: f"{v:g}")
     reverse_y: bool = False
+    y_steps: Sequence[float] = ()  # e.g. TIME_STEPS for m:ss axes
     y_range: tuple[float, float] | None = None
     min_span: float = 0.0
     zero: bool = False
@@ -151,6 +158,25 @@ class Chart:
         self._marks.append(lambda f: _dots(f, xs, ys, colour, name, self._x_text))
         return self
 
+    def columns(
+        self, xs: Sequence[float], ys: Sequence[float], colour: str, tips: Sequence[str]
+    ) -> Chart:
+        """Thin bars from 0 at numeric x positions (e.g. a daily value under a curve)."""
+        self._ys.extend(ys)
+        self._ys.append(0.0)
+
+        def draw(f: _Frame) -> str:
+            width = max((f.right - f.left) / max(len(xs), 1) * 0.7, 1.0)
+            return "".join(
+                _rect(f.x(x) - width / 2, min(f.y(y), f.y(0)), width, abs(f.y(0) - f.y(y)),
+                      colour, tip)
+                for x, y, tip in zip(xs, ys, tips, strict=True)
+                if y > 0
+            )  # fmt: skip
+
+        self._marks.append(draw)
+        return self
+
     def span(self, x0: float, x1: float, colour: str = "#fdd0a2", tip: str = "") -> Chart:
         """A shaded vertical band from x0 to x1 (drawn under later marks)."""
 
@@ -206,7 +232,7 @@ class Chart:
 
     def _frame(self) -> _Frame:
         lo, hi = self.y_range or value_range(self._ys, self.min_span, self.zero)
-        y_ticks = ticks(lo, hi)
+        y_ticks = ticks(lo, hi, steps=self.y_steps)
         label_w = max((len(self.y_fmt(t)) for t in y_ticks), default=2) * FONT * 0.6
         left = round(label_w + (FONT + 8 if self.y_label else 6))
         top = FONT + 14
@@ -225,7 +251,7 @@ class Chart:
 
     def _y_axis(self, f: _Frame) -> str:
         out = []
-        for tick in ticks(f.lo, f.hi):
+        for tick in ticks(f.lo, f.hi, steps=self.y_steps):
             y = f.y(tick)
             out.append(
                 f'<line x1="{f.left}" x2="{f.right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e6e6e6"/>'

@@ -14,6 +14,7 @@ from terskel.reports.weekly import Outing
 POINTS = 300
 # Slower than this is walking or standing: no pace point (it would squash the axis).
 SLOWEST_S_PER_KM = 600.0
+SMOOTH = 5
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,18 @@ def session_trace(outing: Outing, samples: pl.DataFrame) -> Trace:
             pl.col("power").median(),
         )
         .with_columns(
+            # a rolling median over a few points: GPS pace jitters, the reps still stand out
+            pl.col("speed", "hr", "power").rolling_median(SMOOTH, min_samples=1, center=True)
+        )
+        .with_columns(
             pace=pl.when(pl.col("speed") > 1000 / SLOWEST_S_PER_KM).then(1000 / pl.col("speed"))
         )
     )
-    rows = [
-        (float(m), _opt(p), _opt(h), _opt(w))
-        for m, p, h, w in binned.select("minute", "pace", "hr", "power").iter_rows()
-    ]
+    rows: list[tuple[float, float | None, float | None, float | None]] = []
+    for m, p, h, w in binned.select("minute", "pace", "hr", "power").iter_rows():
+        if rows and m - rows[-1][0] > 3 * bucket:  # a pause or a gap between files: break
+            rows.append((rows[-1][0] + bucket, None, None, None))
+        rows.append((float(m), _opt(p), _opt(h), _opt(w)))
     return Trace(rows, _spans(outing, start))
 
 

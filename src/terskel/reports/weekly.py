@@ -123,14 +123,6 @@ class Rep:
     hr_2nd_half: float | None = None
     start_utc: dt.datetime | None = None
 
-    @property
-    def length(self) -> str:
-        """What kind of rep it is, for grouping like with like: '~1000 m' or '~6:00'."""
-        if self.distance_m and self.duration_s and _round_distance(self.distance_m):
-            return f"~{_round_distance(self.distance_m)} m"
-        seconds = round((self.duration_s or 0) / 15) * 15
-        return f"~{seconds // 60}:{seconds % 60:02d}"
-
 
 @dataclass(frozen=True)
 class Outing:
@@ -405,7 +397,7 @@ def _outing(
     types = [str(r["session_type"]) for r in rows if r["session_type"] is not None]
     kind = min(types, key=_type_rank) if len(types) == len(rows) else None
     main = max(rows, key=lambda r: (_num(r["work_s"]), _num(r["distance_m"])))
-    outing_reps = _outing_reps(rows, reps) if kind == "threshold" else ()
+    outing_reps = _outing_reps(rows, reps, blocks=kind == "threshold")
     return Outing(
         outing_id=int(str(first["outing_id"])),
         activity_ids=tuple(int(str(r["activity_id"])) for r in rows),
@@ -435,6 +427,42 @@ def _outing(
     )
 
 
+def rep_groups(reps: tuple[Rep, ...] | list[Rep]) -> list[tuple[str, list[Rep]]]:
+    """Consecutive reps of like length (within 25 %), each group named '~1000 m' or '~6:00'.
+
+    Distance reps and time reps of different length are never compared on one axis.
+    """
+    groups: list[list[Rep]] = []
+    for rep in reps:
+        head = groups[-1][0] if groups else None
+        if (
+            head is not None
+            and _alike(head.duration_s, rep.duration_s)
+            and _alike(head.distance_m, rep.distance_m)
+        ):
+            groups[-1].append(rep)
+        else:
+            groups.append([rep])
+    return [(_group_name(group), group) for group in groups]
+
+
+def _alike(a: float | None, b: float | None) -> bool:
+    if not a or not b:
+        return a == b
+    return abs(a - b) <= 0.25 * max(a, b)
+
+
+def _group_name(reps: list[Rep]) -> str:
+    """'~1000 m' when the reps share a round distance, else their median time '~6:00'."""
+    distances = sorted(r.distance_m or 0 for r in reps)
+    rounded = {_round_distance(d) for d in distances}
+    if len(rounded) == 1 and None not in rounded:
+        return f"~{rounded.pop()} m"
+    times = sorted(r.duration_s or 0 for r in reps)
+    seconds = round(times[len(times) // 2] / 5) * 5
+    return f"~{seconds // 60}:{seconds % 60:02d}"
+
+
 def _confidence(structures: pl.DataFrame) -> dict[int, float]:
     """The structure label's confidence per activity, where the detector stored one."""
     known = structures.drop_nulls("confidence")
@@ -449,9 +477,9 @@ def _round_distance(metres: float) -> int | None:
 
 
 def _outing_reps(
-    rows: list[dict[str, object]], reps: dict[int, list[dict[str, object]]]
+    rows: list[dict[str, object]], reps: dict[int, list[dict[str, object]]], blocks: bool
 ) -> tuple[Rep, ...]:
-    """Reps of a threshold outing across its files; a block file (work, no reps) is one rep."""
+    """Reps of an outing across its files; with `blocks`, a file of work without reps is one."""
     result: list[Rep] = []
     for row in rows:
         aid = int(str(row["activity_id"]))
@@ -459,7 +487,7 @@ def _outing_reps(
         if own:
             start = len(result)
             result.extend(_rep(start + i + 1, aid, r) for i, r in enumerate(own))
-        elif _num(row["work_s"]) > 0:
+        elif blocks and _num(row["work_s"]) > 0:
             result.append(_block_rep(len(result) + 1, aid, row))
     return tuple(result)
 

@@ -18,7 +18,7 @@ from terskel.reports.format import duration, pace
 from terskel.reports.load import LOAD_METHOD, session_load
 from terskel.reports.svg import mss
 from terskel.reports.trace import Trace
-from terskel.reports.weekly import ZONES, Outing, WeekReport, WeekRow
+from terskel.reports.weekly import ZONES, Outing, WeekReport, WeekRow, rep_groups
 from terskel.reports.weekly_render import STATUS_MARK, value_text, zones_text
 
 TYPE_COLOURS = {
@@ -317,6 +317,7 @@ def _rep_table(outing: Outing) -> str:
         "<th>HR</th><th>HR 2nd half</th><th>drift vs rep 1</th><th>lactate</th></tr></thead>"
     )
     rows = []
+    names = {id(r): name for name, group in rep_groups(outing.reps) for r in group}
     for rep in outing.reps:
         drift = (
             f"{(rep.hr - first_hr) / first_hr * 100:+.1f} %"
@@ -325,7 +326,7 @@ def _rep_table(outing: Outing) -> str:
         )
         cells = [
             str(rep.number),
-            escape(rep.length),
+            escape(names[id(rep)]),
             duration(rep.duration_s),
             f"{rep.distance_m:.0f} m" if rep.distance_m else "",
             f"{mss(rep.pace_s_per_km)}/km" if rep.pace_s_per_km else "",
