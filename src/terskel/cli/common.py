@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 
 from terskel import __version__
@@ -50,6 +51,19 @@ class AppState:
     """Global options, resolved once before any command runs."""
 
     locations: Locations
+
+
+def term_width(ctx: typer.Context) -> int:
+    """Columns to lay tables out for: the context's terminal width, COLUMNS, the terminal."""
+    if ctx.find_root().terminal_width:
+        return int(ctx.find_root().terminal_width or 0)
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else out.width
+
+
+def print_at(renderable: RenderableType, width: int) -> None:
+    """Print laid out for `width` columns (the shared console keeps its own width)."""
+    Console(width=width).print(renderable)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -24,6 +24,8 @@ from terskel.cli.common import (
     fail,
     open_store,
     out,
+    print_at,
+    term_width,
 )
 from terskel.config import Settings, write_example_config
 from terskel.demo import NOTE, assemble_weeks, demo_folders, demo_week
@@ -159,7 +161,7 @@ def activities(
 
 
 @app.command()
-def demo() -> None:
+def demo(ctx: typer.Context) -> None:
     """Import the bundled real runs into a temporary store; end with their weekly report."""
     with tempfile.TemporaryDirectory(prefix="terskel-demo-") as folder:
         folders = demo_folders()
@@ -177,4 +179,4 @@ def demo() -> None:
         "or a Garmin export .zip; [bold]terskel report week[/bold] then measures your weeks."
     )
     out.print(f"\n[bold]Weekly report of the demo[/bold]. {NOTE}\n", highlight=False)
-    out.print(week_renderable(report))
+    print_at(week_renderable(report, term_width(ctx)), term_width(ctx))

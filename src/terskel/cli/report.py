@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from terskel.cli.common import app, err, fail, open_store, out
+from terskel.cli.common import app, err, fail, open_store, out, print_at, term_width
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+FILE_WIDTH = 160  # text written with --out
 report_app = typer.Typer(
     help="Weekly compliance against the threshold model.", no_args_is_help=True
 )
@@ -64,7 +65,8 @@ def report_week(
             f"[yellow]warning[/yellow] no activities in {chosen}: check the week", highlight=False
         )
     if fmt is WeekFormat.text:
-        _emit(week_renderable(report), out_file)
+        width = term_width(ctx) if out_file is None else FILE_WIDTH
+        _emit(week_renderable(report, width), out_file, width)
     elif fmt is WeekFormat.md:
         _write(week_markdown(report), out_file)
     elif fmt is WeekFormat.json:
@@ -97,7 +99,8 @@ def report_weeks(
     if as_json:
         print(json.dumps(trend_json(rows), indent=2))
     else:
-        out.print(trend_table(rows, name))
+        width = term_width(ctx)
+        print_at(trend_table(rows, name, width), width)
 
 
 def _parsed(week: str | None) -> str | None:
@@ -109,14 +112,14 @@ def _parsed(week: str | None) -> str | None:
         fail(str(exc))
 
 
-def _emit(renderable: RenderableType, out_file: Path | None) -> None:
+def _emit(renderable: RenderableType, out_file: Path | None, width: int) -> None:
     """Print to the terminal, or save as plain text."""
     from rich.console import Console
 
     if out_file is None:
-        out.print(renderable)
+        print_at(renderable, width)
         return
-    console = Console(record=True, width=160, file=io.StringIO())
+    console = Console(record=True, width=FILE_WIDTH, file=io.StringIO())
     console.print(renderable)
     _write(console.export_text(), out_file)
 

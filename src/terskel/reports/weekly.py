@@ -313,7 +313,9 @@ def build_week(
     this = _in_weeks(outings, week, 1)
     previous = _in_weeks(outings, add_weeks(week, -1), 1)
     window = _in_weeks(outings, week, template.polarity_weeks)
-    checks = week_checks(this, previous, window, scaled, scale.source == "target")
+    checks = week_checks(
+        this, previous, window, scaled, scale.source == "target", scale.source != "none"
+    )
     first, last = span(week, TREND_WEEKS - 1)
     load = tuple(load_curve(outings, first, last))
     recent = _in_weeks(outings, week, TREND_WEEKS)
