@@ -14,6 +14,7 @@ from rich.console import Console, RenderableType
 from rich.markup import escape
 
 from terskel import __version__
+from terskel.cli import help_text
 from terskel.config import (
     ConfigError,
     Locations,
@@ -44,6 +45,7 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
+help_text.install()
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,37 @@ class AppState:
     """Global options, resolved once before any command runs."""
 
     locations: Locations
+
+
+GLOBAL_OPTIONS = ("--db", "--config")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move `--db X` / `--config X` typed after the command to the front, where they belong."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if rest and arg in GLOBAL_OPTIONS and i + 1 < len(args):
+            front += [arg, args[i + 1]]
+            i += 2
+            continue
+        if rest and arg.split("=", 1)[0] in GLOBAL_OPTIONS and "=" in arg:
+            front.append(arg)
+        elif not rest and (arg in GLOBAL_OPTIONS and i + 1 < len(args)):
+            front += [arg, args[i + 1]]
+            i += 2
+            continue
+        elif not rest and arg.startswith("-"):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
 
 
 def term_width(ctx: typer.Context) -> int:
