@@ -72,7 +72,7 @@ def dose_chart(rows: Sequence[WeekRow], target: tuple[float | None, float | None
     for edge, name in zip(target, ("target min", "target max"), strict=True):
         if edge:
             chart._ys.append(edge)
-            chart.hline(edge, "#b35806", f"{name} {edge:.0f}")
+            chart.hline(edge, "#b35806", f"{name} {edge:.0f}", below=name == "target min")
     return chart.svg()
 
 

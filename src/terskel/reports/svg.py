@@ -187,13 +187,14 @@ class Chart:
         self._marks.append(draw)
         return self
 
-    def hline(self, y: float, colour: str = "#999", label: str = "") -> Chart:
-        """A dashed reference line across the plot."""
+    def hline(self, y: float, colour: str = "#999", label: str = "", below: bool = False) -> Chart:
+        """A dashed reference line across the plot, its label above (or below) it."""
 
         def draw(f: _Frame) -> str:
             yy = f.y(y)
+            ty = yy + FONT + 1 if below else yy - 3
             text = (
-                f'<text x="{f.right - 2:.1f}" y="{yy - 3:.1f}" text-anchor="end" fill="{colour}">'
+                f'<text x="{f.right - 2:.1f}" y="{ty:.1f}" text-anchor="end" fill="{colour}">'
                 f"{escape(label)}</text>"
                 if label
                 else ""

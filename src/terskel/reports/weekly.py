@@ -424,7 +424,7 @@ def _outing(
         recordings=max(int(str(r["recordings"] or 1)) for r in rows),
         zones=_merge_zones(rows, zones),
         reps=outing_reps,
-        reason="; ".join(str(r["reason"]) for r in rows if r["reason"]),
+        reason="; ".join(dict.fromkeys(str(r["reason"]) for r in rows if r["reason"])),
         confidence=(confidence or {}).get(int(str(main["activity_id"]))),
     )
 
@@ -459,7 +459,8 @@ def _group_name(reps: list[Rep]) -> str:
     distances = sorted(r.distance_m or 0 for r in reps)
     rounded = {_round_distance(d) for d in distances}
     if len(rounded) == 1 and None not in rounded:
-        return f"~{rounded.pop()} m"
+        metres = rounded.pop() or 0
+        return f"~{metres / 1000:g} km" if metres >= 2000 else f"~{metres} m"
     times = sorted(r.duration_s or 0 for r in reps)
     seconds = round(times[len(times) // 2] / 5) * 5
     return f"~{seconds // 60}:{seconds % 60:02d}"

@@ -53,7 +53,7 @@ td.status{font-weight:700;white-space:nowrap;border-radius:4px}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px 22px}
 .charts svg{width:100%;height:auto;display:block;max-width:560px}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
-.scroll table{min-width:520px}
+.scroll table{min-width:520px}.reps th{white-space:nowrap}
 .cal{table-layout:fixed}.cal th,.cal td{width:14.28%;padding:3px;font-size:12px;height:58px}
 .cal td.out{background:#fafafa;color:#bbb}
 .cal td.week{outline:2px solid #08519c;outline-offset:-2px}
