@@ -43,6 +43,27 @@ def read_frames(db: Path, week: str | None, repeat: int) -> tuple[float, str]:
     return min(times), chosen
 
 
+def in_process(db: Path, week: str, repeat: int) -> tuple[float, float]:
+    """Seconds to build the week (frames read) and to render it as HTML, start-up excluded."""
+    from terskel.config import Settings
+    from terskel.reporting import week_traces, weekly_report
+    from terskel.reports.weekly_html import week_html
+    from terskel.reports.weekly_render import week_renderable
+    from terskel.store import Store
+
+    build, html = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        with Store.open(db, read_only=True) as store:
+            report, trend = weekly_report(store, Settings(), week)
+            week_renderable(report)
+            built = time.perf_counter()
+            week_html(report, trend, week_traces(store, report))
+        build.append(built - start)
+        html.append(time.perf_counter() - built)
+    return min(build), min(html)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("db", type=Path)
@@ -52,7 +73,13 @@ def main() -> int:
     frames, week = read_frames(args.db, args.week, args.repeat)
     cli = [sys.executable, "-m", "terskel", "--db", str(args.db), "report", "week", "--week", week]
     baseline = best_of(args.repeat, [sys.executable, "-c", "pass"])
-    rows = [("python -c pass", baseline), ("read the report frames (in-process)", frames)]
+    build, html = in_process(args.db, week, args.repeat)
+    rows = [
+        ("python -c pass", baseline),
+        ("read the report frames (in-process)", frames),
+        ("build the week report (in-process)", build),
+        ("+ samples and HTML (in-process)", html),
+    ]
     for fmt in ("text", "html"):
         rows.append((f"report week --format {fmt}", best_of(args.repeat, [*cli, "--format", fmt])))
     print(f"week {week}, store {args.db} (best of {args.repeat})")

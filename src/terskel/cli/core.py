@@ -135,6 +135,7 @@ def _print_import_summary(summary: ImportSummary, warnings: bool = True) -> None
 
 def _importable(path: Path) -> bool:
     """A FIT or zip file by name, or by its first bytes (a FIT header or a zip signature)."""
+
     if is_fit_name(path.name) or path.name.lower().endswith(".zip"):
         return True
     try:
@@ -196,6 +197,7 @@ def activities(
 
 def parse_since(text: str, today: dt.date) -> dt.date:
     """'2026-11-03', '2026-W45' (its Monday), 'today', 'yesterday', '7d' (7 days back)."""
+
     word = text.strip().lower()
     if word in ("today", "yesterday"):
         return today - dt.timedelta(days=0 if word == "today" else 1)
