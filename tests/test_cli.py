@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 import json
@@ -182,3 +183,102 @@ def test_demo_runs_without_any_setup() -> None:
 def test_packaged_example_config_is_the_documented_one() -> None:
     packaged = ROOT / "src" / "terskel" / "config.example.toml"
     assert packaged.read_text() == (ROOT / "config.example.toml").read_text()
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The five bundled demo runs, imported once for the rough-edge tests below."""
+    db = tmp_path_factory.mktemp("cli") / "s.duckdb"
+    result = runner.invoke(app, ["--db", str(db), "import", str(DEMO_DATA), "--no-analyze"])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_demo_shows_no_warning_about_its_own_samples() -> None:
+    result = runner.invoke(app, ["demo"], terminal_width=120)
+    assert result.exit_code == 0, result.output
+    assert "damaged file" not in result.output and "warning" not in result.output
+
+
+def test_import_of_a_file_that_is_not_fit_says_so(tmp_path: Path) -> None:
+    notes = tmp_path / "MANIFEST.md"
+    notes.write_text("# not a FIT file\n")
+    result = runner.invoke(app, ["--db", str(tmp_path / "s.duckdb"), "import", str(notes)])
+    assert result.exit_code == 2
+    assert "MANIFEST.md: not a FIT file (.fit, .fit.gz) or a .zip archive" in result.output
+    assert "no such file" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("since", "first"),
+    [("today", "2026-03-18"), ("yesterday", "2026-03-17"), ("7d", "2026-03-11"),
+     ("2026-03-02", "2026-03-02"), ("2026-W09", "2026-02-23"), ("2026-w9", "2026-02-23")],
+)  # fmt: skip
+def test_since_takes_words_days_dates_and_weeks(since: str, first: str) -> None:
+    from terskel.cli.core import parse_since
+
+    assert parse_since(since, dt.date(2026, 3, 18)).isoformat() == first
+
+
+def test_since_in_the_cli_and_its_error(demo_db: Path) -> None:
+    listed = runner.invoke(
+        app, ["--db", str(demo_db), "activities", "--json", "--since", "2020-W01"]
+    )
+    assert listed.exit_code == 0 and len(json.loads(listed.stdout)) == 2  # as since 2020-01-01
+    recent = runner.invoke(app, ["--db", str(demo_db), "activities", "--since", "yesterday"])
+    assert recent.exit_code == 0 and "no activities since" in recent.output
+    bad = runner.invoke(app, ["--db", str(demo_db), "activities", "--since", "soon"])
+    assert bad.exit_code == 2 and "use 2026-11-03, 2026-W45, today, yesterday or 7d" in bad.output
+    assert "%Y" not in bad.output
+
+
+def test_an_unknown_sport_lists_the_sports(demo_db: Path) -> None:
+    result = runner.invoke(app, ["--db", str(demo_db), "activities", "--sport", "football"])
+    assert result.exit_code == 2
+    assert "no such sport in the store; it has running" in result.output
+    assert "run (running)" in result.output
+
+
+def test_global_options_after_the_command_are_accepted(demo_db: Path) -> None:
+    from terskel.cli.common import hoist_global_options
+
+    args = ["activities", "--db", "x.duckdb", "--json", "--config=c.toml"]
+    assert hoist_global_options(args) == ["--db", "x.duckdb", "--config=c.toml", "activities",
+                                          "--json"]  # fmt: skip
+    assert hoist_global_options(["query", "select 1", "--", "--db"]) == [
+        "query", "select 1", "--", "--db"]  # fmt: skip
+    hoisted = hoist_global_options(["activities", "--json", "--db", str(demo_db)])
+    result = runner.invoke(app, hoisted)
+    assert result.exit_code == 0 and len(json.loads(result.stdout)) == 5
+
+
+def test_query_pace_as_mss_no_rows_and_parquet_without_out(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = runner.invoke(app, ["--db", str(demo_db), "query", "longest_runs"], terminal_width=120)
+    assert table.exit_code == 0
+    row = next(line for line in table.output.splitlines() if "13.07" in line)
+    assert "4:23" in row and "4.39" not in row  # 57:22 over 13.07 km
+    empty = runner.invoke(app, ["--db", str(demo_db), "query", "SELECT 1 AS a WHERE false"])
+    assert empty.exit_code == 0 and "no rows (a)" in empty.output
+    monkeypatch.chdir(tmp_path)
+    parquet = runner.invoke(app, ["--db", str(demo_db), "query", "longest_runs", "--format",
+                                  "parquet"])  # fmt: skip
+    assert parquet.exit_code == 0, parquet.output
+    assert (tmp_path / "longest_runs.parquet").stat().st_size > 0
+    assert "wrote 5 rows to longest_runs.parquet" in parquet.output
+
+
+def test_help_pages_have_no_type_tags_on_flags_and_flow_their_text() -> None:
+    query = runner.invoke(app, ["query", "--help"], terminal_width=100).output
+    assert "<bool>" not in query and "KEY=VALUE" in query
+    # the docstring's second paragraph is re-flowed to the width, not broken where the source is
+    assert "saying what it answers, its parameters" in " ".join(query.split())
+    lines = [line.rstrip() for line in query.splitlines()]
+    first = next(i for i, line in enumerate(lines) if "Named queries" in line)
+    last = next(i for i, line in enumerate(lines) if "athlete id." in line)
+    assert all(len(line) >= 70 for line in lines[first:last])  # no ragged short lines
+    activities = runner.invoke(app, ["activities", "--help"], terminal_width=100).output
+    assert "<%Y-%m-%d>" not in activities and "WHEN" in activities
+    strava = runner.invoke(app, ["auth", "strava", "--help"], terminal_width=100).output
+    assert "<bool>" not in strava and "STRAVA_CLIENT_ID" in strava

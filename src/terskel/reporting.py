@@ -5,13 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
 
 from terskel.config import Settings
 from terskel.models import Template, load_template
 from terskel.reports.weekly import (
+    TREND_WEEKS,
     WeekData,
     WeekReport,
     WeekRow,
+    all_outings,
     build_trend,
     build_week,
     default_week,
@@ -19,8 +24,13 @@ from terskel.reports.weekly import (
 )
 from terskel.store import Store
 
-# Weeks read before the reported one: the flatness and polarity windows.
+if TYPE_CHECKING:
+    from terskel.reports.trace import Trace
+
+# Weeks read before the reported one: the flatness and polarity windows, and the weeks
+# that warm up the 42-day fitness curve (two time constants: within 14 % of settled).
 LOOKBACK_WEEKS = 4
+WARMUP_WEEKS = 12
 
 
 def template_of(settings: Settings) -> Template:
@@ -39,7 +49,25 @@ def week_data(store: Store, first: dt.date, last: dt.date) -> WeekData:
         zone_time=store.zone_time(ids),
         reps=store.report_reps(ids),
         lactate=store.lactate_readings(ids),
+        structures=_structures(store, ids),
     )
+
+
+def _structures(store: Store, ids: list[int]) -> pl.DataFrame:
+    """Structure labels' confidence, when the store's detector writes one."""
+    frame = store.structures(ids)
+    return frame.select("activity_id", "confidence") if "confidence" in frame.columns else frame
+
+
+def week_traces(store: Store, report: WeekReport) -> dict[int, Trace]:
+    """Per running outing of the week, its samples as a trace (for the HTML session pages)."""
+    from terskel.reports.trace import session_trace
+
+    ids = [aid for outing in report.running for aid in outing.activity_ids]
+    if not ids:
+        return {}
+    samples = store.samples(ids).collect()
+    return {o.outing_id: session_trace(o, samples) for o in report.running}
 
 
 def pick_week(store: Store, week: str | None, today: dt.date | None = None) -> str:
@@ -55,15 +83,16 @@ def weekly_report(
     the 12 weeks before it)."""
     template = template_of(settings)
     target = settings.athlete.target_weekly_km
-    data = week_data(store, *span(week, 12 + LOOKBACK_WEEKS))
-    report = build_week(data, week, template, target)
-    return report, build_trend(data, week, 12, template, target) if trend else []
+    data = week_data(store, *span(week, TREND_WEEKS + LOOKBACK_WEEKS + WARMUP_WEEKS))
+    outings = all_outings(data)
+    report = build_week(data, week, template, target, outings)
+    return report, build_trend(data, week, TREND_WEEKS, template, target, outings) if trend else []
 
 
 def weekly_trend(store: Store, settings: Settings, week: str, count: int) -> list[WeekRow]:
     """`count` weeks ending with `week`, one row each."""
     template = template_of(settings)
-    data = week_data(store, *span(week, count + LOOKBACK_WEEKS))
+    data = week_data(store, *span(week, count + LOOKBACK_WEEKS + WARMUP_WEEKS))
     return build_trend(data, week, count, template, settings.athlete.target_weekly_km)
 
 
@@ -75,7 +104,7 @@ def write_latest_report(store: Store, settings: Settings, folder: Path) -> list[
     week = pick_week(store, None)
     report, trend = weekly_report(store, settings, week)
     folder.mkdir(parents=True, exist_ok=True)
-    html = week_html(report, trend)
+    html = week_html(report, trend, week_traces(store, report))
     doc = json.dumps(week_json(report), indent=2) + "\n"
     written = []
     for name, text in ((week, html), ("latest", html)):

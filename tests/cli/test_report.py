@@ -60,7 +60,7 @@ def test_json_shape_and_values(db: Path) -> None:
 def test_text_shows_days_and_checks(db: Path) -> None:
     text = _run(db, "report", "week", "--week", "2026-w12")
     assert "Week 2026-W12" in text and "Mon 16" in text and "rest" in text
-    for title in ("weekly volume", "double-threshold days", "polarity (4 weeks)"):
+    for title in ("weekly volume", "double-threshold days", "some work above threshold (4 weeks)"):
         assert title in text
 
 
@@ -116,7 +116,7 @@ def test_demo_ends_with_the_weekly_report() -> None:
     words = " ".join(result.output.split())
     assert "the sessions are real, the weeks are assembled" in words
     tail = words[words.index("Weekly report of the demo") :]
-    assert "Sessions" in tail and "Checks" in tail and "structural flatness" in tail
+    assert "Sessions" in tail and "Checks" in tail and "flatness (change vs last week)" in tail
     assert "Next:" not in tail  # the report is the last thing printed
 
 
@@ -131,3 +131,37 @@ def test_text_report_is_whole_in_80_columns(db: Path) -> None:
     trend = runner.invoke(app, ["--db", str(db), "report", "weeks", "--week", WEEK, "--last", "4"],
                           terminal_width=80)  # fmt: skip
     assert trend.exit_code == 0 and "…" not in trend.stdout
+
+
+def test_checks_use_the_terminal_width(db: Path) -> None:
+    narrow = runner.invoke(app, ["--db", str(db), "report", "week", "--week", WEEK],
+                           terminal_width=80).stdout  # fmt: skip
+    # at 80 columns each why gets its own lines, ~70 characters wide (not a 21-character column)
+    why = [line for line in narrow.splitlines() if line.startswith(" " * 10) and line.strip()]
+    assert why and max(len(line.rstrip()) for line in why) >= 70
+    assert "the larger change from last week" in " ".join(narrow.split())
+    wide = _run(db, "report", "week", "--week", WEEK)  # 160 columns
+    header = next(line for line in wide.splitlines() if line.startswith("day"))
+    assert header.split()[-6:] == ["zones", "I1", "I2", "I3", "I4", "I5"] and "load" in header
+    assert max(len(line.rstrip()) for line in wide.splitlines()) > 120  # the width is used
+    weeks_wide = _run(db, "report", "weeks", "--week", WEEK)
+    assert "fitness" in weeks_wide and "fatigue" in weeks_wide
+    weeks_narrow = runner.invoke(app, ["--db", str(db), "report", "weeks", "--week", WEEK],
+                                 terminal_width=80).stdout  # fmt: skip
+    assert "fitness" not in weeks_narrow and "form" in weeks_narrow and "…" not in weeks_narrow
+
+
+def test_markdown_shows_rest_days(db: Path) -> None:
+    md = _run(db, "report", "week", "--week", WEEK, "--format", "md")
+    assert "| Wed 18 | | rest |" in md and "| Sat 21 | | rest |" in md
+    assert md.count("| rest |") == 3  # Wed, Fri, Sat, as in the text report
+
+
+def test_weeks_json_carries_load_and_zones(db: Path) -> None:
+    rows = json.loads(_run(db, "report", "weeks", "--week", WEEK, "--json"))
+    assert all({"load", "fitness", "fatigue", "form", "zones_s"} <= set(r) for r in rows)
+    assert rows[1]["fitness"] > rows[0]["fitness"] > 0
+    doc = json.loads(_run(db, "report", "week", "--week", WEEK, "--format", "json"))
+    assert doc["load"]["days"][-1]["date"] == "2026-03-22"
+    vo2 = next(s for s in doc["sessions"] if s["type"] == "vo2")
+    assert [r["group"] for r in vo2["reps"]] == ["~1:00"] * 4 + ["~0:40"] * 2

@@ -12,6 +12,7 @@ from terskel.models import Band, load_template
 from terskel.reporting import week_data
 from terskel.reports.checks import grade, grade_count
 from terskel.reports.weekly import (
+    WeekData,
     WeekReport,
     build_trend,
     build_week,
@@ -21,7 +22,7 @@ from terskel.reports.weekly import (
 )
 from terskel.store import Store
 from tests.conftest import shared_path
-from tests.reports.helpers import WEEK, elite_week, run
+from tests.reports.helpers import WEEK, easy_zones, elite_week, run
 from tests.reports.helpers import week_data as frames
 
 ELITE = load_template("norwegian-elite")
@@ -233,3 +234,39 @@ def test_trail_history_true_doubles_are_easy_not_threshold(tmp_path: Path) -> No
     assert checks["volume"].value == pytest.approx(83.5, abs=0.3)
     assert checks["long_run"].value == pytest.approx(22.6, abs=0.1)
     assert checks["long_run"].status == "off"  # 22.6 km over 4:51 beats both caps
+
+
+def test_an_empty_week_without_target_or_history_judges_nothing_and_says_why() -> None:
+    report = build_week(WeekData.empty(), WEEK, ELITE)
+    checks = {c.key: c for c in report.checks}
+    assert report.scale.source == "none"
+    assert all(c.status in ("unknown", "n/a") for c in report.checks)
+    # no unscaled elite numbers presented as this runner's targets
+    assert checks["volume"].target == "-" and "150" not in checks["volume"].reason
+    assert checks["volume"].reason.startswith("not judged: the template's targets are for 180 km")
+    assert checks["threshold_sessions"].reason.startswith("not judged: no runs this week")
+
+
+def test_check_names_values_and_reasons_say_what_they_mean() -> None:
+    rows = [
+        *elite_week(-1),
+        run(1, 0, 7, 10, 50, zones=easy_zones(50)),
+        run(2, 2, 7, 12, 60, "easy", above_min=0.5, zones={"I2": 3570, "I4": 30}),
+        run(3, 4, 7, 8, 40, "easy", above_min=0.4, zones={"I2": 2376, "I4": 24}),
+    ]
+    report = build_week(frames(rows), WEEK, ELITE)
+    checks = {c.key: c for c in report.checks}
+    flat = checks["flatness"]
+    assert flat.title == "flatness (change vs last week)"
+    assert flat.reason.startswith("the larger change from last week")
+    hard = checks["hard_cap"]  # 30 s + 24 s: under a minute each, still named
+    assert (
+        "Wed 18/3 easy 12.0 km 30 s" in hard.reason and "Fri 20/3 easy 8.0 km 24 s" in hard.reason
+    )
+    assert "above threshold (I4-I5)" in hard.reason and "none" not in hard.reason
+    polarity = checks["polarity"]
+    assert polarity.title == "some work above threshold (4 weeks)"
+    assert "of running time above threshold (I4-I5)" in polarity.reason
+    volume = checks["volume"]  # no target: no target shown, and it says how to get one
+    assert (volume.status, volume.target) == ("unknown", "-")
+    assert "set [athlete] target_weekly_km" in volume.reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,11 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from typer.core import TyperCommand
 
 from terskel import __version__
+from terskel.cli import help_text
 
 if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load in the commands that use them
     from terskel.config import Locations, Settings
@@ -41,6 +43,7 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
+help_text.install()
 
 
 @dataclass
@@ -72,6 +75,50 @@ class RulesHelp(TyperCommand):
     @help.setter
     def help(self, value: str | None) -> None:
         self._intro = value or ""
+
+
+GLOBAL_OPTIONS = ("--db", "--config")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move `--db X` / `--config X` typed after the command to the front, where they belong."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if rest and arg in GLOBAL_OPTIONS and i + 1 < len(args):
+            front += [arg, args[i + 1]]
+            i += 2
+            continue
+        if rest and arg.split("=", 1)[0] in GLOBAL_OPTIONS and "=" in arg:
+            front.append(arg)
+        elif not rest and (arg in GLOBAL_OPTIONS and i + 1 < len(args)):
+            front += [arg, args[i + 1]]
+            i += 2
+            continue
+        elif not rest and arg.startswith("-"):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def term_width(ctx: typer.Context) -> int:
+    """Columns to lay tables out for: the context's terminal width, COLUMNS, the terminal."""
+    if ctx.find_root().terminal_width:
+        return int(ctx.find_root().terminal_width or 0)
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else out.width
+
+
+def print_at(renderable: RenderableType, width: int) -> None:
+    """Print laid out for `width` columns (the shared console keeps its own width)."""
+    Console(width=width).print(renderable)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -23,6 +23,8 @@ from terskel.cli.common import (
     fail,
     open_store,
     out,
+    print_at,
+    term_width,
 )
 
 if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load inside the commands
@@ -79,6 +81,9 @@ def import_command(
         check_paths(paths)
     except InputError as exc:
         fail(str(exc))
+    for path in paths:
+        if path.is_file() and not _importable(path):
+            fail(f"{path}: not a FIT file (.fit, .fit.gz) or a .zip archive of them")
     with open_store(ctx) as (store, settings):
         try:
             summary = _import_with_progress(store, paths, settings, workers)
@@ -127,12 +132,12 @@ def _import_with_progress(
         )
 
 
-def _print_import_summary(summary: ImportSummary) -> None:
+def _print_import_summary(summary: ImportSummary, warnings: bool = True) -> None:
     for label, reason in summary.failed:
         err.print(f"[red]failed[/red]  {escape(label)}: {escape(reason)}", highlight=False)
     for label, reason in summary.skipped:
         err.print(f"[yellow]skipped[/yellow] {escape(label)}: {escape(reason)}", highlight=False)
-    for label, warning in summary.warnings:
+    for label, warning in summary.warnings if warnings else []:
         err.print(f"[yellow]warning[/yellow] {escape(label)}: {escape(warning)}", highlight=False)
     for label, reason in summary.quarantined:
         err.print(f"[red]quarantined[/red] {escape(label)}: {escape(reason)}", highlight=False)
@@ -149,6 +154,21 @@ def _print_import_summary(summary: ImportSummary) -> None:
     )
 
 
+def _importable(path: Path) -> bool:
+    """A FIT or zip file by name, or by its first bytes (a FIT header or a zip signature)."""
+    from terskel.sources.files import is_fit_name
+
+    if is_fit_name(path.name) or path.name.lower().endswith(".zip"):
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return True  # let the import say why it cannot read it
+    # FIT: '.FIT' at byte 8 of the header; zip: 'PK\x03\x04'; gzip: 1f 8b
+    return head[8:12] == b".FIT" or head[:4] == b"PK\x03\x04" or head[:2] == b"\x1f\x8b"
+
+
 # what runners type -> FIT sport names
 SPORT_ALIASES = {"run": "running", "ride": "cycling", "bike": "cycling", "swim": "swimming"}
 
@@ -162,8 +182,12 @@ def sport_name(sport: str | None) -> str | None:
 def activities(
     ctx: typer.Context,
     since: Annotated[
-        dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Only activities on or after this local date."),
+        str | None,
+        typer.Option(
+            metavar="WHEN",
+            help="Only activities on or after this local date: 2026-11-03, 2026-W45, today, "
+            "yesterday or 7d (the last 7 days).",
+        ),
     ] = None,
     sport: Annotated[
         str | None,
@@ -183,10 +207,23 @@ def activities(
         return
     from terskel.reports.activities import activities_json, activities_table
 
+    try:
+        first = parse_since(since, dt.date.today()) if since else None
+    except ValueError as exc:
+        fail(f"--since: {exc}")
     with open_store(ctx, read_only=True) as (store, _):
-        frame = store.activities(since.date() if since else None, sport_name(sport))
+        frame = store.activities(first, sport_name(sport))
+        known = store.activities()["sport"].unique().sort().to_list() if sport else []
+    if sport and sport_name(sport) not in known:
+        aliases = ", ".join(f"{k} ({v})" for k, v in SPORT_ALIASES.items())
+        fail(
+            f"--sport {sport}: no such sport in the store; it has "
+            f"{', '.join(known) or 'no activities'} (aliases: {aliases})"
+        )
     if as_json:
         print(json.dumps(activities_json(frame), indent=2))
+    elif frame.height == 0:
+        out.print("no activities" + (f" since {first}" if first else ""))
     else:
         out.print(activities_table(frame, f"{frame.height} activities"))
 
@@ -203,8 +240,29 @@ def _list_quarantined(ctx: typer.Context, as_json: bool) -> None:
         out.print(quarantine_table(frame, f"{frame.height} quarantined activities"))
 
 
+def parse_since(text: str, today: dt.date) -> dt.date:
+    """'2026-11-03', '2026-W45' (its Monday), 'today', 'yesterday', '7d' (7 days back)."""
+    from terskel.reports.weekly import parse_week, week_start
+
+    word = text.strip().lower()
+    if word in ("today", "yesterday"):
+        return today - dt.timedelta(days=0 if word == "today" else 1)
+    if word.endswith("d") and word[:-1].isdigit():
+        return today - dt.timedelta(days=int(word[:-1]))
+    try:
+        return dt.date.fromisoformat(word)
+    except ValueError:
+        pass
+    try:
+        return week_start(parse_week(word))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a date: use 2026-11-03, 2026-W45, today, yesterday or 7d"
+        ) from None
+
+
 @app.command()
-def demo() -> None:
+def demo(ctx: typer.Context) -> None:
     """Import the bundled real runs into a temporary store; end with their weekly report."""
     from terskel.analyze import analyze
     from terskel.config import Settings
@@ -221,7 +279,8 @@ def demo() -> None:
         with Store.open(Path(folder) / "demo.duckdb") as store:
             out.print(f"Importing {count_inputs(folders)} real FIT files bundled with terskel ...")
             summary = import_paths(store, folders, workers=1)
-            _print_import_summary(summary)
+            # one bundled sample is a real damaged file (salvaged on purpose): not the user's news
+            _print_import_summary(summary, warnings=False)
             week = demo_week(dt.date.today())
             assemble_weeks(store, week)
             analyze(store)
@@ -232,4 +291,4 @@ def demo() -> None:
         "or a Garmin export .zip; [bold]terskel report week[/bold] then measures your weeks."
     )
     out.print(f"\n[bold]Weekly report of the demo[/bold]. {NOTE}\n", highlight=False)
-    out.print(week_renderable(report))
+    print_at(week_renderable(report, term_width(ctx)), term_width(ctx))

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from terskel.cli.common import app, fail, open_store, out
+from terskel.cli.common import app, err, fail, open_store, out
 from terskel.named_queries import QueryError, all_queries, bind, find_query, parse_params
 
 
@@ -20,12 +20,20 @@ def query(
         str | None, typer.Argument(help="A named query (see --list) or SQL in quotes.")
     ] = None,
     param: Annotated[
-        list[str] | None, typer.Option(help="A query parameter as key=value; repeatable.")
+        list[str] | None,
+        typer.Option(metavar="KEY=VALUE", help="A query parameter; repeatable."),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="table, csv, json or parquet (parquet needs --out).")
+        str,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="table, csv, json or parquet (parquet goes to --out, else to NAME.parquet).",
+        ),
     ] = "table",
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="Write to this file.")
+    ] = None,
     list_queries: Annotated[bool, typer.Option("--list", help="List the named queries.")] = False,
 ) -> None:
     """Run a named query or your own SQL on the store, read-only (it can never change data).
@@ -43,11 +51,13 @@ def query(
     from terskel.reports.frames import FORMATS, frame_bytes, frame_table
     from terskel.store import StoreError
 
-    if fmt not in FORMATS or (fmt == "parquet" and out_file is None):
-        fail(f"--format must be one of {', '.join(FORMATS)} (parquet needs --out FILE)")
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")
     named = find_query(name_or_sql)
     if named is None and name_or_sql.isidentifier():
         fail(f"no named query {name_or_sql!r} (see `terskel query --list`)")
+    if fmt == "parquet" and out_file is None:  # binary: never to the terminal
+        out_file = Path(f"{named.name if named else 'query'}.parquet")
     sql = named.sql if named else name_or_sql
     with open_store(ctx, read_only=True) as (store, settings):
         try:
@@ -57,7 +67,7 @@ def query(
         except (QueryError, StoreError) as exc:
             fail(str(exc))
     if fmt == "table" and out_file is None:
-        out.print(frame_table(frame))
+        out.print(frame_table(frame) if frame.height else f"no rows ({', '.join(frame.columns)})")
         return
     data = frame_bytes(frame, "csv" if fmt == "table" else fmt)
     if out_file is None:
@@ -67,6 +77,7 @@ def query(
             out_file.write_bytes(data)
         except OSError as exc:
             fail(f"{out_file}: cannot write ({exc.strerror})")
+        err.print(f"wrote {frame.height} rows to {out_file}", highlight=False)
 
 
 def _query_list() -> Table:

@@ -6,13 +6,16 @@ import io
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console, RenderableType
 
-from terskel.cli.common import app, err, fail, open_store, out
+from terskel.cli.common import app, err, fail, open_store, out, print_at, term_width
 
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+FILE_WIDTH = 160  # text written with --out
 report_app = typer.Typer(
     help="Weekly compliance against the threshold model.", no_args_is_help=True
 )
@@ -45,8 +48,9 @@ def report_week(
     out_file: OutOption = None,
 ) -> None:
     """One week: the day-by-day sessions, then every check with value, target and why."""
+    # heavy modules load here, not at start-up (every command pays for module-level imports)
     from terskel.models import TemplateError
-    from terskel.reporting import pick_week, weekly_report
+    from terskel.reporting import pick_week, week_traces, weekly_report
     from terskel.reports.weekly_render import week_json, week_markdown, week_renderable
 
     with open_store(ctx, read_only=True) as (store, settings):
@@ -55,20 +59,22 @@ def report_week(
             report, trend = weekly_report(store, settings, chosen, fmt is WeekFormat.html)
         except TemplateError as exc:
             fail(str(exc))
+        traces = week_traces(store, report) if fmt is WeekFormat.html else {}
     if not report.outings:
         err.print(
             f"[yellow]warning[/yellow] no activities in {chosen}: check the week", highlight=False
         )
     if fmt is WeekFormat.text:
-        _emit(week_renderable(report), out_file)
+        width = term_width(ctx) if out_file is None else FILE_WIDTH
+        _emit(week_renderable(report, width), out_file, width)
     elif fmt is WeekFormat.md:
         _write(week_markdown(report), out_file)
     elif fmt is WeekFormat.json:
         _write(json.dumps(week_json(report), indent=2) + "\n", out_file)
     else:
-        from terskel.reports.weekly_html import week_html  # altair: load only when needed
+        from terskel.reports.weekly_html import week_html
 
-        _write(week_html(report, trend), out_file)
+        _write(week_html(report, trend, traces), out_file)
 
 
 @report_app.command("weeks")
@@ -93,7 +99,8 @@ def report_weeks(
     if as_json:
         print(json.dumps(trend_json(rows), indent=2))
     else:
-        out.print(trend_table(rows, name))
+        width = term_width(ctx)
+        print_at(trend_table(rows, name, width), width)
 
 
 def _parsed(week: str | None) -> str | None:
@@ -105,12 +112,14 @@ def _parsed(week: str | None) -> str | None:
         fail(str(exc))
 
 
-def _emit(renderable: RenderableType, out_file: Path | None) -> None:
+def _emit(renderable: RenderableType, out_file: Path | None, width: int) -> None:
     """Print to the terminal, or save as plain text."""
+    from rich.console import Console
+
     if out_file is None:
-        out.print(renderable)
+        print_at(renderable, width)
         return
-    console = Console(record=True, width=160, file=io.StringIO())
+    console = Console(record=True, width=FILE_WIDTH, file=io.StringIO())
     console.print(renderable)
     _write(console.export_text(), out_file)
 

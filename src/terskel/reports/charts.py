@@ -1,15 +1,13 @@
-"""Charts of the weekly report as inline SVG (altair specs rendered by vl-convert, offline)."""
+"""Charts of the weekly report as inline SVG strings (see `reports.svg`; no network)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
 
-import altair as alt
-import polars as pl
-import vl_convert as vlc
-
-from terskel.reports.weekly import ZONES, Outing, WeekReport, WeekRow
+from terskel.reports.load import LoadDay
+from terskel.reports.svg import TIME_STEPS, Chart, mss
+from terskel.reports.weekly import ZONES, Outing, WeekReport, WeekRow, rep_groups
 
 ZONE_COLOURS = {
     "I1": "#9ecae1",
@@ -19,58 +17,28 @@ ZONE_COLOURS = {
     "I5": "#d7301f",
     "no zones": "#bdbdbd",
 }
-WIDTH = 460
-# m:ss from seconds, for pace axes
-PACE_LABEL = (
-    "floor(datum.value / 60) + ':' + (datum.value % 60 < 10 ? '0' : '') + floor(datum.value % 60)"
-)
+PACE, HR, POWER, LACTATE = "#08519c", "#cb181d", "#6a51a3", "#238b45"
+# Pace axes span at least this much (s/km), so a few seconds' spread does not fill the axis.
+MIN_PACE_SPAN = 30.0
+MIN_HR_SPAN = 12.0
 
 
-def svg(chart: alt.TopLevelMixin) -> str:
-    """An altair chart as an SVG string (no network, no browser)."""
-    spec: dict[str, Any] = chart.to_dict()
-    text: str = vlc.vegalite_to_svg(spec)
-    return text
-
-
-def day_zone_chart(report: WeekReport) -> alt.Chart:
+def day_zone_chart(report: WeekReport) -> str:
     """The week's days as bars of running distance stacked by zone."""
-    frame = pl.DataFrame(_day_rows(report), schema=["day", "order", "zone", "km"], orient="row")
-    zones = list(ZONE_COLOURS)
-    chart: alt.Chart = (
-        alt.Chart(frame, title="Distance per day by zone")
-        .mark_bar()
-        .encode(
-            x=alt.X("day:N", sort=_days(report), title=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("sum(km):Q", title="km"),
-            color=alt.Color(
-                "zone:N",
-                scale=alt.Scale(domain=zones, range=[ZONE_COLOURS[z] for z in zones]),
-                legend=alt.Legend(orient="right", title="zone"),
-            ),
-            order=alt.Order("zone:N"),
-            tooltip=["day:N", "zone:N", alt.Tooltip("km:Q", format=".1f")],
-        )
-        .properties(width=WIDTH, height=200)
-    )
-    return chart
-
-
-def _days(report: WeekReport) -> list[str]:
-    """Monday to Sunday, as the chart labels them."""
-    return [f"{report.first_day + dt.timedelta(days=i):%a %d}" for i in range(7)]
-
-
-def _day_rows(report: WeekReport) -> list[tuple[str, int, str, float]]:
-    rows = []
-    for offset in range(7):
-        day = report.first_day + dt.timedelta(days=offset)
-        label = f"{day:%a %d}"
-        runs = [o for o in report.running if o.local_date == day]
-        rows.append((label, offset, "no zones", 0.0))
-        for outing in runs:
-            rows.extend((label, offset, zone, km) for zone, km in _zone_km(outing).items())
-    return rows
+    days = [report.first_day + dt.timedelta(days=i) for i in range(7)]
+    stacks = []
+    for day in days:
+        parts: dict[str, float] = {}
+        for outing in report.running:
+            if outing.local_date == day:
+                for zone, km in _zone_km(outing).items():
+                    parts[zone] = parts.get(zone, 0.0) + km
+        stacks.append([(z, parts[z], ZONE_COLOURS[z]) for z in ZONE_COLOURS if z in parts])
+    chart = Chart(
+        "Distance per day by zone", y_label="km", zero=True, y_fmt=_num,
+        categories=[f"{d:%a %d}" for d in days],
+    )  # fmt: skip
+    return chart.stacked_bars(stacks).legend(_zone_legend()).svg()
 
 
 def _zone_km(outing: Outing) -> dict[str, float]:
@@ -82,52 +50,145 @@ def _zone_km(outing: Outing) -> dict[str, float]:
     return {z: km * outing.zones[z] / total for z in ZONES if outing.zones.get(z, 0) > 0}
 
 
-def reps_chart(outing: Outing) -> alt.VConcatChart | None:
-    """One threshold session's reps: pace, heart rate, and lactate when measured."""
-    if len(outing.reps) < 2:
-        return None
-    frame = pl.DataFrame(
-        [(r.number, r.pace_s_per_km, r.hr, r.lactate) for r in outing.reps],
-        schema=["rep", "pace", "hr", "lactate"],
-        orient="row",
-    )
-    base = alt.Chart(frame).encode(x=alt.X("rep:O", title="rep", axis=alt.Axis(labelAngle=0)))
-    panels = [
-        _rep_line(base, "pace", "pace /km", "#08519c", reverse=True),
-        _rep_line(base, "hr", "HR bpm", "#cb181d"),
-    ]
-    if frame["lactate"].drop_nulls().len():
-        panels.append(_rep_line(base, "lactate", "lactate mmol/L", "#6a51a3"))
-    chart: alt.VConcatChart = alt.vconcat(*panels, title=outing.name).resolve_scale(x="shared")
-    return chart
+def _zone_legend() -> list[tuple[str, str]]:
+    return list(ZONE_COLOURS.items())
 
 
-def _rep_line(
-    base: alt.Chart, field: str, title: str, colour: str, reverse: bool = False
-) -> alt.LayerChart:
-    axis = alt.Axis(labelExpr=PACE_LABEL) if field == "pace" else alt.Axis()
-    y = alt.Y(f"{field}:Q", title=title, scale=alt.Scale(zero=False, reverse=reverse), axis=axis)
-    line = base.mark_line(color=colour, point=alt.OverlayMarkDef(color=colour, size=50)).encode(
-        y=y, tooltip=["rep:O", alt.Tooltip(f"{field}:Q", format=".1f")]
-    )
-    layer = alt.layer(line).transform_filter(f"isValid(datum.{field})")
-    sized: alt.LayerChart = layer.properties(width=WIDTH, height=90)  # type: ignore[assignment]
-    return sized
+# -- trends -------------------------------------------------------------------
 
 
-def trend_chart(rows: list[WeekRow]) -> alt.LayerChart:
-    """Weekly volume (bars) and threshold dose (line) over the trend weeks."""
-    frame = pl.DataFrame(
-        [(r.week, r.distance_km, r.dose_min) for r in rows],
-        schema={"week": pl.String, "km": pl.Float64, "dose": pl.Float64},
-        orient="row",
+def volume_chart(rows: Sequence[WeekRow]) -> str:
+    """Running km per week."""
+    chart = Chart("Weekly volume", y_label="km", zero=True, y_fmt=_num, categories=_weeks(rows))
+    return chart.bars([r.distance_km for r in rows], "#6baed6", "km").svg()
+
+
+def dose_chart(rows: Sequence[WeekRow], target: tuple[float | None, float | None]) -> str:
+    """Threshold minutes per week, with the template's band as reference lines."""
+    chart = Chart(
+        "Threshold dose per week", y_label="min", zero=True, y_fmt=_num, categories=_weeks(rows)
     )
-    base = alt.Chart(frame, title="Volume and threshold dose").encode(
-        x=alt.X("week:N", title=None, axis=alt.Axis(labelAngle=-45))
+    chart.bars([r.dose_min for r in rows], "#fd8d3c", "threshold min")
+    for edge, name in zip(target, ("target min", "target max"), strict=True):
+        if edge:
+            chart._ys.append(edge)
+            chart.hline(edge, "#b35806", f"{name} {edge:.0f}", below=name == "target min")
+    return chart.svg()
+
+
+def zone_time_chart(rows: Sequence[WeekRow]) -> str:
+    """Hours of running per week, stacked by HR zone."""
+    stacks = [[(z, r.zones_s.get(z, 0.0) / 3600, ZONE_COLOURS[z]) for z in ZONES] for r in rows]
+    chart = Chart(
+        "Time in zone per week", y_label="hours", zero=True, y_fmt=_num, categories=_weeks(rows)
     )
-    bars = base.mark_bar(color="#9ecae1").encode(y=alt.Y("km:Q", title="km (bars)"))
-    line = base.mark_line(color="#e6550d", point=True).encode(
-        y=alt.Y("dose:Q", title="threshold min (line)")
+    return chart.stacked_bars(stacks).legend([(z, ZONE_COLOURS[z]) for z in ZONES]).svg()
+
+
+def load_chart(days: Sequence[LoadDay]) -> str:
+    """Fitness, fatigue and form over the trend weeks (daily load as thin bars)."""
+    if not days:
+        return ""
+    xs = list(range(len(days)))
+    week_ticks = [(i, f"W{d.day.isocalendar()[1]:02d}") for i, d in enumerate(days)
+                  if d.day.weekday() == 0 and i % 14 == 0]  # fmt: skip
+    chart = Chart(
+        "Fitness, fatigue and form", y_label="load", y_fmt=_num,
+        x_range=(-0.5, len(days) - 0.5), x_ticks=week_ticks,
+    )  # fmt: skip
+    tips = [f"{d.day:%a %d %b}: load {d.load:.0f}" for d in days]
+    chart.columns(xs, [d.load for d in days], "#d9d9d9", tips)
+    chart.hline(0.0, "#bbb")
+    chart.line(xs, [d.fitness for d in days], "#2171b5", "fitness", width=2.5)
+    chart.line(xs, [d.fatigue for d in days], "#e6550d", "fatigue", width=1.5)
+    chart.line(xs, [d.form for d in days], "#31a354", "form", width=1.5, dash="5 3")
+    legend = [("fitness 42 d", "#2171b5"), ("fatigue 7 d", "#e6550d"), ("form", "#31a354"),
+              ("daily load", "#d9d9d9")]  # fmt: skip
+    return chart.legend(legend).svg()
+
+
+def _weeks(rows: Sequence[WeekRow]) -> list[str]:
+    return [r.week.split("-")[1] for r in rows]
+
+
+# -- one session -------------------------------------------------------------------
+
+
+def rep_charts(outing: Outing) -> list[str]:
+    """Per group of like reps: pace and HR per rep (and lactate when measured)."""
+    charts = []
+    for length, reps in rep_groups(outing.reps):
+        if len(reps) < 2:
+            continue
+        names = [str(i + 1) for i in range(len(reps))]
+        xs = list(range(len(reps)))
+        title = f"{len(reps)} x {length}"
+        pace = Chart(
+            f"{title}: pace", y_label="/km", y_fmt=mss, reverse_y=True, y_steps=TIME_STEPS,
+            min_span=MIN_PACE_SPAN, categories=names, x_label="rep", height=170,
+        )  # fmt: skip
+        charts.append(pace.line(xs, [r.pace_s_per_km for r in reps], PACE, "pace", dots=True).svg())
+        hr = Chart(
+            f"{title}: heart rate", y_label="bpm", y_fmt=_num, min_span=MIN_HR_SPAN,
+            categories=names, x_label="rep", height=170,
+        )  # fmt: skip
+        hr.line(xs, [r.avg_hr for r in reps], "#fb6a4a", "avg HR", dots=True, width=1.5)
+        hr.line(xs, [r.hr_2nd_half for r in reps], HR, "HR 2nd half", dots=True)
+        hr.legend([("avg", "#fb6a4a"), ("2nd half", HR)])
+        charts.append(hr.svg())
+        if any(r.lactate is not None for r in reps):
+            lac = Chart(
+                f"{title}: lactate", y_label="mmol/L", min_span=1.0, categories=names,
+                x_label="rep", height=170,
+            )  # fmt: skip
+            charts.append(lac.dots(xs, [r.lactate for r in reps], LACTATE, "mmol/L").svg())
+    return charts
+
+
+def trace_charts(
+    trace: Sequence[tuple[float, float | None, float | None, float | None]],
+    spans: Sequence[tuple[float, float, str]],
+) -> list[str]:
+    """Pace, HR and power over the session's minutes, reps shaded.
+
+    `trace` rows are (minute, pace s/km, HR, power W); `spans` (start, end, tip) in minutes.
+    """
+    if len(trace) < 2:
+        return []
+    xs = [row[0] for row in trace]
+    x_range = (xs[0], xs[-1])
+    x_ticks = [(float(m), f"{m:g}") for m in _minute_ticks(xs[-1])]
+    charts = []
+    panels = (
+        (1, "Pace", "/km", mss, PACE, True, MIN_PACE_SPAN),
+        (2, "Heart rate", "bpm", _num, HR, False, MIN_HR_SPAN),
+        (3, "Power", "W", _num, POWER, False, 20.0),
     )
-    chart: alt.LayerChart = alt.layer(bars, line).resolve_scale(y="independent")
-    return chart.properties(width=WIDTH, height=200)
+    for column, title, unit, fmt, colour, reverse, min_span in panels:
+        ys = [row[column] for row in trace]
+        known = sorted(y for y in ys if y is not None)
+        if len(known) < 2:
+            continue
+        # robust range: a stop or a GPS spike must not squash the rest of the session
+        lo, hi = known[len(known) // 20], known[-1 - len(known) // 20]
+        middle, half = (lo + hi) / 2, max(hi - lo, min_span) / 2 * 1.25
+        chart = Chart(
+            title, y_label=unit, y_fmt=fmt, reverse_y=reverse, x_range=x_range,
+            y_steps=TIME_STEPS if column == 1 else (),
+            x_ticks=x_ticks, x_label="minutes", height=170,
+            y_range=(middle - half, middle + half),
+        )  # fmt: skip
+        for start, end, tip in spans:
+            chart.span(start, end, "#fdd0a2", tip)
+        clipped = [None if y is None else min(max(y, middle - half), middle + half) for y in ys]
+        charts.append(chart.line(xs, clipped, colour, title, width=1.5).svg())
+    return charts
+
+
+def _minute_ticks(last: float) -> list[int]:
+    step = next(s for s in (5, 10, 15, 20, 30, 60, 120) if last / s <= 7)
+    return list(range(0, int(last) + 1, step))
+
+
+def _num(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"

@@ -53,6 +53,7 @@ class Week:
     window: tuple[Outing, ...]
     template: Template
     has_target: bool
+    scaled: bool = True  # False: no target and no running to scale the km-bound targets to
 
     @property
     def runs(self) -> tuple[Outing, ...]:
@@ -73,10 +74,44 @@ def week_checks(
     window: tuple[Outing, ...],
     template: Template,
     has_target: bool,
+    scaled: bool = True,
 ) -> tuple[Check, ...]:
     """All twelve checks, in the order of threshold-model.md section 4."""
-    week = Week(outings, previous, window, template, has_target)
-    return tuple(check(week) for check in CHECKS)
+    week = Week(outings, previous, window, template, has_target, scaled)
+    checks = tuple(check(week) for check in CHECKS)
+    if not scaled:  # no target and no running in the window: nothing to measure against
+        checks = tuple(_not_scaled(c, template.reference_weekly_km) for c in checks)
+        if not week.runs:
+            checks = tuple(_no_runs(c) for c in checks)
+    return checks
+
+
+# Checks whose targets scale with weekly volume (models.SCALED).
+VOLUME_BOUND = ("volume", "threshold_dose", "hard_cap")
+NOT_SCALED = (
+    "not judged: the template's targets are for {km:.0f} km/week and there is no "
+    "[athlete] target_weekly_km nor running in the last weeks to scale them to"
+)
+
+
+NO_RUNS = "not judged: no runs this week (a rest week, or the runs are not imported yet)"
+
+
+def _not_scaled(check: Check, reference_km: float) -> Check:
+    """A volume-bound check without a volume to scale to explains instead of judging."""
+    if check.key not in VOLUME_BOUND or check.status == "n/a":
+        return check
+    why = NOT_SCALED.format(km=reference_km)
+    return Check(check.key, check.title, check.value, check.unit, None, None, "unknown",
+                 f"{why}; {check.reason}", check.sessions)  # fmt: skip
+
+
+def _no_runs(check: Check) -> Check:
+    """Without runs, a target or recent running, no check judges; each says why."""
+    if check.status in ("n/a", "unknown") or check.key == "polarity":
+        return check
+    return Check(check.key, check.title, check.value, check.unit, check.target_min,
+                 check.target_max, "unknown", NO_RUNS, check.sessions)  # fmt: skip
 
 
 # -- grading -----------------------------------------------------------------
@@ -155,10 +190,15 @@ def _unanalysed(week: Week) -> str | None:
 
 
 def _minutes(seconds: float | None) -> str:
+    """'12 min', or '40 s' under a minute (so a small value is never shown as 0 min)."""
+    if seconds and seconds < 59.5:
+        return f"{seconds:.0f} s"
     return f"{(seconds or 0) / 60:.0f} min"
 
 
 # -- the checks ----------------------------------------------------------------
+
+FLATNESS = "flatness (change vs last week)"
 
 
 def weekly_volume(week: Week) -> Check:
@@ -171,9 +211,14 @@ def weekly_volume(week: Week) -> Check:
         reason += f"; {doubled} recorded by several sources, counted once"
     if not band.enabled:
         return _make("volume", "weekly volume", km, "km", band, "n/a", reason, runs)
+    if not week.has_target and not week.scaled:
+        return _make("volume", "weekly volume", km, "km", Band(), "unknown", reason, runs)
     if not week.has_target:
-        reason = f"no [athlete] target_weekly_km to judge against; {reason}"
-        return _make("volume", "weekly volume", km, "km", band, "unknown", reason, runs)
+        reason = (
+            f"{reason}; not judged: set [athlete] target_weekly_km to compare with your own "
+            "target (other targets are scaled to your recent volume meanwhile)"
+        )
+        return _make("volume", "weekly volume", km, "km", Band(), "unknown", reason, runs)
     status = grade(km, band, week.template.near)
     return _make("volume", "weekly volume", km, "km", band, status, reason, runs)
 
@@ -366,19 +411,22 @@ def hard_work_cap(week: Week) -> Check:
         )
         return _make("hard_cap", "hard-work cap", None, "min", band, "unknown", why)
     minutes = sum(o.hard_s or 0 for o in measured) / 60
-    top = sorted((o for o in measured if (o.hard_s or 0) >= 60), key=lambda o: -(o.hard_s or 0))
-    reason = f"{minutes:.0f} min in I4-I5: {_names(top[:4], lambda o: _minutes(o.hard_s))}"
+    top = sorted((o for o in measured if (o.hard_s or 0) > 0), key=lambda o: -(o.hard_s or 0))
+    where = _names(top[:4], lambda o: _minutes(o.hard_s)) if top else "no run went above I3"
+    more = f" and {len(top) - 4} more" if len(top) > 4 else ""
+    exempt = "outside X-element and race sessions"
+    reason = f"{_minutes(minutes * 60)} above threshold (I4-I5) {exempt}: {where}{more}"
     if len(measured) < len(counted):
         reason += f"; not measured: {_names(o for o in counted if o.hard_s is None)}"
     status = grade(minutes, band, week.template.near) if band.enabled else "n/a"
-    return _make("hard_cap", "hard-work cap", minutes, "min", band, status, reason, top)
+    return _make("hard_cap", "hard-work cap", minutes, "min", band, status, reason, top[:4])
 
 
 def x_element(week: Week) -> Check:
     """Short fast sessions (200 m reps, hill sprints)."""
     band = week.template.x_element
     sessions = [o for o in week.runs if o.session_type == "x_element"]
-    reason = f"{len(sessions)}: {_names(sessions)}"
+    reason = f"{len(sessions)} short fast sessions (200 m reps, hill sprints): {_names(sessions)}"
     status = grade_count(len(sessions), band) if band.enabled else "n/a"
     missing = _unanalysed(week)
     if missing and status != "n/a":
@@ -412,8 +460,8 @@ def structural_flatness(week: Week) -> Check:
     band = week.template.flatness_pct
     prev_runs = [o for o in week.previous if o.running]
     if not prev_runs:
-        why = "no runs the week before to compare with"
-        return _make("flatness", "structural flatness", None, "%", band, "unknown", why)
+        why = "not judged: no runs the week before to compare with"
+        return _make("flatness", FLATNESS, None, "%", band, "unknown", why)
     now_km = sum(o.distance_m for o in week.runs) / 1000
     was_km = sum(o.distance_m for o in prev_runs) / 1000
     now_dose = _dose_minutes(week.runs)
@@ -427,8 +475,9 @@ def structural_flatness(week: Week) -> Check:
     else:
         reason += ", threshold dose not measured both weeks"
     value = max(abs(c) for c in changes)
+    reason = f"the larger change from last week, up or down: {reason}"
     status = grade(value, band, week.template.near) if band.enabled else "n/a"
-    return _make("flatness", "structural flatness", value, "%", band, status, reason)
+    return _make("flatness", FLATNESS, value, "%", band, status, reason)
 
 
 def _dose_minutes(runs: Iterable[Outing]) -> float | None:
@@ -452,19 +501,24 @@ def polarity(week: Week) -> Check:
     runs = [o for o in week.window if o.running]
     measured = [o for o in runs if o.hard_s is not None]
     weeks = template.polarity_weeks
+    title = f"some work above threshold ({weeks} weeks)"
     if not measured:
         why = f"no intensity marker for any run in the last {weeks} weeks" if runs else (
             f"no runs in the last {weeks} weeks")  # fmt: skip
-        return _make("polarity", f"polarity ({weeks} weeks)", None, "%", band, "unknown", why)
+        return _make("polarity", title, None, "%", band, "unknown", why)
     above = sum(o.hard_s or 0 for o in measured)
     share = above / sum(o.moving_s for o in measured) * 100
     top = sorted((o for o in measured if (o.hard_s or 0) >= 60), key=lambda o: -(o.hard_s or 0))
-    reason = (f"{_minutes(above)} in I4-I5 in {weeks} weeks ({share:.1f} % of running): "
-              f"{_names(top[:3], lambda o: _minutes(o.hard_s))}")  # fmt: skip
+    top = top or sorted(
+        (o for o in measured if (o.hard_s or 0) > 0), key=lambda o: -(o.hard_s or 0)
+    )
+    reason = (f"{share:.1f} % of running time above threshold (I4-I5) over {weeks} weeks, "
+              f"{_minutes(above)}: {_names(top[:3], lambda o: _minutes(o.hard_s))}; "
+              "polarised training keeps some")  # fmt: skip
     status = grade(share, band, template.near) if band.enabled else "n/a"
     if band.min == 0 and share <= 0:
         status = "off"
-    return _make("polarity", f"polarity ({weeks} weeks)", share, "%", band, status, reason, top[:3])
+    return _make("polarity", title, share, "%", band, status, reason, top[:3])
 
 
 CHECKS: tuple[Callable[[Week], Check], ...] = (

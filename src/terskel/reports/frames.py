@@ -19,9 +19,29 @@ def frame_table(frame: pl.DataFrame, title: str | None = None) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, header_style="bold")
     for name, dtype in frame.schema.items():
         table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+    paces = [_pace_unit(name) for name in frame.columns]
     for row in frame.iter_rows():
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(_cell(v, unit) for v, unit in zip(row, paces, strict=True)))
     return table
+
+
+def _pace_unit(column: str) -> float | None:
+    """Seconds per unit of a pace column ('pace_min_per_km': 60), None for other columns."""
+    if "pace" not in column:
+        return None
+    if "min_per_km" in column:
+        return 60.0
+    return 1.0 if "s_per_km" in column else None
+
+
+def _cell(value: Any, pace_unit: float | None) -> str:
+    """A value as text; paces as m:ss (3.84 min/km reads 3:50)."""
+    if value is None:
+        return ""
+    if pace_unit and isinstance(value, int | float):
+        seconds = round(value * pace_unit)
+        return f"{seconds // 60}:{seconds % 60:02d}"
+    return str(value)
 
 
 def frame_bytes(frame: pl.DataFrame, fmt: str) -> bytes:

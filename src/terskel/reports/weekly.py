@@ -19,6 +19,7 @@ import polars as pl
 from terskel.analysis.sessions import SESSION_SCHEMA
 from terskel.models import Template
 from terskel.reports.checks import Check, week_checks
+from terskel.reports.load import LoadDay, load_curve, session_load
 
 ACTIVITY_SCHEMA: dict[str, pl.DataType] = {
     "activity_id": pl.Int64(),
@@ -48,6 +49,11 @@ REP_SCHEMA: dict[str, pl.DataType] = {
     "avg_hr": pl.Float64(),
     "avg_hr_2nd_half": pl.Float64(),
 }
+# `confidence` (0-1) comes with the interval detector's labels; older stores lack it.
+STRUCTURE_SCHEMA: dict[str, pl.DataType] = {
+    "activity_id": pl.Int64(),
+    "confidence": pl.Float64(),
+}
 LACTATE_SCHEMA: dict[str, pl.DataType] = {
     "activity_id": pl.Int64(),
     "set_no": pl.Int32(),
@@ -60,6 +66,7 @@ ZONE_MODEL = "olympiatoppen"
 ZONES = ("I1", "I2", "I3", "I4", "I5")
 # When one outing has several typed files, the outing takes the first type here.
 TYPE_ORDER = ("race", "threshold", "vo2", "x_element", "long", "easy", "unknown", "other_sport")
+TREND_WEEKS = 12
 BASIS_ORDER = ("lactate", "hr", "power", "pace", "none")
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 
@@ -73,6 +80,7 @@ class WeekData:
     zone_time: pl.DataFrame
     reps: pl.DataFrame
     lactate: pl.DataFrame
+    structures: pl.DataFrame
 
     @classmethod
     def empty(cls) -> WeekData:
@@ -87,6 +95,7 @@ class WeekData:
         zone_time: pl.DataFrame | None = None,
         reps: pl.DataFrame | None = None,
         lactate: pl.DataFrame | None = None,
+        structures: pl.DataFrame | None = None,
     ) -> WeekData:
         """Frames coerced to the report's schemas (missing ones empty)."""
         return cls(
@@ -95,6 +104,7 @@ class WeekData:
             _conform(zone_time, ZONE_SCHEMA),
             _conform(reps, REP_SCHEMA),
             _conform(lactate, LACTATE_SCHEMA),
+            _conform(structures, STRUCTURE_SCHEMA),
         )
 
 
@@ -109,6 +119,9 @@ class Rep:
     pace_s_per_km: float | None
     hr: float | None
     lactate: float | None
+    avg_hr: float | None = None
+    hr_2nd_half: float | None = None
+    start_utc: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,12 @@ class Outing:
     zones: dict[str, float] = field(default_factory=dict)
     reps: tuple[Rep, ...] = ()
     reason: str = ""
+    confidence: float | None = None  # the structure label's, 0-1, when the detector gives one
+
+    @property
+    def load(self) -> float:
+        """The session's load score (see `reports.load`)."""
+        return session_load(self)[0]
 
     @property
     def running(self) -> bool:
@@ -196,6 +215,8 @@ class WeekReport:
     outings: tuple[Outing, ...]
     checks: tuple[Check, ...]
     previous: tuple[Outing, ...] = ()
+    load: tuple[LoadDay, ...] = ()  # the 12 weeks ending with this one, one row a day
+    recent: tuple[Outing, ...] = ()  # every outing of those 12 weeks (the calendar's)
 
     @property
     def running(self) -> tuple[Outing, ...]:
@@ -223,6 +244,11 @@ class WeekRow:
     dose_min: float | None
     longest_km: float
     counts: dict[str, int]
+    zones_s: dict[str, float] = field(default_factory=dict)
+    load: float = 0.0
+    fitness: float | None = None
+    fatigue: float | None = None
+    form: float | None = None
 
 
 def parse_week(text: str) -> str:
@@ -270,10 +296,14 @@ def span(week: str, weeks_before: int) -> tuple[dt.date, dt.date]:
 
 
 def build_week(
-    data: WeekData, week: str, template: Template, target_weekly_km: float | None = None
+    data: WeekData,
+    week: str,
+    template: Template,
+    target_weekly_km: float | None = None,
+    outings: list[Outing] | None = None,
 ) -> WeekReport:
     """Measure one ISO week against a template (target km scales the template)."""
-    outings = all_outings(data)
+    outings = all_outings(data) if outings is None else outings
     scale = _scale(outings, week, template, target_weekly_km)
     scaled = (
         template.scaled(scale.weekly_km / template.reference_weekly_km)
@@ -283,17 +313,28 @@ def build_week(
     this = _in_weeks(outings, week, 1)
     previous = _in_weeks(outings, add_weeks(week, -1), 1)
     window = _in_weeks(outings, week, template.polarity_weeks)
-    checks = week_checks(this, previous, window, scaled, scale.source == "target")
-    return WeekReport(week, week_start(week), scaled, scale, this, checks, previous)
+    checks = week_checks(
+        this, previous, window, scaled, scale.source == "target", scale.source != "none"
+    )
+    first, last = span(week, TREND_WEEKS - 1)
+    load = tuple(load_curve(outings, first, last))
+    recent = _in_weeks(outings, week, TREND_WEEKS)
+    return WeekReport(week, week_start(week), scaled, scale, this, checks, previous, load, recent)
 
 
 def build_trend(
-    data: WeekData, last_week: str, count: int, template: Template, target: float | None = None
+    data: WeekData,
+    last_week: str,
+    count: int,
+    template: Template,
+    target: float | None = None,
+    outings: list[Outing] | None = None,
 ) -> list[WeekRow]:
     """One row per week, oldest first, for the `count` weeks ending with `last_week`."""
     rows: list[WeekRow] = []
+    outings = all_outings(data) if outings is None else outings
     for offset in range(count - 1, -1, -1):
-        report = build_week(data, add_weeks(last_week, -offset), template, target)
+        report = build_week(data, add_weeks(last_week, -offset), template, target, outings)
         if rows or report.outings or offset == 0:  # no empty weeks before the history starts
             rows.append(_trend_row(report))
     return rows
@@ -304,10 +345,11 @@ def all_outings(data: WeekData) -> list[Outing]:
     files = _files(data)
     zones = _zones(data.zone_time)
     reps = _reps(data.reps, data.lactate)
+    confidence = _confidence(data.structures)
     groups: dict[int, list[dict[str, object]]] = {}
     for row in files.iter_rows(named=True):
         groups.setdefault(int(row["outing_id"]), []).append(row)
-    outings = [_outing(rows, zones, reps) for rows in groups.values()]
+    outings = [_outing(rows, zones, reps, confidence) for rows in groups.values()]
     return sorted(outings, key=lambda o: o.start_local)
 
 
@@ -350,13 +392,14 @@ def _outing(
     rows: list[dict[str, object]],
     zones: dict[int, dict[str, float]],
     reps: dict[int, list[dict[str, object]]],
+    confidence: dict[int, float] | None = None,
 ) -> Outing:
     """Merge the files of one outing into one session."""
     first = rows[0]
     types = [str(r["session_type"]) for r in rows if r["session_type"] is not None]
     kind = min(types, key=_type_rank) if len(types) == len(rows) else None
     main = max(rows, key=lambda r: (_num(r["work_s"]), _num(r["distance_m"])))
-    outing_reps = _outing_reps(rows, reps) if kind == "threshold" else ()
+    outing_reps = _outing_reps(rows, reps, blocks=kind == "threshold")
     return Outing(
         outing_id=int(str(first["outing_id"])),
         activity_ids=tuple(int(str(r["activity_id"])) for r in rows),
@@ -381,14 +424,65 @@ def _outing(
         recordings=max(int(str(r["recordings"] or 1)) for r in rows),
         zones=_merge_zones(rows, zones),
         reps=outing_reps,
-        reason="; ".join(str(r["reason"]) for r in rows if r["reason"]),
+        reason="; ".join(dict.fromkeys(str(r["reason"]) for r in rows if r["reason"])),
+        confidence=(confidence or {}).get(int(str(main["activity_id"]))),
     )
 
 
+def rep_groups(reps: tuple[Rep, ...] | list[Rep]) -> list[tuple[str, list[Rep]]]:
+    """Consecutive reps of like length (within 25 %), each group named '~1000 m' or '~6:00'.
+
+    Distance reps and time reps of different length are never compared on one axis.
+    """
+    groups: list[list[Rep]] = []
+    for rep in reps:
+        head = groups[-1][0] if groups else None
+        if (
+            head is not None
+            and _alike(head.duration_s, rep.duration_s)
+            and _alike(head.distance_m, rep.distance_m)
+        ):
+            groups[-1].append(rep)
+        else:
+            groups.append([rep])
+    return [(_group_name(group), group) for group in groups]
+
+
+def _alike(a: float | None, b: float | None) -> bool:
+    if not a or not b:
+        return a == b
+    return abs(a - b) <= 0.25 * max(a, b)
+
+
+def _group_name(reps: list[Rep]) -> str:
+    """'~1000 m' when the reps share a round distance, else their median time '~6:00'."""
+    distances = sorted(r.distance_m or 0 for r in reps)
+    rounded = {_round_distance(d) for d in distances}
+    if len(rounded) == 1 and None not in rounded:
+        metres = rounded.pop() or 0
+        return f"~{metres / 1000:g} km" if metres >= 2000 else f"~{metres} m"
+    times = sorted(r.duration_s or 0 for r in reps)
+    seconds = round(times[len(times) // 2] / 5) * 5
+    return f"~{seconds // 60}:{seconds % 60:02d}"
+
+
+def _confidence(structures: pl.DataFrame) -> dict[int, float]:
+    """The structure label's confidence per activity, where the detector stored one."""
+    known = structures.drop_nulls("confidence")
+    return dict(zip(known["activity_id"].to_list(), known["confidence"].to_list(), strict=True))
+
+
+def _round_distance(metres: float) -> int | None:
+    """Metres rounded to a distance people set reps by (100 m steps; 50 under 500), or None."""
+    step = 50 if metres < 500 else 100
+    rounded = round(metres / step) * step
+    return int(rounded) if rounded and abs(metres - rounded) <= 0.04 * rounded else None
+
+
 def _outing_reps(
-    rows: list[dict[str, object]], reps: dict[int, list[dict[str, object]]]
+    rows: list[dict[str, object]], reps: dict[int, list[dict[str, object]]], blocks: bool
 ) -> tuple[Rep, ...]:
-    """Reps of a threshold outing across its files; a block file (work, no reps) is one rep."""
+    """Reps of an outing across its files; with `blocks`, a file of work without reps is one."""
     result: list[Rep] = []
     for row in rows:
         aid = int(str(row["activity_id"]))
@@ -396,7 +490,7 @@ def _outing_reps(
         if own:
             start = len(result)
             result.extend(_rep(start + i + 1, aid, r) for i, r in enumerate(own))
-        elif _num(row["work_s"]) > 0:
+        elif blocks and _num(row["work_s"]) > 0:
             result.append(_block_rep(len(result) + 1, aid, row))
     return tuple(result)
 
@@ -412,6 +506,9 @@ def _rep(number: int, activity_id: int, row: dict[str, object]) -> Rep:
         1000 / speed if speed and speed > 0.3 else None,
         hr,
         _opt_num(row["mmol"]),
+        _opt_num(row["avg_hr"]),
+        _opt_num(row["avg_hr_2nd_half"]),
+        row["start_utc"] if isinstance(row["start_utc"], dt.datetime) else None,
     )
 
 
@@ -419,7 +516,8 @@ def _block_rep(number: int, activity_id: int, row: dict[str, object]) -> Rep:
     """A block saved as its own file: the whole file is the rep."""
     distance, moving = _num(row["distance_m"]), _num(row["moving_s"])
     pace = moving / distance * 1000 if distance > 10 and moving > 0 else None
-    return Rep(number, activity_id, moving, distance, pace, _opt_num(row["avg_hr"]), None)
+    hr = _opt_num(row["avg_hr"])
+    return Rep(number, activity_id, moving, distance, pace, hr, None, hr)
 
 
 def _drift(
@@ -477,6 +575,11 @@ def _in_weeks(outings: list[Outing], last_week: str, count: int) -> tuple[Outing
 def _trend_row(report: WeekReport) -> WeekRow:
     runs = report.running
     checks = {c.key: c for c in report.checks}
+    zones: dict[str, float] = {}
+    for outing in runs:
+        for zone in ZONES:
+            zones[zone] = zones.get(zone, 0.0) + outing.zones.get(zone, 0.0)
+    end = report.load[-1] if report.load else None
     return WeekRow(
         week=report.week,
         distance_km=sum(o.distance_m for o in runs) / 1000,
@@ -487,6 +590,11 @@ def _trend_row(report: WeekReport) -> WeekRow:
         dose_min=checks["threshold_dose"].value,
         longest_km=max((o.distance_m for o in runs), default=0.0) / 1000,
         counts=report.counts(),
+        zones_s={z: s for z, s in zones.items() if s > 0},
+        load=sum(o.load for o in report.outings),
+        fitness=end.fitness if end else None,
+        fatigue=end.fatigue if end else None,
+        form=end.form if end else None,
     )
 
 

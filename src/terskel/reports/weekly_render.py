@@ -12,16 +12,25 @@ JSON shape (`terskel report week --format json`), stable for scripts:
                    "moving_s": float, "threshold_min": float | null,
                    "above_threshold_min": float | null, "intensity_basis": str,
                    "drift_hr_pct": float | null, "zones_s": {"I1": float, ...},
-                   "recordings": int}],
+                   "recordings": int, "load": float, "load_basis": "zones" | "type",
+                   "confidence": float | null,
+                   "reps": [{"rep": int, "group": "~1000 m" | "~6:00", "duration_s": float,
+                             "distance_m": float, "pace_s_per_km": float | null,
+                             "avg_hr": float | null, "hr_2nd_half": float | null,
+                             "lactate": float | null}]}],
      "checks": [{"check": str, "title": str, "value": float | null, "unit": str,
                  "target": str, "target_min": float | null, "target_max": float | null,
                  "status": "ok" | "near" | "off" | "unknown" | "n/a",
-                 "reason": str, "sessions": [int]}]}
+                 "reason": str, "sessions": [int]}],
+     "load": {"method": str, "fitness_days": 42, "fatigue_days": 7,
+              "days": [{"date": "YYYY-MM-DD", "load": float, "fitness": float,
+                        "fatigue": float, "form": float}]}}
 
 `sessions` in a check are the `id`s of the sessions behind it (outings: the
 files of one outing share one id). Trend JSON (`report weeks --format json`) is
 a list of {"week", "distance_km", "moving_s", "runs", "threshold_sessions",
-"double_days", "dose_min", "longest_km", "summary"}.
+"double_days", "dose_min", "longest_km", "summary", "zones_s", "load", "fitness",
+"fatigue", "form"} (fitness, fatigue and form as of the week's Sunday).
 """
 
 from __future__ import annotations
@@ -30,13 +39,15 @@ import datetime as dt
 from typing import Any
 
 from rich import box
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from terskel.reports.checks import Check
 from terskel.reports.format import duration, pace
-from terskel.reports.weekly import ZONES, Outing, WeekReport, WeekRow
+from terskel.reports.load import FATIGUE_DAYS, FITNESS_DAYS, LOAD_METHOD, session_load
+from terskel.reports.weekly import ZONES, Outing, WeekReport, WeekRow, rep_groups
 
 STATUS_STYLE = {
     "ok": "bold green",
@@ -62,10 +73,26 @@ def week_json(report: WeekReport) -> dict[str, Any]:
         "summary": report.counts(),
         "sessions": [_session_json(o) for o in report.outings],
         "checks": [_check_json(c) for c in report.checks],
+        "load": {
+            "method": LOAD_METHOD,
+            "fitness_days": FITNESS_DAYS,
+            "fatigue_days": FATIGUE_DAYS,
+            "days": [
+                {
+                    "date": d.day.isoformat(),
+                    "load": round(d.load, 1),
+                    "fitness": round(d.fitness, 1),
+                    "fatigue": round(d.fatigue, 1),
+                    "form": round(d.form, 1),
+                }
+                for d in report.load
+            ],
+        },
     }
 
 
 def _session_json(outing: Outing) -> dict[str, Any]:
+    score, basis = session_load(outing)
     return {
         "id": outing.outing_id,
         "activity_ids": list(outing.activity_ids),
@@ -84,7 +111,17 @@ def _session_json(outing: Outing) -> dict[str, Any]:
         "drift_hr_pct": _r(outing.drift_hr_pct, 1),
         "zones_s": {z: round(outing.zones[z], 1) for z in ZONES if z in outing.zones},
         "recordings": outing.recordings,
-    }
+        "load": round(score, 1),
+        "load_basis": basis,
+        "confidence": _r(outing.confidence, 2),
+        "reps": [
+            {"rep": r.number, "group": name, "duration_s": _r(r.duration_s, 1),
+             "distance_m": _r(r.distance_m, 1), "pace_s_per_km": _r(r.pace_s_per_km, 1),
+             "avg_hr": _r(r.avg_hr, 0), "hr_2nd_half": _r(r.hr_2nd_half, 0),
+             "lactate": _r(r.lactate, 1)}
+            for name, group in rep_groups(outing.reps) for r in group
+        ],
+    }  # fmt: skip
 
 
 def _check_json(check: Check) -> dict[str, Any]:
@@ -115,6 +152,11 @@ def trend_json(rows: list[WeekRow]) -> list[dict[str, Any]]:
             "dose_min": _r(row.dose_min, 0),
             "longest_km": round(row.longest_km, 1),
             "summary": row.counts,
+            "zones_s": {z: round(s) for z, s in row.zones_s.items()},
+            "load": round(row.load, 1),
+            "fitness": _r(row.fitness, 1),
+            "fatigue": _r(row.fatigue, 1),
+            "form": _r(row.form, 1),
         }
         for row in rows
     ]
@@ -127,9 +169,15 @@ def trend_json(rows: list[WeekRow]) -> list[dict[str, Any]]:
 COMPACT: dict[str, Any] = {"box": box.SIMPLE_HEAD, "show_edge": False, "pad_edge": False}
 
 
-def week_renderable(report: WeekReport) -> Group:
-    """Header, the day-by-day sessions, then the checks with coloured status."""
-    return Group(_header(report), days_table(report), checks_table(report))
+# Below this many columns the checks print as blocks (the why on its own lines);
+# from here on as one table row each, the why in a column of its own.
+WIDE = 120
+ZONE_STYLE = {"I1": "#9ecae1", "I2": "#4292c6", "I3": "#41ab5d", "I4": "#fd8d3c", "I5": "#d7301f"}
+
+
+def week_renderable(report: WeekReport, width: int = 80) -> Group:
+    """Header, the day-by-day sessions, then the checks with coloured status, for `width`."""
+    return Group(_header(report), days_table(report, width), checks_renderable(report, width))
 
 
 def _header(report: WeekReport) -> Text:
@@ -144,33 +192,36 @@ def _header(report: WeekReport) -> Text:
     return text
 
 
-def days_table(report: WeekReport) -> Table:
+def days_table(report: WeekReport, width: int = 80) -> Table:
     """Monday to Sunday: every session with its label, numbers and zones."""
-    # one space between columns: nine columns fit 80 terminal columns only that way
-    table = Table(title="Sessions", title_justify="left", **COMPACT, padding=(0, 0))
-    for name in ("day", "start", "session", "type", "km", "time", "pace", "dose", "zones"):
+    wide = width >= WIDE
+    # one space between columns at 80: nine columns fit only that way
+    table = Table(title="Sessions", title_justify="left", **COMPACT, padding=(0, 1 if wide else 0))
+    names = ["day", "start", "session", "type", "km", "time", "pace", "dose"]
+    names += ["load", "zones", *ZONES] if wide else ["zones"]
+    for name in names:
         table.add_column(
             name,
-            justify="right" if name in ("km", "time", "dose") else "left",
-            # numbers never wrap or get cut; the label, type and zones wrap at spaces
-            no_wrap=name not in ("session", "type", "zones"),
-            min_width={"session": 11, "zones": 6}.get(name),
+            justify="right" if name in ("km", "time", "dose", "load", *ZONES) else "left",
+            # numbers never wrap or get cut; the label and type wrap at spaces
+            no_wrap=name not in ("session", "type"),
+            min_width={"session": 11}.get(name),
             overflow="fold",
         )
     for offset in range(7):
         day = report.first_day + dt.timedelta(days=offset)
         outings = [o for o in report.outings if o.local_date == day]
         if not outings:
-            table.add_row(f"{day:%a %d}", "", Text("rest", style="dim"), *[""] * 6)
+            table.add_row(f"{day:%a %d}", "", Text("rest", style="dim"), *[""] * (len(names) - 3))
         for i, outing in enumerate(outings):
-            table.add_row(f"{day:%a %d}" if i == 0 else "", *_day_cells(outing))
+            table.add_row(f"{day:%a %d}" if i == 0 else "", *_day_cells(outing, wide))
     return table
 
 
-def _day_cells(outing: Outing) -> list[str | Text]:
+def _day_cells(outing: Outing, wide: bool = False) -> list[str | Text]:
     kind = outing.session_type or ("not analysed" if outing.running else outing.sport)
     style = {"threshold": "bold cyan", "x_element": "bold magenta", "vo2": "bold red"}.get(kind, "")
-    return [
+    cells: list[str | Text] = [
         f"{outing.start_local:%H:%M}",
         Text(outing.label, style=style),
         kind if outing.running else outing.sport,
@@ -178,8 +229,46 @@ def _day_cells(outing: Outing) -> list[str | Text]:
         duration(outing.moving_s),
         pace(outing.distance_m, outing.moving_s) if outing.running else "",
         f"{outing.threshold_s / 60:.0f}" if outing.threshold_s else "",
-        zones_text(outing.zones),
     ]
+    if wide:
+        shares = zone_shares(outing.zones)
+        cells += [f"{outing.load:.0f}", zone_bar_text(outing.zones)]
+        cells += [f"{shares[z]:.0f}" if shares.get(z) else "" for z in ZONES]
+    else:
+        cells.append(zone_bar_text(outing.zones))
+    return cells
+
+
+def zone_shares(zones: dict[str, float]) -> dict[str, float]:
+    """% of zone time per zone (empty without zones)."""
+    total = sum(zones.get(z, 0) for z in ZONES)
+    return {z: zones.get(z, 0) / total * 100 for z in ZONES} if total else {}
+
+
+def zone_bar_text(zones: dict[str, float], cells: int = 10) -> Text:
+    """A bar of `cells` characters coloured by zone share, then the zones reached ('I1-I4')."""
+    shares = zone_shares(zones)
+    text = Text()
+    if not shares:
+        return text
+    counts = _cells(shares, cells)
+    for zone in ZONES:
+        text.append("█" * counts[zone], style=ZONE_STYLE[zone])
+    low = min((z for z in ZONES if shares[z] >= 1), default="I1")
+    top = max((z for z in ZONES if shares[z] >= 1), default="I1")
+    text.append(f" {low}-{top}" if low != top else f" {low}", style="dim")
+    return text
+
+
+def _cells(shares: dict[str, float], cells: int) -> dict[str, int]:
+    """Whole cells per zone summing to `cells` (largest remainders), any zone >= 1 % shown."""
+    raw = {z: shares[z] / 100 * cells for z in ZONES}
+    counts = {z: int(raw[z]) for z in ZONES}
+    for zone in sorted(ZONES, key=lambda z: raw[z] - counts[z], reverse=True):
+        if sum(counts.values()) >= cells:
+            break
+        counts[zone] += 1
+    return counts
 
 
 def zones_text(zones: dict[str, float]) -> str:
@@ -189,6 +278,24 @@ def zones_text(zones: dict[str, float]) -> str:
         return ""
     parts = [f"{z} {zones[z] / total * 100:.0f}" for z in ZONES if zones.get(z, 0) / total >= 0.01]
     return " ".join(parts) + " %"
+
+
+def checks_renderable(report: WeekReport, width: int = 80) -> RenderableType:
+    """The checks as a table when wide, else one block each with the why below, full width."""
+    if width >= WIDE:
+        return checks_table(report)
+    parts: list[RenderableType] = [Text("Checks", style="italic")]
+    title_w = max(len(c.title) for c in report.checks)
+    value_w = max(len(value_text(c) or "-") for c in report.checks)
+    for check in report.checks:
+        line = Text()
+        mark = f"{STATUS_MARK[check.status]} {check.status}"
+        line.append(f"{mark:<10}", STATUS_STYLE[check.status])
+        line.append(f"{check.title:<{title_w}}  ", style="bold")
+        line.append(f"{value_text(check) or '-':>{value_w}}  target {check.target}")
+        why = Text(check.reason, style="dim" if check.status == "n/a" else "")
+        parts += [line, Padding(why, (0, 0, 0, 10))]
+    return Group(*parts)
 
 
 def checks_table(report: WeekReport) -> Table:
@@ -219,14 +326,21 @@ def value_text(check: Check) -> str:
     return f"{check.value:.{digits}f} {check.unit}"
 
 
-def trend_table(rows: list[WeekRow], template: str) -> Table:
-    """One row per week: volume, sessions, dose, long run and the check summary."""
-    table = Table(title=f"Weeks against {template}", title_justify="left", **COMPACT)
-    for name in ("week", "km", "time", "runs", "thr", "doubles", "dose", "long km"):
-        table.add_column(name, justify="left" if name == "week" else "right", no_wrap=True)
+def trend_table(rows: list[WeekRow], template: str, width: int = 80) -> Table:
+    """One row per week: volume, sessions, dose, long run, load and form, the check summary."""
+    wide = width >= WIDE
+    # one space between columns when narrow (the box's separator), as in the days table
+    table = Table(title=f"Weeks against {template}", title_justify="left", **COMPACT,
+                  padding=(0, 1 if wide else 0))  # fmt: skip
+    names = ["week", "km", "time", "runs", "thr", "doubles", "dose", "long km", "load", "form"]
+    if wide:
+        names += ["fitness", "fatigue", "zones"]
+    for name in names:
+        table.add_column(name, justify="left" if name in ("week", "zones") else "right",
+                         no_wrap=True)  # fmt: skip
     table.add_column("checks", no_wrap=True)
     for row in rows:
-        table.add_row(
+        cells: list[str | Text] = [
             row.week,
             f"{row.distance_km:.1f}",
             duration(row.moving_s),
@@ -235,9 +349,17 @@ def trend_table(rows: list[WeekRow], template: str) -> Table:
             str(row.double_days),
             "" if row.dose_min is None else f"{row.dose_min:.0f}",
             f"{row.longest_km:.1f}",
-            _summary_text(row.counts),
-        )
+            f"{row.load:.0f}",
+            "" if row.form is None else f"{row.form:+.0f}",
+        ]
+        if wide:
+            cells += [_opt0(row.fitness), _opt0(row.fatigue), zone_bar_text(row.zones_s, 16)]
+        table.add_row(*cells, _summary_text(row.counts))
     return table
+
+
+def _opt0(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
 
 
 def _summary_text(counts: dict[str, int]) -> Text:
@@ -267,11 +389,15 @@ def week_markdown(report: WeekReport) -> str:
         "| day | start | session | type | km | time | pace | threshold min | zones |",
         "|---|---|---|---|---:|---:|---:|---:|---|",
     ]
-    for outing in report.outings:
-        cells = [str(c) for c in _day_cells(outing)]
-        lines.append(f"| {outing.local_date:%a %d} | " + " | ".join(_md(c) for c in cells) + " |")
-    if not report.outings:
-        lines.append("| | | no activities this week | | | | | | |")
+    for offset in range(7):
+        day = report.first_day + dt.timedelta(days=offset)
+        outings = [o for o in report.outings if o.local_date == day]
+        if not outings:
+            lines.append(f"| {day:%a %d} | | rest | | | | | | |")
+        for i, outing in enumerate(outings):
+            cells = [str(c) for c in _day_cells(outing)[:-1]] + [zones_text(outing.zones)]
+            first = f"{day:%a %d}" if i == 0 else ""
+            lines.append(f"| {first} | " + " | ".join(_md(c) for c in cells) + " |")
     lines += ["", "## Checks", "", "| status | check | value | target | why |"]
     lines.append("|---|---|---:|---|---|")
     for check in report.checks:

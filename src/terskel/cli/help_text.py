@@ -1,0 +1,38 @@
+"""Two fixes to typer's rich help pages, applied once when the app is built.
+
+typer 0.29 prints a type for every option, so flags read `--json <bool>`, and
+keeps the single line breaks of a docstring's later paragraphs, so help text is
+wrapped where the source was, not at the terminal's width. Flags here show no
+type, and paragraphs are re-flowed (blank lines still separate them).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from typer import core, rich_utils
+
+_SINGLE_BREAK = re.compile(r"(?<!\n)\n(?!\n)")
+
+
+def _flag_type(self: Any, ctx: Any) -> str | None:
+    """No `<bool>` after a flag: its name says it all."""
+    if getattr(self, "is_flag", False):
+        return None
+    return _ORIGINAL_TYPE(self, ctx)
+
+
+def _reflow(paragraphs: list[str], markup_mode: Any) -> str:
+    """Paragraphs joined by blank lines, each one line that rich wraps to the width."""
+    return "\n\n".join(_SINGLE_BREAK.sub(" ", p) for p in paragraphs)
+
+
+_ORIGINAL_TYPE = core.TyperOption.display_type_rich
+
+
+def install() -> None:
+    """Patch typer's help rendering (idempotent; skipped if typer changes these names)."""
+    if hasattr(rich_utils, "_fix_linebreaks"):
+        rich_utils._fix_linebreaks = _reflow
+    core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
