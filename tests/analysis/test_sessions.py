@@ -240,3 +240,17 @@ def test_the_whole_coros_history_from_estimates_alone(tmp_path: Path) -> None:
         "other_sport"
     ]
     assert set(runs["intensity_basis"].unique()) == {"hr"}
+
+
+def test_an_outing_with_an_unlabelled_file_is_typed() -> None:
+    # issue 14: a file without a structure label (null) next to labelled files of one
+    # outing made the label aggregation filter with a mask of the wrong length
+    acts = _acts([(1, "running", 0, 600, 2000), (2, "running", 11, 1500, 6000),
+                  (3, "running", 37, 600, 1800)])  # fmt: skip
+    band_time = _band_time([(1, "below", 600.0), (2, "below", 1500.0), (3, "below", 600.0)])
+    labels = pl.DataFrame({AID: [2, 3], "label": ["5x1km/2min", "continuous"]})
+    empty = _segments(1, [], 60.0).clear()
+    out = type_sessions(acts, empty, labels, band_time, _bands([1, 2, 3]), NO_READINGS)
+    assert out["outing_id"].to_list() == [1, 1, 1]
+    assert out["structure"].to_list() == [None, "5x1km/2min", "continuous"]
+    assert out["session_type"].n_unique() == 1

@@ -316,9 +316,9 @@ def _type_outings(per: pl.DataFrame, p: SessionParams) -> pl.DataFrame:
         in_blocks=pl.col("band_in").filter(pl.col("is_block")).sum(),
         hr_known=pl.col("hr_known").any(),
         pace_known=pl.col("pace_known").any(),
+        # one mask over the whole column (a mask built before drop_nulls has the wrong length)
         structure=pl.col("structure")
-        .drop_nulls()
-        .filter(pl.col("structure") != "continuous")
+        .filter(pl.col("structure").is_not_null() & (pl.col("structure") != "continuous"))
         .str.join(" | "),
     )
     rows = [{"outing_id": r["outing_id"], **_rule(r, p)} for r in agg.iter_rows(named=True)]
