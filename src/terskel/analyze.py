@@ -20,6 +20,7 @@ from terskel.analysis.athlete import (
     markers_frame,
     resolve,
 )
+from terskel.analysis.corrections import typing_segments, with_user_structures, with_user_types
 from terskel.analysis.intervals import IntervalParams, detect_segments, session_labels
 from terskel.analysis.sessions import type_sessions
 from terskel.analysis.zones import BUILTIN_MODELS, ZoneModel, custom_model, zone_time
@@ -100,7 +101,9 @@ def analyze(
     for chunk in _chunks(ids, CHUNK):
         samples = store.samples(chunk).collect()
         segments, labels = structure(samples.lazy(), store.laps(chunk), params=params)
-        labels = _with_unanalysable(labels, chunk)
+        labels = with_user_structures(
+            _with_unanalysable(labels, chunk), store.corrections("structure")
+        )
         store.save_structures(chunk, segments, labels)
         dates = zones(store, ctx, chunk, samples, segments)
         summary.typed += type_days(store, ctx, dates)
@@ -171,8 +174,11 @@ def type_days(store: Store, ctx: Context, dates: list[dt.date]) -> int:
         readings = attach_readings(store.lactate_readings(ids), segments)
         local = acts.select("activity_id", local_date=pl.col("start_local").dt.date())
         bands = local.join(markers_for(ctx, batch, peaks), on="local_date")
-        sessions = type_sessions(acts, segments, store.structures(ids), band_time, bands, readings)
-        store.save_sessions(sessions)
+        labels = store.structures(ids)
+        sessions = type_sessions(
+            acts, typing_segments(segments, labels), labels, band_time, bands, readings
+        )
+        store.save_sessions(with_user_types(sessions, store.corrections("type")))
         typed += sessions.height
     return typed
 

@@ -61,8 +61,20 @@ def intervals(
     no_laps: Annotated[
         bool, typer.Option("--no-laps", help="Ignore device laps; use the streams alone.")
     ] = False,
+    set_label: Annotated[
+        str | None,
+        typer.Option(
+            "--set", help='Store your structure ("5x1km/2min", "continuous"); beats detection.'
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Drop your structure; detect it again.")
+    ] = False,
 ) -> None:
     """Show one session's reps and recoveries, with pace, heart rate and drift."""
+    if set_label is not None or clear:
+        _correct(ctx, target, set_label, clear)
+        return
     activity, samples, laps = _load(ctx, target)
     if activity.get("sport") not in ANALYZED_SPORTS:
         fail(
@@ -79,6 +91,31 @@ def intervals(
     drift = drift_line(segments)
     if drift:
         out.print(drift)
+
+
+def _correct(ctx: typer.Context, target: str, label: str | None, clear: bool) -> None:
+    """Store or drop the runner's structure of a stored activity, then show its session."""
+    from terskel.corrections import CorrectionError, clear_structure, set_structure
+
+    if not target.isdigit():
+        fail(f"{target}: --set and --clear need an activity id from the store")
+    if label is not None and clear:
+        fail("give --set or --clear, not both")
+    aid = int(target)
+    with open_store(ctx) as (store, settings):
+        profile = AthleteProfile.from_settings(settings.athlete)
+        try:
+            if label is not None:
+                stored = set_structure(store, profile, aid, label)
+                out.print(f"{aid}: structure {stored} (source user, confidence 1)", highlight=False)
+            elif not clear_structure(store, profile, aid):
+                out.print(f"{aid}: no structure of yours to clear", highlight=False)
+        except CorrectionError as exc:
+            fail(str(exc))
+        session = store.sessions([aid])
+    if session.height:
+        row = session.row(0, named=True)
+        out.print(f"{aid}: {row['structure']}, typed {row['session_type']}", highlight=False)
 
 
 def _load(ctx: typer.Context, target: str) -> tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]:

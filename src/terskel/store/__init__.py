@@ -14,6 +14,7 @@ import polars as pl
 
 from terskel.sources.model import Upload
 from terskel.store.batch import Batch, Known, SaveOutcome
+from terskel.store.corrections import CorrectionsMixin
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.schema import MIGRATIONS, latest_version
@@ -30,7 +31,7 @@ class StoreLocked(StoreError):
     """Another process writes to the store right now; try again later."""
 
 
-class Store:
+class Store(CorrectionsMixin):
     """A terskel DuckDB file, opened for one athlete."""
 
     def __init__(
