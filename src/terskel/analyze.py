@@ -15,7 +15,7 @@ from terskel.analysis.athlete import (
     activity_peaks,
     attach_readings,
     band,
-    estimates,
+    estimates_with_evidence,
     fit_lactate,
     markers_frame,
     resolve,
@@ -140,7 +140,7 @@ def markers_on(
 ) -> tuple[Context, dict[str, Marker], dict[str, object]]:
     """The markers in force on a day (with their sources) and the threshold band."""
     ctx = context(store, profile)
-    est = estimates([day], store.peaks())[day]
+    est = estimates_with_evidence([day], store.peaks())[day]
     found = resolve(day, profile.dated, ctx.stored, est, ctx.speed_fit)
     return ctx, found, band(found, ctx.hr_fit, ctx.speed_fit)
 

@@ -1,0 +1,165 @@
+"""Session typing: agreement with the labelled sessions, and stability across stores.
+
+1. Agreement: each athlete of bench/labels/session-types.toml is imported into
+   its own store (with the markers the file gives it, else terskel's own
+   estimates), analysed, and every labelled session's type is compared with the
+   truth; every disagreement is printed with terskel's reason.
+2. Stability: each history in ../shared/data/history is typed alone, then
+   together with other data, and sessions whose type changes are counted
+   (target 0): other runners' files (../shared/data/fit/running) as a second
+   athlete in the same store; the same files as this athlete's own extra files;
+   5 lactate readings on one interval session of the history.
+
+    uv run python bench/typing_accuracy.py [--skip-stability]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+import polars as pl
+
+from terskel.analyze import AthleteProfile, analyze
+from terskel.ingest import import_paths
+from terskel.lactate import add_readings
+from terskel.sources.lactate import Reading
+from terskel.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+TRUTH = ROOT / "bench" / "labels" / "session-types.toml"
+HISTORIES = ("coros-road-runner", "garmin-trail-runner")
+OTHERS = DATA / "fit" / "running"
+# one interval session per history for the lactate readings (rep, mmol): a session's
+# readings climb 2.2 -> 3.4 across the reps, as a runner measuring would see
+LACTATE = {
+    "coros-road-runner": ("476137313624162507.fit", [2.2, 2.5, 2.6, 3.0, 3.4]),
+    "garmin-trail-runner": ("486679397.fit", [1.4, 1.6, 1.8, 1.7, 2.0]),
+}
+
+
+def _profile(markers: dict[str, float] | None = None) -> AthleteProfile:
+    return AthleteProfile(dated=[(None, dict(markers or {}))])
+
+
+def _typed(store: Store) -> pl.DataFrame:
+    """file name, session_type, reason of every activity imported from a file."""
+    files = pl.DataFrame(
+        list(store.activity_files().items()), schema=["file", "activity_id"], orient="row"
+    )
+    return files.join(store.sessions(), on="activity_id").select(
+        "file", "activity_id", "session_type", "structure", "reason", "distance_m"
+    )
+
+
+def _store(folder: Path, paths: list[Path], markers: dict[str, float] | None = None,
+           athlete: str = "me") -> Store:  # fmt: skip
+    store = Store.open(folder / "s.duckdb", athlete)
+    import_paths(store, paths, workers=1)
+    analyze(store, athlete=_profile(markers))
+    return store
+
+
+def agreement(truth: dict[str, object]) -> tuple[int, int]:
+    """Print every disagreement; (agreeing, labelled) sessions."""
+    types: dict[str, str] = truth["types"]  # type: ignore[assignment]
+    athletes: dict[str, dict[str, object]] = truth["athletes"]  # type: ignore[assignment]
+    groups: list[tuple[list[Path], dict[str, float]]] = []
+    grouped: set[str] = set()
+    for spec in athletes.values():
+        pattern = str(spec["files"])
+        paths = sorted(DATA.glob(pattern))
+        grouped |= {str(p.relative_to(DATA)) for p in paths}
+        groups.append((paths, dict(spec.get("markers", {}))))  # type: ignore[call-overload]
+    groups += [([DATA / f], {}) for f in types if f not in grouped]
+    ok = total = 0
+    for paths, markers in groups:
+        with tempfile.TemporaryDirectory() as tmp, _store(Path(tmp), paths, markers) as store:
+            got = {r["file"]: r for r in _typed(store).iter_rows(named=True)}
+        for rel, want in types.items():
+            name = Path(rel).name
+            if name not in got or DATA / rel not in paths:
+                continue
+            total += 1
+            row = got[name]
+            if row["session_type"] in want.split("|"):
+                ok += 1
+                continue
+            print(f"  DISAGREE {rel}: truth {want}, typed {row['session_type']} "
+                  f"({row['structure']}; {row['reason']})")  # fmt: skip
+    return ok, total
+
+
+def _history_paths(name: str) -> list[Path]:
+    return sorted((DATA / "history" / name).glob("*.fit"))
+
+
+def stability(name: str) -> dict[str, int]:
+    """Sessions of one history whose type changes in each variant (vs the history alone)."""
+    own = _history_paths(name)
+    others = sorted(OTHERS.glob("*.fit"))
+    changes: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        with _store(folder / "alone", own) as store:
+            base = _typed(store).select("file", base="session_type")
+            files = store.activity_files()
+        variants: dict[str, pl.DataFrame] = {}
+        with _store(folder / "second", own) as store:
+            pass
+        with _store(folder / "second", others, athlete="other"):
+            pass
+        with Store.open(folder / "second" / "s.duckdb", "me") as store:
+            variants["other runners as a second athlete"] = _typed(store)
+        with _store(folder / "extra", own + others) as store:
+            variants["other runners' files as this athlete's"] = _typed(store)
+        with _store(folder / "lactate", own) as store:
+            file, mmol = LACTATE[name]
+            readings = [Reading(i + 1, m, activity=files[file], rep=i + 1) for i, m in
+                        enumerate(mmol)]  # fmt: skip
+            outcome = add_readings(store, readings, "bench", _profile())
+            if outcome.errors:  # no reps detected: readings by time after the run's start
+                print(f"  lactate on {file}: {outcome.errors[0]}")
+            variants["5 lactate readings on one session"] = _typed(store)
+        for label, frame in variants.items():
+            joined = base.join(frame.select("file", "session_type", "reason"), on="file")
+            moved = joined.filter(pl.col("base") != pl.col("session_type"))
+            changes[label] = moved.height
+            for r in moved.iter_rows(named=True):
+                print(f"  CHANGE [{label}] {r['file']}: {r['base']} -> {r['session_type']} "
+                      f"({r['reason']})")  # fmt: skip
+    return changes
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--skip-stability", action="store_true")
+    parser.add_argument("--skip-agreement", action="store_true")
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print("skipped: ../shared/data is not here")
+        return 0
+    truth = tomllib.loads(TRUTH.read_text())
+    started = time.perf_counter()
+    if not args.skip_agreement:
+        ok, total = agreement(truth)
+        print(f"agreement: {ok}/{total} = {ok / max(total, 1):.0%} (target >= 90 %)")
+    if not args.skip_stability:
+        total_changes = 0
+        for name in HISTORIES:
+            changes = stability(name)
+            for label, n in changes.items():
+                print(f"stability {name}, {label}: {n} type changes")
+            total_changes += sum(changes.values())
+        print(f"stability: {total_changes} type changes in all (target 0)")
+    print(f"({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
