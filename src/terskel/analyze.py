@@ -125,8 +125,9 @@ def context(store: Store, profile: AthleteProfile) -> Context:
         attached = attach_readings(readings, store.intervals(ids))
         hr = attached.select(pl.coalesce("avg_hr_2nd_half", "avg_hr")).to_series().to_list()
         mmol = attached["mmol"].to_list()
-        hr_fit = fit_lactate(hr, mmol)
-        speed_fit = fit_lactate(attached["avg_speed_mps"].to_list(), mmol)
+        ids = attached["activity_id"].to_list()
+        hr_fit = fit_lactate(hr, mmol, ids, "hr")
+        speed_fit = fit_lactate(attached["avg_speed_mps"].to_list(), mmol, ids, "speed")
     return Context(profile, store.thresholds(), hr_fit, speed_fit)
 
 
@@ -170,7 +171,9 @@ def type_days(store: Store, ctx: Context, dates: list[dt.date]) -> int:
             continue
         ids = acts["activity_id"].to_list()
         segments = store.intervals(ids)
-        band_time = store.zone_time(ids, model="band").filter(pl.col("seg_index").is_null())
+        band_time = store.zone_time(ids).filter(  # the band of each channel, and combined
+            pl.col("seg_index").is_null() & pl.col("model").str.starts_with("band")
+        )
         readings = attach_readings(store.lactate_readings(ids), segments)
         local = acts.select("activity_id", local_date=pl.col("start_local").dt.date())
         bands = local.join(markers_for(ctx, batch, peaks), on="local_date")

@@ -109,12 +109,28 @@ def test_a_max_hr_above_what_the_data_shows_is_capped_and_said() -> None:
     assert found["lt2_hr"].confidence == pytest.approx(0.67)
 
 
-def test_the_lactate_fit_defines_the_band_and_counts_its_readings() -> None:
+def test_a_lactate_fit_defines_the_band_only_when_it_passes_the_quality_bar() -> None:
     hr = [140.0, 150.0, 155.0, 160.0, 165.0, 170.0]
     mmol = [1.2, 1.8, 2.2, 2.7, 3.3, 4.6]
-    fit = fit_lactate(hr, mmol)
-    assert fit is not None and fit.readings == 6
+    fit = fit_lactate(hr, mmol, [1, 1, 1, 2, 2, 2], "hr")
+    assert fit is not None and fit.readings == 6 and fit.sessions == 2
     assert 150 < fit.lo < 156 and 160 < fit.hi < 166
+    assert fit.usable and fit.r2 == pytest.approx(0.887, abs=0.001) and 0 < fit.rmse < 0.5
     found = resolve(D(2026, 5, 1), CONFIG, pl.DataFrame(), {})
     assert band(found, fit, None)["hr_band_basis"] == "lactate"
     assert fit_lactate(hr[:4], mmol[:4]) is None  # too few readings
+
+
+def test_one_session_or_a_narrow_band_is_a_hint_not_a_band() -> None:
+    found = resolve(D(2026, 5, 1), CONFIG, pl.DataFrame(), {})
+    # issue 13: five readings of one session gave a 4-bpm band applied everywhere
+    one = fit_lactate([163.0, 165.0, 166.0, 168.0, 170.0], [1.9, 2.3, 2.6, 3.0, 3.5], [7] * 5)
+    assert one is not None and not one.usable and "1 session(s)" in one.why
+    assert band(found, one, None)["hr_band_basis"] == "lt2_hr"
+    narrow = fit_lactate([165.0, 166.0, 167.0, 168.0, 169.0], [1.8, 2.2, 2.6, 3.0, 3.4],
+                         [1, 1, 2, 2, 2])  # fmt: skip
+    assert narrow is not None and not narrow.usable and "wide" in narrow.why
+    flat = fit_lactate(
+        [150.0, 152.0, 154.0, 156.0, 158.0], [1.1, 1.2, 1.3, 1.2, 1.4], [1, 1, 2, 2, 2]
+    )
+    assert flat is not None and not flat.usable and "span" in flat.why

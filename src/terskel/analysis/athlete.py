@@ -35,6 +35,11 @@ SOURCES = ("config", "garmin", "lactate", "estimate")
 # takes the first MIN_RUNS runs from there on (a look-ahead, said as such, low
 # confidence). Files older than the window never move a session's markers.
 ESTIMATE_WINDOW = dt.timedelta(days=90)
+WINDOW_RULE = (
+    "best efforts of the 90 days up to each date, reaching back up to 365 days until 5 runs "
+    "carry the stream; at the start of a history the first 5 runs (look-ahead, confidence "
+    "halved); confidence = runs in the window / 15, at most 1"
+)
 ESTIMATE_REACH = dt.timedelta(days=365)
 ESTIMATE_RULES = {
     "max_hr": "best 60 s HR in the window; at least LT2 HR / 0.87, never above the best "
@@ -58,7 +63,16 @@ LACTATE_BAND = (2.0, 3.0)
 LT2_BAND = (0.92, 1.00)  # x LT2 heart rate
 HRMAX_BAND = (0.80, 0.87)  # x max HR: the I2/I3 border to the top of I3
 SPEED_BAND = (0.90, 1.04)  # x threshold speed
+POWER_BAND = (0.90, 1.00)  # x threshold power (the 2-3 mmol/L band sits under it)
+BAND_VALUES = ("hr_lo", "hr_hi", "speed_lo", "speed_hi", "power_lo", "power_hi")
 MIN_FIT_READINGS = 5
+# The quality bar of a lactate fit (else it is a hint and is not used): readings from two
+# sessions or more, spanning 2-3 mmol/L (within FIT_SPAN_SLACK), R² >= MIN_FIT_R2 and a
+# band as wide as a real 2-3 mmol/L band can be (the LT2 proxy is ~13 bpm / ~8 % wide)
+MIN_FIT_SESSIONS = 2
+FIT_SPAN_SLACK = 0.3
+MIN_FIT_R2 = 0.6
+FIT_WIDTH = {"hr": (6.0, 25.0), "speed": (0.03, 0.20)}
 LT1_OF_LT2 = 0.88
 # The lactate threshold lies at about 83-87 % of max HR (threshold-model.md section 2;
 # the top of Olympiatoppen I3). Training rarely reaches true max HR, so the best 60 s
@@ -119,13 +133,30 @@ class Estimate:
 
 @dataclass(frozen=True)
 class LactateFit:
-    """A robust line mmol = a + b x, and the x band giving 2-3 mmol/L."""
+    """A robust line mmol = a + b x, the x band giving 2-3 mmol/L, and how good it is.
+
+    `usable` is False (the fit is a hint, never a band) unless it passes the
+    quality bar: readings from MIN_FIT_SESSIONS sessions, spanning the band,
+    R² >= MIN_FIT_R2, and a band of a sane width; `why` says what failed.
+    """
 
     intercept: float
     slope: float
     readings: int
     lo: float  # x at 2.0 mmol/L
     hi: float  # x at 3.0 mmol/L
+    sessions: int = 0
+    r2: float = 0.0
+    rmse: float = 0.0  # residual mmol/L (root mean square)
+    usable: bool = True
+    why: str = ""
+
+    def quality(self) -> str:
+        """Readings, sessions, R² and residuals in words."""
+        return (
+            f"{self.readings} readings from {self.sessions} sessions, R² {self.r2:.2f}, "
+            f"residuals {self.rmse:.2f} mmol/L"
+        )
 
 
 # --------------------------------------------------------------------------- peaks
@@ -328,7 +359,8 @@ def resolve(
             marker = _stored(name, day, stored)
             if marker is not None:
                 found[name] = marker
-    if "threshold_speed_mps" not in found and lactate_speed is not None:
+    usable = lactate_speed is not None and lactate_speed.usable
+    if "threshold_speed_mps" not in found and lactate_speed is not None and usable:
         note = f"pace at 3.0 mmol/L, {lactate_speed.readings} readings"
         found["threshold_speed_mps"] = Marker(
             "threshold_speed_mps", lactate_speed.hi, "lactate", None, note
@@ -398,8 +430,9 @@ def markers_frame(
         for m in MARKERS
         for name, dtype in ((m, pl.Float64()), (f"{m}_source", pl.String()))
     }
-    schema |= {c: pl.Float64() for c in ("hr_lo", "hr_hi", "speed_lo", "speed_hi")}
+    schema |= {c: pl.Float64() for c in BAND_VALUES}
     schema |= {"hr_band_basis": pl.String(), "speed_band_basis": pl.String()}
+    schema |= {"power_band_basis": pl.String()}
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -407,8 +440,14 @@ def band(
     found: Mapping[str, Marker], hr_fit: LactateFit | None, speed_fit: LactateFit | None
 ) -> dict[str, object]:
     """The threshold band in HR and speed, and what each rests on."""
-    out: dict[str, object] = dict.fromkeys(("hr_lo", "hr_hi", "speed_lo", "speed_hi"))
-    out |= {"hr_band_basis": None, "speed_band_basis": None}
+    out: dict[str, object] = dict.fromkeys(BAND_VALUES)
+    out |= {"hr_band_basis": None, "speed_band_basis": None, "power_band_basis": None}
+    if "threshold_power_w" in found:
+        power = found["threshold_power_w"].value
+        out |= {"power_lo": POWER_BAND[0] * power, "power_hi": POWER_BAND[1] * power}
+        out["power_band_basis"] = "threshold_power"
+    hr_fit = hr_fit if hr_fit is not None and hr_fit.usable else None
+    speed_fit = speed_fit if speed_fit is not None and speed_fit.usable else None
     if hr_fit is not None:
         out |= {"hr_lo": hr_fit.lo, "hr_hi": hr_fit.hi, "hr_band_basis": "lactate"}
     elif "lt2_hr" in found and _rank(found["lt2_hr"]) <= _rank(found.get("max_hr")):
@@ -437,9 +476,22 @@ def _rank(marker: Marker | None) -> int:
 # --------------------------------------------------------------------------- lactate
 
 
-def fit_lactate(x: Sequence[float], mmol: Sequence[float]) -> LactateFit | None:
-    """Theil-Sen line mmol = a + b x; None with under MIN_FIT_READINGS or no rising slope."""
-    pairs = [(a, b) for a, b in zip(x, mmol, strict=True) if a is not None and b is not None]
+def fit_lactate(
+    x: Sequence[float | None],
+    mmol: Sequence[float | None],
+    sessions: Sequence[int | None] | None = None,
+    kind: str = "hr",
+) -> LactateFit | None:
+    """Theil-Sen line mmol = a + b x with its quality; None with too few readings or no rise.
+
+    `kind`: hr (band width in bpm) or speed (width relative to the band's top);
+    `sessions`: the activity of each reading (the bar needs MIN_FIT_SESSIONS).
+    """
+    ids = list(sessions) if sessions is not None else [None] * len(x)
+    rows = [
+        (a, b, s) for a, b, s in zip(x, mmol, ids, strict=True) if a is not None and b is not None
+    ]
+    pairs = [(float(a), float(b)) for a, b, _ in rows]
     if len(pairs) < MIN_FIT_READINGS:
         return None
     slopes = [
@@ -455,7 +507,37 @@ def fit_lactate(x: Sequence[float], mmol: Sequence[float]) -> LactateFit | None:
         return None
     intercept = median(m - slope * xv for xv, m in pairs)
     lo, hi = ((level - intercept) / slope for level in LACTATE_BAND)
-    return LactateFit(intercept, slope, len(pairs), lo, hi)
+    values = np.array([m for _, m in pairs])
+    residuals = values - (intercept + slope * np.array([xv for xv, _ in pairs]))
+    total = float(((values - values.mean()) ** 2).sum())
+    r2 = 1.0 - float((residuals**2).sum()) / total if total > 0 else 0.0
+    rmse = float(np.sqrt((residuals**2).mean()))
+    n_sessions = len({s for _, _, s in rows if s is not None})
+    why = _fit_problem(values, n_sessions, r2, lo, hi, kind)
+    return LactateFit(intercept, slope, len(pairs), lo, hi, n_sessions, r2, rmse, not why, why)
+
+
+def _fit_problem(
+    mmol: np.ndarray, sessions: int, r2: float, lo: float, hi: float, kind: str
+) -> str:
+    """What keeps a fit from defining the band ('' when it passes the bar)."""
+    if sessions < MIN_FIT_SESSIONS:
+        return f"readings from {sessions} session(s); the band needs {MIN_FIT_SESSIONS}"
+    if (
+        mmol.min() > LACTATE_BAND[0] + FIT_SPAN_SLACK
+        or mmol.max() < LACTATE_BAND[1] - FIT_SPAN_SLACK
+    ):
+        return f"readings {mmol.min():.1f}-{mmol.max():.1f} mmol/L do not span the 2-3 band"
+    if r2 < MIN_FIT_R2:
+        return f"R² {r2:.2f} under {MIN_FIT_R2}"
+    width = hi - lo if kind == "hr" else (hi - lo) / hi
+    low, high = FIT_WIDTH[kind]
+    if not low <= width <= high:
+        unit = "bpm" if kind == "hr" else "of the pace"
+        shown = f"{width:.0f} bpm" if kind == "hr" else f"{width:.0%}"
+        bounds = f"{low:g}-{high:g} {unit}" if kind == "hr" else f"{low:.0%}-{high:.0%} {unit}"
+        return f"band {shown} wide, outside {bounds}"
+    return ""
 
 
 def attach_readings(readings: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:

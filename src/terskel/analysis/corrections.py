@@ -126,4 +126,5 @@ def with_user_types(
         )
         .otherwise(pl.col("reason")),
         session_type=pl.when(is_user).then(pl.col("user_type")).otherwise(pl.col("session_type")),
+        **({"disputed": pl.col("disputed") & ~is_user} if "disputed" in sessions.columns else {}),
     ).select(sessions.columns)

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
+from terskel.analysis.athlete import WINDOW_RULE
 from terskel.analysis.sessions import RULES
 from terskel.analyze import AthleteProfile, markers_on
 from terskel.cli.common import app, open_store, out
-from terskel.reports.athlete import athlete_json, band_lines, markers_table, zone_table
-from terskel.reports.lactate import calibration_lines
+from terskel.reports.athlete import athlete_json, band_lines, fit_lines, markers_table, zone_table
 
 
 @app.command()
@@ -37,8 +37,9 @@ def athlete(
     out.print(markers_table(found, day))
     chosen = next(m for m in profile.models if m.name == settings.athlete.zone_model)
     out.print(zone_table(chosen, found))
-    for line in band_lines(band, c.hr_fit, c.speed_fit) + calibration_lines(c.hr_fit, c.speed_fit):
-        out.print(line)
+    for line in band_lines(band, c.hr_fit, c.speed_fit) + fit_lines(c.hr_fit, c.speed_fit):
+        out.print(line, highlight=False)
+    out.print(f"\nEstimates: {WINDOW_RULE}", highlight=False)
     out.print("\nSession types (first rule that matches):")
     for rule in RULES:
         out.print(f"  {rule}", highlight=False)

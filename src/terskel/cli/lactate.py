@@ -13,7 +13,8 @@ from terskel.analysis.athlete import attach_readings
 from terskel.analyze import AthleteProfile, context
 from terskel.cli.common import EXIT_OK, EXIT_PARTIAL, app, err, fail, open_store, out
 from terskel.lactate import AddOutcome, add_readings, at_time_of_day
-from terskel.reports.lactate import calibration_lines, curve_table, slope_line
+from terskel.reports.athlete import fit_lines
+from terskel.reports.lactate import curve_table, slope_line
 from terskel.sources.lactate import LactateCsvError, Reading, parse_csv, parse_mmol
 
 lactate_app = typer.Typer(
@@ -126,7 +127,7 @@ def show(
     with open_store(ctx, read_only=True) as (store, settings):
         if activity is None:
             c = context(store, AthleteProfile.from_settings(settings.athlete))
-            for line in calibration_lines(c.hr_fit, c.speed_fit):
+            for line in fit_lines(c.hr_fit, c.speed_fit):
                 out.print(line)
             return
         readings = store.lactate_readings([activity])

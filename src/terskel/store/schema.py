@@ -274,6 +274,8 @@ MIGRATIONS: list[str] = [
         created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
         PRIMARY KEY (athlete_id, activity_id, kind)
     );
+    -- HR, pace and power disagreed on the type (shown as `threshold?`; the reason names both)
+    ALTER TABLE sessions ADD COLUMN IF NOT EXISTS disputed BOOLEAN;
     """,
 ]
 
