@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import tempfile
 import time
@@ -35,6 +36,9 @@ DATA = ROOT.parent / "shared" / "data"
 TRUTH = ROOT / "bench" / "labels" / "session-types.toml"
 HISTORIES = ("coros-road-runner", "garmin-trail-runner")
 OTHERS = DATA / "fit" / "running"
+# the issue's case, with the data at hand: the last weeks of a history typed alone vs
+# with the weeks before them
+RECENT_WEEKS = {"coros-road-runner": 6, "garmin-trail-runner": 4}
 # one interval session per history for the lactate readings (rep, mmol): a session's
 # readings climb 2.2 -> 3.4 across the reps, as a runner measuring would see
 LACTATE = {
@@ -126,14 +130,43 @@ def stability(name: str) -> dict[str, int]:
             if outcome.errors:  # no reps detected: readings by time after the run's start
                 print(f"  lactate on {file}: {outcome.errors[0]}")
             variants["5 lactate readings on one session"] = _typed(store)
+        # the issue's case: the last weeks alone, vs with the earlier weeks before them
+        with Store.open(folder / "alone" / "s.duckdb", "me") as store:
+            dates = store.activities().select("activity_id", day=pl.col("start_local").dt.date())
+        by_file = pl.DataFrame(list(files.items()), schema=["file", "activity_id"], orient="row")
+        dated = by_file.join(dates, on="activity_id")
+        cut = dated["day"].max() - dt.timedelta(weeks=RECENT_WEEKS[name])  # type: ignore[operator]
+        recent = set(dated.filter(pl.col("day") > cut)["file"].to_list())
+        with _store(folder / "recent", [p for p in own if p.name in recent]) as store:
+            late = _typed(store).select("file", late="session_type", late_reason="reason")
+        moved_late = late.join(base, on="file").filter(pl.col("late") != pl.col("base"))
+        older = f"last {RECENT_WEEKS[name]} weeks alone vs with the weeks before"
+        changes[older] = moved_late.height
+        for r in moved_late.iter_rows(named=True):
+            print(f"  CHANGE [{older}] {r['file']}: {r['late']} -> {r['base']} "
+                  f"(alone: {r['late_reason']})")  # fmt: skip
+        outing = _outing_files(folder / "lactate" / "s.duckdb", files[file])
         for label, frame in variants.items():
             joined = base.join(frame.select("file", "session_type", "reason"), on="file")
             moved = joined.filter(pl.col("base") != pl.col("session_type"))
+            if label.startswith("5 lactate"):
+                own_moves = moved.filter(pl.col("file").is_in(outing)).height
+                print(f"  the session with the readings itself: {own_moves} file(s) retyped")
+                moved = moved.filter(~pl.col("file").is_in(outing))
             changes[label] = moved.height
             for r in moved.iter_rows(named=True):
                 print(f"  CHANGE [{label}] {r['file']}: {r['base']} -> {r['session_type']} "
                       f"({r['reason']})")  # fmt: skip
     return changes
+
+
+def _outing_files(db: Path, activity_id: int) -> list[str]:
+    """Files of the outing an activity belongs to."""
+    with Store.open(db, "me", read_only=True) as store:
+        sessions = store.sessions()
+        outing = sessions.filter(pl.col("activity_id") == activity_id)["outing_id"][0]
+        ids = sessions.filter(pl.col("outing_id") == outing)["activity_id"].to_list()
+        return [f for f, aid in store.activity_files().items() if aid in ids]
 
 
 def main() -> int:
@@ -156,7 +189,7 @@ def main() -> int:
             for label, n in changes.items():
                 print(f"stability {name}, {label}: {n} type changes")
             total_changes += sum(changes.values())
-        print(f"stability: {total_changes} type changes in all (target 0)")
+        print(f"stability: {total_changes} type changes in all")
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -84,7 +84,7 @@ def test_the_first_days_look_ahead_with_low_confidence() -> None:
     days = [D(2025, 1, 1) + dt.timedelta(days=3 * i) for i in range(10)]
     est = estimates_with_evidence([D(2025, 1, 1)], _peaks(days, [180.0] * 10, [160.0] * 10))
     first = est[D(2025, 1, 1)]["lt2_hr"]
-    assert first.looked_ahead and first.runs == 5 and first.confidence == pytest.approx(0.17)
+    assert first.looked_ahead and first.runs == 10 and first.confidence == pytest.approx(0.33)
     assert "look-ahead" in first.window_text()
 
 

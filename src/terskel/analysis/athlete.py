@@ -32,13 +32,13 @@ SOURCES = ("config", "garmin", "lactate", "estimate")
 # Window of the estimates (the rule `athlete` states): the best efforts of the 90 days
 # up to a session's date; when fewer than MIN_RUNS runs carry the stream there, the
 # window reaches back up to 365 days; with still too few (the start of a history) it
-# takes the first MIN_RUNS runs from there on (a look-ahead, said as such, low
+# takes the 90 days before and after the date (a look-ahead, said as such, half the
 # confidence). Files older than the window never move a session's markers.
 ESTIMATE_WINDOW = dt.timedelta(days=90)
 WINDOW_RULE = (
     "best efforts of the 90 days up to each date, reaching back up to 365 days until 5 runs "
-    "carry the stream; at the start of a history the first 5 runs (look-ahead, confidence "
-    "halved); confidence = runs in the window / 15, at most 1"
+    "carry the stream; at the start of a history the 90 days before and after the date (a "
+    "look-ahead, confidence halved); confidence = runs in the window / 15, at most 1"
 )
 ESTIMATE_REACH = dt.timedelta(days=365)
 ESTIMATE_RULES = {
@@ -284,9 +284,13 @@ class _Column:
         if hi - lo >= MIN_RUNS:
             return lo, hi, False
         lo = bisect.bisect_left(self.dates, day - ESTIMATE_REACH)
-        if hi - lo >= MIN_RUNS:
+        if hi - lo >= MIN_RUNS or lo >= len(self.dates):
             return lo, hi, False
-        return lo, min(len(self.dates), lo + MIN_RUNS), hi < lo + MIN_RUNS
+        # the start of a history: the window's length before and after the day (anchored
+        # on the day, so no older file moves it), or the next runs up to MIN_RUNS
+        lo = bisect.bisect_left(self.dates, day - ESTIMATE_WINDOW)
+        ahead = bisect.bisect_right(self.dates, day + ESTIMATE_WINDOW)
+        return lo, max(ahead, min(len(self.dates), lo + MIN_RUNS)), True
 
     def best(self, lo: int, hi: int, ahead: bool) -> _Best | None:
         """The window's highest value, or None when fewer than MIN_RUNS runs carry it."""

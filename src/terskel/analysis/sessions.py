@@ -71,8 +71,9 @@ RULES = (
     "intensity: each of HR (2nd-half for reps), pace (grade-adjusted where there is "
     "altitude) and power types the run alone; agreeing channels give the type, else a type "
     "two share, else the channel with the best-founded band (set/synced > lactate fit > "
-    "estimate; tie: pace, power, HR); a disagreement shows as `threshold?` and the reason "
-    "names both; a lactate reading decides its rep for every channel",
+    "estimate; tie: pace, power, HR; race only when no channel says threshold); a "
+    "disagreement shows as `threshold?` and the reason names both; reps of 2 min or more are "
+    "judged by HR, shorter ones by pace; a lactate reading decides its rep",
     "long runs are long even when no marker is known; treadmill runs ignore pace when HR is there",
     "threshold band: HR/pace at 2-3 mmol/L from your lactate fit (when it passes the quality "
     "bar), else 92-100 % of LT2 HR (or 80-87 % of max HR); 90-104 % of threshold speed; "
@@ -485,6 +486,9 @@ def _combined(o: Mapping[str, Any], p: SessionParams) -> dict[str, Any]:
     shared = [t for t, cs in votes.items() if len(cs) >= 2]
     pool = votes[shared[0]] if shared else seen
     ch = min(pool, key=lambda c: (o[f"rank_{c}"], TIE_ORDER.index(c)))
+    tempo = [c for c in seen if types[c] == "threshold"]
+    if types[ch] == "race" and tempo:  # a race is a race when every channel sees one
+        ch = min(tempo, key=lambda c: (o[f"rank_{c}"], TIE_ORDER.index(c)))
     others = "; ".join(f"{CHANNEL_NAMES[c]} says {types[c]}" for c in seen if types[c] != types[ch])
     why = f"{results[ch]['reason']} [{CHANNEL_NAMES[ch]} decides: {others}]"
     return results[ch] | {"reason": why, "disputed": True, "channel": ch}

@@ -21,7 +21,8 @@ from terskel.sources.fit import FitError, decode
 ANALYZE_HELP = (
     "Find the interval structure, time in zone and session type of every run "
     "(import and sync do this for new runs). After changing your markers in the "
-    "config, run it with --rebuild.\n\nSession types, first rule that matches:\n\n"
+    "config, run it with --zones (zones and session types again, structure kept)."
+    "\n\nSession types, first rule that matches:\n\n"
     + "\n\n".join(f"- {rule}" for rule in SESSION_RULES)
 )
 
@@ -34,19 +35,35 @@ def analyze(
         dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Only runs on or after this local date."),
     ] = None,
+    zones_only: Annotated[
+        bool,
+        typer.Option(
+            "--zones", help="Only zones and session types again (after a marker changed)."
+        ),
+    ] = False,
 ) -> None:
     """Find the interval structure of every run (import and sync do this for new runs)."""
+    from terskel.recompute import rezone
+
     with open_store(ctx) as (store, settings):
         columns = (TextColumn("analysing"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=err, transient=True) as progress:
             task = progress.add_task("analyse", total=None)
-            summary = run_analysis(
-                store,
-                since=since.date() if since else None,
-                rebuild=rebuild,
-                athlete=AthleteProfile.from_settings(settings.athlete),
-                on_chunk=lambda done, total: progress.update(task, completed=done, total=total),
-            )
+            profile = AthleteProfile.from_settings(settings.athlete)
+            day = since.date() if since else None
+            update = lambda done, total: progress.update(task, completed=done, total=total)  # noqa: E731
+            if zones_only:
+                summary = rezone(store, profile, since=day, on_chunk=update)
+            else:
+                summary = run_analysis(
+                    store, since=day, rebuild=rebuild, athlete=profile, on_chunk=update
+                )
+    if zones_only:
+        out.print(
+            f"zones of {summary.activities} runs ({summary.samples} samples) again, "
+            f"structure kept; {summary.typed} session types"
+        )
+        return
     out.print(
         f"analysed {summary.activities} runs ({summary.samples} samples): "
         f"{summary.interval_sessions} with intervals; {summary.typed} session types"
