@@ -254,3 +254,47 @@ def test_an_outing_with_an_unlabelled_file_is_typed() -> None:
     assert out["outing_id"].to_list() == [1, 1, 1]
     assert out["structure"].to_list() == [None, "5x1km/2min", "continuous"]
     assert out["session_type"].n_unique() == 1
+
+
+def _channel_time(aid: int, hr: dict[str, float], pace: dict[str, float]) -> pl.DataFrame:
+    rows = [(aid, "band_hr", z, s) for z, s in hr.items()]
+    rows += [(aid, "band_pace", z, s) for z, s in pace.items()]
+    return pl.DataFrame(rows, schema=[AID, "model", "zone", "seconds"], orient="row")
+
+
+def _both_bands(ids: list[int]) -> pl.DataFrame:
+    return _bands(ids).with_columns(speed_lo=pl.lit(4.0), speed_hi=pl.lit(4.6))
+
+
+def test_pace_far_above_the_band_with_hr_under_it_is_not_easy_and_says_both() -> None:
+    # issue 13: 4 km at 3:37/km with HR 157 under the HR band floor was typed easy
+    acts = _acts([(1, "running", 0, 1200, 5000)])
+    band_time = _channel_time(1, {"below": 1200.0}, {"in": 300.0, "above": 870.0, "below": 30.0})
+    empty = _segments(1, [], 60.0).clear()
+    out = _typed(acts, empty, band_time, _both_bands([1]))
+    assert out["session_type"][0] in ("threshold", "race") and out["disputed"][0]
+    assert "pace decides" in out["reason"][0] and "HR says easy" in out["reason"][0]
+
+
+def test_agreeing_channels_are_not_disputed_and_hr_is_the_basis() -> None:
+    acts = _acts([(1, "running", 0, 2700, 8000)])
+    band_time = _channel_time(1, {"below": 2700.0}, {"below": 2700.0})
+    empty = _segments(1, [], 60.0).clear()
+    out = _typed(acts, empty, band_time, _both_bands([1]))
+    assert out["session_type"][0] == "easy" and not out["disputed"][0]
+    assert out["intensity_basis"][0] == "hr"
+
+
+def test_long_reps_are_judged_by_hr_short_ones_by_pace() -> None:
+    # 6 x 1 km in 3:40 with HR in the band but pace above it: threshold by HR, disputed
+    long_reps = [(220.0, 160.0, 4.8)] * 6
+    acts = _acts([(1, "running", 0, 2700, 9000)])
+    out = _typed(acts, _segments(1, long_reps, 120.0), _band_time([(1, "in", 900.0)]),
+                 _both_bands([1]))  # fmt: skip
+    assert out["session_type"][0] == "threshold" and out["disputed"][0]
+    assert "pace says vo2" in out["reason"][0]
+    # 10 x 90 s fast with short rests: HR (lagging) in the band, pace above: vo2
+    short_reps = [(90.0, 160.0, 5.2)] * 10
+    out = _typed(acts, _segments(1, short_reps, 30.0), _band_time([(1, "in", 900.0)]),
+                 _both_bands([1]))  # fmt: skip
+    assert out["session_type"][0] == "vo2"
