@@ -55,7 +55,8 @@ def sessions(
         fail(f"activity {activity} has no session type yet (run `terskel analyze`)")
     session = row.row(0, named=True)
     source = "user" if "type" in fixes["kind"].to_list() else "rules"
-    out.print(f"{activity}: {session['session_type']} ({source})", highlight=False)
+    mark = "?" if session.get("disputed") else ""  # HR, pace and power disagreed
+    out.print(f"{activity}: {session['session_type']}{mark} ({source})", highlight=False)
     out.print(f"  structure: {session['structure'] or '-'}", highlight=False)
     out.print(f"  why: {session['reason']}", highlight=False)
     out.print(f"  intensity from: {session['intensity_basis']}", highlight=False)
