@@ -89,6 +89,8 @@ def test_a_structure_correction_beats_detection_and_feeds_typing(db: Path) -> No
     assert result.exit_code == 0, result.output
     assert "structure continuous (source user, confidence 1)" in result.output
     assert runner.invoke(app, ["--db", str(db), "analyze", "--rebuild"]).exit_code == 0
+    shown = runner.invoke(app, ["--db", str(db), "intervals", "1"], terminal_width=120)
+    assert "your structure: continuous (source user" in shown.output
     fixed = _session(db)
     assert (fixed["label"], fixed["source"], fixed["n_work"]) == ("continuous", "user", 0)
     assert fixed["structure"] == "continuous"

@@ -108,6 +108,21 @@ def intervals(
     drift = drift_line(segments)
     if drift:
         out.print(drift)
+    _user_structure(ctx, target)
+
+
+def _user_structure(ctx: typer.Context, target: str) -> None:
+    """Say so when the runner set this activity's structure (it beats what is shown above)."""
+    if not target.isdigit():
+        return
+    with open_store(ctx, read_only=True) as (store, _):
+        mine = store.corrections("structure").filter(pl.col("activity_id") == int(target))
+    if mine.height:
+        out.print(
+            f"your structure: {mine['value'][0]} (source user, confidence 1; it is what "
+            "typing and the report use)",
+            highlight=False,
+        )
 
 
 def _correct(ctx: typer.Context, target: str, label: str | None, clear: bool) -> None:
