@@ -15,11 +15,12 @@ from terskel.analysis.athlete import (
     activity_peaks,
     attach_readings,
     band,
-    estimates,
+    estimates_with_evidence,
     fit_lactate,
     markers_frame,
     resolve,
 )
+from terskel.analysis.corrections import typing_segments, with_user_structures, with_user_types
 from terskel.analysis.intervals import IntervalParams, detect_segments, session_labels
 from terskel.analysis.sessions import type_sessions
 from terskel.analysis.zones import BUILTIN_MODELS, ZoneModel, custom_model, zone_time
@@ -102,7 +103,9 @@ def analyze(
     for chunk in _chunks(ids, CHUNK):
         samples = store.samples(chunk).collect()
         segments, labels = structure(samples.lazy(), store.laps(chunk), params=params)
-        labels = _with_unanalysable(labels, chunk)
+        labels = with_user_structures(
+            _with_unanalysable(labels, chunk), store.corrections("structure")
+        )
         store.save_structures(chunk, segments, labels)
         dates = zones(store, ctx, chunk, samples, segments)
         summary.typed += type_days(store, ctx, dates)
@@ -135,8 +138,9 @@ def context(store: Store, profile: AthleteProfile) -> Context:
         attached = attach_readings(readings, store.intervals(ids))
         hr = attached.select(pl.coalesce("avg_hr_2nd_half", "avg_hr")).to_series().to_list()
         mmol = attached["mmol"].to_list()
-        hr_fit = fit_lactate(hr, mmol)
-        speed_fit = fit_lactate(attached["avg_speed_mps"].to_list(), mmol)
+        ids = attached["activity_id"].to_list()
+        hr_fit = fit_lactate(hr, mmol, ids, "hr")
+        speed_fit = fit_lactate(attached["avg_speed_mps"].to_list(), mmol, ids, "speed")
     return Context(profile, store.thresholds(), hr_fit, speed_fit)
 
 
@@ -150,7 +154,7 @@ def markers_on(
 ) -> tuple[Context, dict[str, Marker], dict[str, object]]:
     """The markers in force on a day (with their sources) and the threshold band."""
     ctx = context(store, profile)
-    est = estimates([day], store.peaks())[day]
+    est = estimates_with_evidence([day], store.peaks())[day]
     found = resolve(day, profile.dated, ctx.stored, est, ctx.speed_fit)
     return ctx, found, band(found, ctx.hr_fit, ctx.speed_fit)
 
@@ -180,12 +184,17 @@ def type_days(store: Store, ctx: Context, dates: list[dt.date]) -> int:
             continue
         ids = acts["activity_id"].to_list()
         segments = store.intervals(ids)
-        band_time = store.zone_time(ids, model="band").filter(pl.col("seg_index").is_null())
+        band_time = store.zone_time(ids).filter(  # the band of each channel, and combined
+            pl.col("seg_index").is_null() & pl.col("model").str.starts_with("band")
+        )
         readings = attach_readings(store.lactate_readings(ids), segments)
         local = acts.select("activity_id", local_date=pl.col("start_local").dt.date())
         bands = local.join(markers_for(ctx, batch, peaks), on="local_date")
-        sessions = type_sessions(acts, segments, store.structures(ids), band_time, bands, readings)
-        store.save_sessions(sessions)
+        labels = store.structures(ids)
+        sessions = type_sessions(
+            acts, typing_segments(segments, labels), labels, band_time, bands, readings
+        )
+        store.save_sessions(with_user_types(sessions, store.corrections("type")))
         typed += sessions.height
     return typed
 

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from terskel.analysis.athlete import band, estimates, fit_lactate, resolve
+from terskel.analysis.athlete import band, estimates, estimates_with_evidence, fit_lactate, resolve
 
 D = dt.date
 CONFIG = [
@@ -47,33 +47,90 @@ def test_nothing_known_means_nothing_assumed() -> None:
     assert band(found, None, None)["hr_lo"] is None
 
 
-def test_estimates_need_enough_runs_and_use_the_12_months_up_to_the_day() -> None:
-    days = [D(2025, 1, 1) + dt.timedelta(days=30 * i) for i in range(24)]
-    peaks = pl.DataFrame(
+def _peaks(days: list[dt.date], hr60: list[float], hr20: list[float]) -> pl.DataFrame:
+    n = len(days)
+    return pl.DataFrame(
         {
+            "activity_id": list(range(1, n + 1)),
             "local_date": days,
-            "hr_60s": [170.0 + (5.0 if i == 3 else 0.0) for i in range(24)],
-            "hr_20min": [150.0] * 24,
-            "speed_20min": [4.0] * 24,
-            "speed_60min": [3.7] * 24,
-            "power_20min": [None] * 24,
+            "hr_60s": hr60,
+            "hr_20min": hr20,
+            "speed_20min": [4.0] * n,
+            "speed_60min": [3.7] * n,
+            "power_20min": [None] * n,
         },
         schema_overrides={"power_20min": pl.Float64},
     )
-    est = estimates([D(2025, 6, 1), D(2026, 12, 1)], peaks)
-    assert est[D(2025, 6, 1)]["max_hr"] == 175.0  # first year: the peak of month 3 counts
-    assert est[D(2026, 12, 1)]["max_hr"] == pytest.approx(172.41, abs=0.01)  # 150 / 0.87
-    assert est[D(2026, 12, 1)]["threshold_speed_mps"] == pytest.approx(3.8)  # 0.95 x 4.0
-    assert "threshold_power_w" not in est[D(2026, 12, 1)]
+
+
+def test_estimates_use_the_90_days_up_to_the_day_and_say_where_they_come_from() -> None:
+    days = [D(2025, 1, 1) + dt.timedelta(days=7 * i) for i in range(40)]
+    hr60 = [185.0 + (5.0 if i == 3 else 0.0) for i in range(40)]
+    peaks = _peaks(days, hr60, [160.0] * 40)
+    est = estimates_with_evidence([D(2025, 3, 1), D(2025, 10, 1)], peaks)
+    early, late = est[D(2025, 3, 1)], est[D(2025, 10, 1)]
+    assert early["max_hr"].value == 190.0 and early["max_hr"].activity_id == 4
+    assert early["max_hr"].date == D(2025, 1, 22) and early["max_hr"].effort == "60 s"
+    assert late["max_hr"].value == 185.0  # the peak of week 4 is out of the window
+    assert late["max_hr"].window[0] >= D(2025, 10, 1) - dt.timedelta(days=90)
+    assert late["max_hr"].runs == 13 and not late["max_hr"].looked_ahead
+    assert late["threshold_speed_mps"].value == pytest.approx(3.8)  # 0.95 x 4.0
+    assert late["threshold_speed_mps"].effort == "20 min"
+    assert "threshold_power_w" not in late
     assert estimates([D(2025, 2, 1)], peaks.head(3))[D(2025, 2, 1)] == {}  # 3 runs: too few
 
 
-def test_the_lactate_fit_defines_the_band_and_counts_its_readings() -> None:
+def test_the_first_days_look_ahead_with_low_confidence() -> None:
+    days = [D(2025, 1, 1) + dt.timedelta(days=3 * i) for i in range(10)]
+    est = estimates_with_evidence([D(2025, 1, 1)], _peaks(days, [180.0] * 10, [160.0] * 10))
+    first = est[D(2025, 1, 1)]["lt2_hr"]
+    assert first.looked_ahead and first.runs == 10 and first.confidence == pytest.approx(0.33)
+    assert "look-ahead" in first.window_text()
+
+
+def test_older_files_outside_the_window_do_not_move_a_day_s_markers() -> None:
+    days = [D(2026, 3, 1) + dt.timedelta(days=2 * i) for i in range(30)]
+    recent = _peaks(days, [180.0] * 30, [165.0] * 30)
+    old = _peaks([D(2025, 6, 1) + dt.timedelta(days=i) for i in range(10)], [199.0] * 10,
+                 [181.0] * 10).with_columns(pl.col("activity_id") + 100)  # fmt: skip
+    day = D(2026, 4, 20)
+    alone = estimates([day], recent)[day]
+    assert estimates([day], pl.concat([old, recent]))[day] == alone
+
+
+def test_a_max_hr_above_what_the_data_shows_is_capped_and_said() -> None:
+    days = [D(2026, 3, 1) + dt.timedelta(days=2 * i) for i in range(10)]
+    peaks = _peaks(days, [182.0] * 10, [174.0] * 10)  # LT2 / 0.87 = 200
+    est = estimates_with_evidence([D(2026, 3, 25)], peaks)[D(2026, 3, 25)]
+    assert est["max_hr"].value == 182.0 and "capped" in est["max_hr"].note
+    found = resolve(D(2026, 3, 25), [], pl.DataFrame(), est)
+    assert found["max_hr"].value == 182.0 and "capped" in found["max_hr"].note
+    assert found["lt2_hr"].evidence.startswith("best 20 min of activity 1 on 2026-03-01")
+    assert found["lt2_hr"].confidence == pytest.approx(0.67)
+
+
+def test_a_lactate_fit_defines_the_band_only_when_it_passes_the_quality_bar() -> None:
     hr = [140.0, 150.0, 155.0, 160.0, 165.0, 170.0]
     mmol = [1.2, 1.8, 2.2, 2.7, 3.3, 4.6]
-    fit = fit_lactate(hr, mmol)
-    assert fit is not None and fit.readings == 6
+    fit = fit_lactate(hr, mmol, [1, 1, 1, 2, 2, 2], "hr")
+    assert fit is not None and fit.readings == 6 and fit.sessions == 2
     assert 150 < fit.lo < 156 and 160 < fit.hi < 166
+    assert fit.usable and fit.r2 == pytest.approx(0.887, abs=0.001) and 0 < fit.rmse < 0.5
     found = resolve(D(2026, 5, 1), CONFIG, pl.DataFrame(), {})
     assert band(found, fit, None)["hr_band_basis"] == "lactate"
     assert fit_lactate(hr[:4], mmol[:4]) is None  # too few readings
+
+
+def test_one_session_or_a_narrow_band_is_a_hint_not_a_band() -> None:
+    found = resolve(D(2026, 5, 1), CONFIG, pl.DataFrame(), {})
+    # issue 13: five readings of one session gave a 4-bpm band applied everywhere
+    one = fit_lactate([163.0, 165.0, 166.0, 168.0, 170.0], [1.9, 2.3, 2.6, 3.0, 3.5], [7] * 5)
+    assert one is not None and not one.usable and "1 session(s)" in one.why
+    assert band(found, one, None)["hr_band_basis"] == "lt2_hr"
+    narrow = fit_lactate([165.0, 166.0, 167.0, 168.0, 169.0], [1.8, 2.2, 2.6, 3.0, 3.4],
+                         [1, 1, 2, 2, 2])  # fmt: skip
+    assert narrow is not None and not narrow.usable and "wide" in narrow.why
+    flat = fit_lactate(
+        [150.0, 152.0, 154.0, 156.0, 158.0], [1.1, 1.2, 1.3, 1.2, 1.4], [1, 1, 2, 2, 2]
+    )
+    assert flat is not None and not flat.usable and "span" in flat.why

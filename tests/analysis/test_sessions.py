@@ -239,4 +239,62 @@ def test_the_whole_coros_history_from_estimates_alone(tmp_path: Path) -> None:
     assert out.filter(pl.col("sport") != "running")["session_type"].unique().to_list() == [
         "other_sport"
     ]
-    assert set(runs["intensity_basis"].unique()) == {"hr"}
+    assert "hr" in set(runs["intensity_basis"]) <= {"hr", "pace", "power"}
+
+
+def test_an_outing_with_an_unlabelled_file_is_typed() -> None:
+    # issue 14: a file without a structure label (null) next to labelled files of one
+    # outing made the label aggregation filter with a mask of the wrong length
+    acts = _acts([(1, "running", 0, 600, 2000), (2, "running", 11, 1500, 6000),
+                  (3, "running", 37, 600, 1800)])  # fmt: skip
+    band_time = _band_time([(1, "below", 600.0), (2, "below", 1500.0), (3, "below", 600.0)])
+    labels = pl.DataFrame({AID: [2, 3], "label": ["5x1km/2min", "continuous"]})
+    empty = _segments(1, [], 60.0).clear()
+    out = type_sessions(acts, empty, labels, band_time, _bands([1, 2, 3]), NO_READINGS)
+    assert out["outing_id"].to_list() == [1, 1, 1]
+    assert out["structure"].to_list() == [None, "5x1km/2min", "continuous"]
+    assert out["session_type"].n_unique() == 1
+
+
+def _channel_time(aid: int, hr: dict[str, float], pace: dict[str, float]) -> pl.DataFrame:
+    rows = [(aid, "band_hr", z, s) for z, s in hr.items()]
+    rows += [(aid, "band_pace", z, s) for z, s in pace.items()]
+    return pl.DataFrame(rows, schema=[AID, "model", "zone", "seconds"], orient="row")
+
+
+def _both_bands(ids: list[int]) -> pl.DataFrame:
+    return _bands(ids).with_columns(speed_lo=pl.lit(4.0), speed_hi=pl.lit(4.6))
+
+
+def test_pace_far_above_the_band_with_hr_under_it_is_not_easy_and_says_both() -> None:
+    # issue 13: 4 km at 3:37/km with HR 157 under the HR band floor was typed easy
+    acts = _acts([(1, "running", 0, 1200, 5000)])
+    band_time = _channel_time(1, {"below": 1200.0}, {"in": 300.0, "above": 870.0, "below": 30.0})
+    empty = _segments(1, [], 60.0).clear()
+    out = _typed(acts, empty, band_time, _both_bands([1]))
+    assert out["session_type"][0] in ("threshold", "race") and out["disputed"][0]
+    assert "pace decides" in out["reason"][0] and "HR says easy" in out["reason"][0]
+
+
+def test_agreeing_channels_are_not_disputed_and_hr_is_the_basis() -> None:
+    acts = _acts([(1, "running", 0, 2700, 8000)])
+    band_time = _channel_time(1, {"below": 2700.0}, {"below": 2700.0})
+    empty = _segments(1, [], 60.0).clear()
+    out = _typed(acts, empty, band_time, _both_bands([1]))
+    assert out["session_type"][0] == "easy" and not out["disputed"][0]
+    assert out["intensity_basis"][0] == "hr"
+
+
+def test_long_reps_are_judged_by_hr_short_ones_by_pace() -> None:
+    # 6 x 1 km in 3:40 with HR in the band but pace above it: threshold by HR, disputed
+    long_reps = [(220.0, 160.0, 4.8)] * 6
+    acts = _acts([(1, "running", 0, 2700, 9000)])
+    out = _typed(acts, _segments(1, long_reps, 120.0), _band_time([(1, "in", 900.0)]),
+                 _both_bands([1]))  # fmt: skip
+    assert out["session_type"][0] == "threshold" and out["disputed"][0]
+    assert "pace says vo2" in out["reason"][0]
+    # 10 x 90 s fast with short rests: HR (lagging) in the band, pace above: vo2
+    short_reps = [(90.0, 160.0, 5.2)] * 10
+    out = _typed(acts, _segments(1, short_reps, 30.0), _band_time([(1, "in", 900.0)]),
+                 _both_bands([1]))  # fmt: skip
+    assert out["session_type"][0] == "vo2"

@@ -59,3 +59,49 @@ def test_a_bad_pace_is_one_config_error(tmp_path: Path) -> None:
     path.write_text('[athlete]\nthreshold_pace = "4.00"\n')
     result = runner.invoke(app, ["--config", str(path), "--db", str(tmp_path / "s"), "athlete"])
     assert result.exit_code == 2 and "athlete.threshold_pace" in result.output
+
+
+COROS = "history/coros-road-runner/"
+
+
+def test_estimates_show_their_evidence_window_and_confidence(tmp_path: Path) -> None:
+    from tests.conftest import shared_path
+
+    folder = shared_path(COROS)
+    names = sorted(p.name for p in folder.glob("*.fit"))[:12]
+    db, config = tmp_path / "s.duckdb", tmp_path / "config.toml"
+    config.write_text("[athlete]\n")
+    for name in names:
+        runner.invoke(app, ["--db", str(db), "--config", str(config), "import", str(folder / name)])
+    result = runner.invoke(app, ["--db", str(db), "--config", str(config), "athlete", "--on",
+                                 "2026-04-10", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lt2 = json.loads(result.stdout)["markers"]["lt2_hr"]
+    assert lt2["source"] == "estimate" and lt2["evidence"].startswith("best 20 min of activity")
+    assert "runs" in lt2["window"] and 0 < lt2["confidence"] <= 1
+    text = runner.invoke(app, ["--db", str(db), "--config", str(config), "athlete", "--on",
+                               "2026-04-10"], terminal_width=200)  # fmt: skip
+    assert "conf." in text.output and f"{lt2['confidence']:.2f}" in text.output
+    assert "best 20 min of activity" in text.output
+
+
+def test_zones_recompute_alone_after_a_marker_changes(tmp_path: Path) -> None:
+    from terskel.store import Store
+    from tests.conftest import shared_path
+
+    path = shared_path("fit/running/fnardmann__10024712104_ACTIVITY.fit")
+    db, config = tmp_path / "s.duckdb", tmp_path / "config.toml"
+    config.write_text("[athlete]\nmax_hr = 192\n")
+    base = ["--db", str(db), "--config", str(config)]
+    assert runner.invoke(app, [*base, "import", str(path)]).exit_code == 0
+    with Store.open(db, read_only=True) as store:
+        before = store.structures().row(0, named=True)
+        assert store.sessions()["session_type"][0] == "vo2"
+    config.write_text("[athlete]\nmax_hr = 230\n")  # reps now far under the band
+    result = runner.invoke(app, [*base, "analyze", "--zones"])
+    assert result.exit_code == 0 and "structure kept" in result.output, result.output
+    with Store.open(db, read_only=True) as store:
+        assert store.structures().row(0, named=True) == before  # not detected again
+        assert store.sessions()["session_type"][0] == "easy"
+        zones = store.zone_time(model="band_hr")
+        assert set(zones["zone"]) == {"below"}

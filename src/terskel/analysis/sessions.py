@@ -21,6 +21,12 @@ AID = "activity_id"
 OUTING_GAP = dt.timedelta(minutes=20)
 RUN_SPORTS = ("running",)
 ORDER = {"below": 0, "in": 1, "above": 2}
+# intensity channels, the zone_time model of each, and the order that breaks a tie
+CHANNELS = ("hr", "pace", "power")
+BAND_MODELS = {"band_hr": "hr", "band_pace": "pace", "band_power": "power"}
+TIE_ORDER = ("pace", "power", "hr")
+CHANNEL_NAMES = {"hr": "HR", "pace": "pace", "power": "power"}
+TREADMILL = ("treadmill", "indoor_running")
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,17 @@ RULES = (
     "race: like a tempo, but most of the run above the band and >= 3 km",
     "long: >= 70 min or >= 14 km without hard reps (a hard long run stays long)",
     "easy: any other run whose intensity is known",
-    "unknown: no HR or pace marker to judge intensity",
-    "band per rep: lactate reading if any (2-4 mmol/L in), else 2nd-half HR, else pace",
-    "threshold band: HR/pace at 2-3 mmol/L from your lactate fit, else 92-100 % of LT2 HR "
-    "(or 80-87 % of max HR), else 90-104 % of threshold speed",
+    "unknown: no HR, pace or power marker to judge intensity",
+    "intensity: each of HR (2nd-half for reps), pace (grade-adjusted where there is "
+    "altitude) and power types the run alone; agreeing channels give the type, else a type "
+    "two share, else the channel with the best-founded band (set/synced > lactate fit > "
+    "estimate; tie: pace, power, HR; race only when no channel says threshold); a "
+    "disagreement shows as `threshold?` and the reason names both; reps of 2 min or more are "
+    "judged by HR, shorter ones by pace; a lactate reading decides its rep",
+    "long runs are long even when no marker is known; treadmill runs ignore pace when HR is there",
+    "threshold band: HR/pace at 2-3 mmol/L from your lactate fit (when it passes the quality "
+    "bar), else 92-100 % of LT2 HR (or 80-87 % of max HR); 90-104 % of threshold speed; "
+    "90-100 % of threshold power",
     "outing: runs of one local date less than 20 min apart (split warm-up, blocks, "
     "cool-down files) are typed as one session",
 )
@@ -87,6 +100,7 @@ SESSION_SCHEMA: dict[str, pl.DataType] = {
     "drift_hr_pct": pl.Float64(),
     "drift_pace_pct": pl.Float64(),
     "reason": pl.String(),
+    "disputed": pl.Boolean(),  # HR, pace and power disagree: shown as `threshold?`
 }
 
 
@@ -109,21 +123,44 @@ def outings(acts: pl.DataFrame) -> pl.DataFrame:
     return a.select(AID, outing_id=pl.col(AID).min().over(*key, "grp"))
 
 
+def _with_columns(frame: pl.DataFrame, columns: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """`frame` with these columns added as nulls where missing (hand-built and older frames)."""
+    missing = [
+        pl.lit(None, dtype).alias(c) for c, dtype in columns.items() if c not in frame.columns
+    ]
+    return frame.with_columns(missing) if missing else frame
+
+
+BAND_FRAME = {
+    c: pl.Float64() for c in ("hr_lo", "hr_hi", "speed_lo", "speed_hi", "power_lo", "power_hi")
+} | {
+    c: pl.String()
+    for c in (
+        "hr_band_basis", "speed_band_basis", "power_band_basis", "lt2_hr_source",
+        "max_hr_source", "threshold_speed_mps_source", "threshold_power_w_source",
+    )
+}  # fmt: skip
+
+
 def classify_reps(
     segments: pl.DataFrame,
     readings: pl.DataFrame,
     bands: pl.DataFrame,
     p: SessionParams = SessionParams(),
 ) -> pl.DataFrame:
-    """Work reps with `cls` (below | in | above | null) and the `basis` it rests on.
+    """Work reps with a band class (below | in | above | null) per channel and its basis.
 
-    `bands`: activity_id, hr_lo, hr_hi, speed_lo, speed_hi. `readings`:
-    activity_id, set_no, rep_no, mmol (several per rep: their mean).
+    `cls_hr`, `cls_pace`, `cls_power`: the rep by each channel alone (a lactate
+    reading, when the rep has one, decides every channel); `cls`/`basis`: the
+    first known of lactate, HR, pace. `bands`: activity_id, hr_lo, hr_hi,
+    speed_lo, speed_hi (power_lo, power_hi optional). `readings`: activity_id,
+    set_no, rep_no, mmol (several per rep: their mean).
     """
     mmol = readings.group_by(AID, "set_no", "rep_no").agg(mmol=pl.col("mmol").mean())
+    segments = _with_columns(segments, {"avg_power_w": pl.Float64()})
     reps = (
         segments.filter(pl.col("kind") == "work")
-        .join(bands, on=AID, how="left")
+        .join(_with_columns(bands, BAND_FRAME), on=AID, how="left")
         .join(mmol, on=[AID, "set_no", "rep_no"], how="left")
         .with_columns(hr=pl.coalesce("avg_hr_2nd_half", "avg_hr"))
     )
@@ -131,11 +168,21 @@ def classify_reps(
     by_lactate = _cls(pl.col("mmol"), pl.lit(lo), pl.lit(hi))
     by_hr = _cls(pl.col("hr"), pl.col("hr_lo"), pl.col("hr_hi"))
     by_pace = _cls(pl.col("avg_speed_mps"), pl.col("speed_lo"), pl.col("speed_hi"))
+    by_power = _cls(pl.col("avg_power_w"), pl.col("power_lo"), pl.col("power_hi"))
+    # heart rate lags a short effort: a short rep above the band by pace is above by HR too
     lagged = pl.when((pl.col("duration_s") < p.lag_rep_s) & (by_pace == "above")).then(
         pl.lit("above")
     )
+    # the rep as a whole: HR (2nd half) settles in a rep of 2 min or more; a shorter rep
+    # is judged by pace (or power), HR lagging behind it
+    short = pl.col("duration_s") < p.lag_rep_s
+    by_rep = pl.when(short).then(pl.coalesce(by_pace, by_power, by_hr))
     return reps.with_columns(
         cls=pl.coalesce(by_lactate, lagged.otherwise(by_hr), by_pace),
+        cls_rep=pl.coalesce(by_lactate, by_rep.otherwise(pl.coalesce(by_hr, by_pace, by_power))),
+        cls_hr=pl.coalesce(by_lactate, pl.when(by_hr.is_not_null()).then(lagged.otherwise(by_hr))),
+        cls_pace=pl.coalesce(by_lactate, by_pace),
+        cls_power=pl.coalesce(by_lactate, by_power),
         basis=pl.when(by_lactate.is_not_null())
         .then(pl.lit("lactate"))
         .when(by_hr.is_not_null())
@@ -152,21 +199,27 @@ def _cls(value: pl.Expr, lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
 
 
 def _rep_stats(reps: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
-    """Per activity: rep count, rep time by band class, median rep and recovery length."""
+    """Per activity: rep count, rep time by band class per channel, median rep and recovery."""
     rec = (
         segments.filter(pl.col("kind") == "recovery")
         .group_by(AID)
         .agg(rec_med=pl.col("duration_s").median(), rec_min=pl.col("duration_s").min())
     )
     dur = pl.col("duration_s")
+    per_channel = []
+    for ch in (*CHANNELS, "rep"):
+        c = pl.col(f"cls_{ch}")
+        per_channel += [
+            dur.filter(c == "in").sum().alias(f"rep_in_{ch}"),
+            dur.filter(c == "above").sum().alias(f"rep_above_{ch}"),
+            dur.filter(c.is_not_null()).sum().alias(f"rep_known_{ch}"),
+        ]
     return (
         reps.group_by(AID)
         .agg(
+            *per_channel,
             n_work=pl.len(),
             work_s=dur.sum(),
-            rep_in=dur.filter(pl.col("cls") == "in").sum(),
-            rep_above=dur.filter(pl.col("cls") == "above").sum(),
-            rep_known=dur.filter(pl.col("cls").is_not_null()).sum(),
             rep_med=dur.median(),
             short_reps=(dur < 60.0).sum(),
             rep_basis=pl.col("basis").drop_nulls().mode().first(),
@@ -215,11 +268,14 @@ def type_sessions(
     """One `sessions` row per activity (columns: SESSION_SCHEMA).
 
     acts: activity_id, sport, start_utc, start_local, elapsed_s, timer_s,
-    distance_m (every activity of the dates typed, all sports). segments:
-    stored intervals. labels: activity_id, label. band_time: activity_id,
-    zone (below|in|above), seconds (whole activity). bands: activity_id,
-    hr_lo, hr_hi, speed_lo, speed_hi. readings: activity_id, set_no, rep_no, mmol.
+    distance_m (sub_sport optional; every activity of the dates typed, all
+    sports). segments: stored intervals. labels: activity_id, label.
+    band_time: activity_id, zone (below|in|above), seconds (whole activity),
+    model (band_hr | band_pace | band_power | band; without it: band). bands:
+    activity_id, hr_lo, hr_hi, speed_lo, speed_hi (power and marker sources
+    optional). readings: activity_id, set_no, rep_no, mmol.
     """
+    acts = _with_columns(acts, {"sub_sport": pl.String()})
     outing = outings(acts)
     reps = classify_reps(segments, readings, bands, p)
     per = _per_activity(acts, outing, reps, segments, labels, band_time, bands)
@@ -240,6 +296,17 @@ def type_sessions(
     return _finish(per)
 
 
+def _band_seconds(band_time: pl.DataFrame) -> pl.DataFrame:
+    """Per activity: seconds below / in / above the band, per channel (and the combined band)."""
+    bt = band_time if "model" in band_time.columns else band_time.with_columns(model=pl.lit("band"))
+    seconds, zone, model = pl.col("seconds"), pl.col("zone"), pl.col("model")
+    aggs = []
+    for name, ch in (*BAND_MODELS.items(), ("band", "any")):
+        for z in ("below", "in", "above"):
+            aggs.append(seconds.filter((model == name) & (zone == z)).sum().alias(f"band_{z}_{ch}"))
+    return bt.group_by(AID).agg(aggs)
+
+
 def _per_activity(
     acts: pl.DataFrame,
     outing: pl.DataFrame,
@@ -250,49 +317,109 @@ def _per_activity(
     bands: pl.DataFrame,
 ) -> pl.DataFrame:
     """Everything the rules look at, one row per activity."""
-    seconds = pl.col("seconds")
-    bt = band_time.group_by(AID).agg(
-        band_below=seconds.filter(pl.col("zone") == "below").sum(),
-        band_in=seconds.filter(pl.col("zone") == "in").sum(),
-        band_above=seconds.filter(pl.col("zone") == "above").sum(),
-    )
-    known = bands.select(
+    b = _with_columns(bands, BAND_FRAME)
+    known = b.select(
         AID,
         hr_known=pl.col("hr_lo").is_not_null(),
         pace_known=pl.col("speed_lo").is_not_null(),
+        power_known=pl.col("power_lo").is_not_null(),
+        rank_hr=_rank_expr(
+            pl.when(pl.col("hr_band_basis") == "max_hr")
+            .then(pl.col("max_hr_source"))
+            .otherwise(pl.col("lt2_hr_source")),
+            pl.col("hr_band_basis"),
+        ),
+        rank_pace=_rank_expr(pl.col("threshold_speed_mps_source"), pl.col("speed_band_basis")),
+        rank_power=_rank_expr(pl.col("threshold_power_w_source"), pl.col("power_band_basis")),
     )
-    return (
+    band_cols = [f"band_{z}_{ch}" for ch in (*CHANNELS, "any") for z in ("below", "in", "above")]
+    rep_cols = [f"rep_{k}_{ch}" for ch in (*CHANNELS, "rep") for k in ("in", "above", "known")]
+    per = (
         acts.join(outing, on=AID)
         .join(_rep_stats(reps, segments), on=AID, how="left")
         .join(labels.select(AID, structure="label"), on=AID, how="left")
-        .join(bt, on=AID, how="left")
+        .join(_band_seconds(band_time), on=AID, how="left")
         .join(known, on=AID, how="left")
         .with_columns(
-            pl.col("n_work", "work_s", "rep_in", "rep_above", "rep_known", "short_reps")
-            .fill_null(0)
-            .cast(pl.Float64),
-            pl.col("band_below", "band_in", "band_above").fill_null(0.0),
+            pl.col("n_work", "work_s", "short_reps", *rep_cols).fill_null(0).cast(pl.Float64),
+            pl.col(band_cols).fill_null(0.0),
             pl.col("lactate_reps").fill_null(0),
+            pl.col("hr_known", "pace_known", "power_known").fill_null(False),
             moving_s=pl.coalesce("timer_s", "elapsed_s").fill_null(0.0),
-            hard_s=pl.col("band_in").fill_null(0.0) + pl.col("band_above").fill_null(0.0),
             distance_m=pl.col("distance_m").fill_null(0.0),
             is_run=pl.col("sport").is_in(RUN_SPORTS),
+            treadmill=pl.col("sub_sport").is_in(TREADMILL),
         )
-        .with_columns(
-            is_block=(pl.col("hard_s") > 0)
-            & (
-                2 * pl.col("hard_s")
-                >= pl.col("band_in") + pl.col("band_above") + pl.col("band_below")
-            )
+    )
+    # a store analysed before the per-channel bands existed: its combined band is HR's
+    # (or pace's when there is no HR band)
+    no_channel = (
+        pl.sum_horizontal(
+            [pl.col(f"band_{z}_{ch}") for ch in CHANNELS for z in ("below", "in", "above")]
         )
-        .with_columns(files=pl.len().over("outing_id"))
+        == 0
+    )
+    legacy = []
+    for ch, cond in (("hr", pl.col("hr_known")), ("pace", ~pl.col("hr_known"))):
+        legacy += [
+            pl.when(no_channel & cond)
+            .then(pl.col(f"band_{z}_any"))
+            .otherwise(pl.col(f"band_{z}_{ch}"))
+            .alias(f"band_{z}_{ch}")
+            for z in ("below", "in", "above")
+        ]
+    per = per.with_columns(legacy)
+    blocks = []
+    for ch in CHANNELS:
+        hard = pl.col(f"band_in_{ch}") + pl.col(f"band_above_{ch}")
+        total = hard + pl.col(f"band_below_{ch}")
+        blocks += [
+            hard.alias(f"hard_s_{ch}"),
+            ((hard > 0) & (2 * hard >= total)).alias(f"is_block_{ch}"),
+        ]
+    return per.with_columns(blocks).with_columns(files=pl.len().over("outing_id"))
+
+
+def _rank_expr(source: pl.Expr, basis: pl.Expr) -> pl.Expr:
+    """How well a channel's band is founded: 0 set or synced, 1 lactate fit, 2 estimate."""
+    return (
+        pl.when(basis == "lactate")
+        .then(pl.lit(1))
+        .when(source == "estimate")
+        .then(pl.lit(2))
+        .when(source.is_not_null())
+        .then(pl.lit(0))
+        .otherwise(pl.lit(2))
     )
 
 
 def _type_outings(per: pl.DataFrame, p: SessionParams) -> pl.DataFrame:
-    """outing_id -> session_type, reason, intensity_basis (the rules, in order)."""
+    """outing_id -> session_type, reason, intensity_basis, disputed (the rules, in order)."""
+    channel_aggs = []
+    for ch in CHANNELS:
+        block = pl.col(f"is_block_{ch}")
+        channel_aggs += [
+            pl.col(f"rep_in_{ch}").sum(),
+            pl.col(f"rep_above_{ch}").sum(),
+            pl.col(f"rep_known_{ch}").sum(),
+            pl.col(f"band_in_{ch}").sum(),
+            pl.col(f"band_above_{ch}").sum(),
+            (pl.col(f"band_in_{ch}") + pl.col(f"band_above_{ch}") + pl.col(f"band_below_{ch}"))
+            .sum()
+            .alias(f"band_known_{ch}"),
+            pl.col(f"hard_s_{ch}").sum().alias(f"hard_all_{ch}"),
+            pl.col(f"hard_s_{ch}").filter(block).sum().alias(f"hard_blocks_{ch}"),
+            pl.col(f"band_above_{ch}").filter(block).sum().alias(f"above_blocks_{ch}"),
+            pl.col(f"band_in_{ch}").filter(block).sum().alias(f"in_blocks_{ch}"),
+            pl.col(f"{ch}_known").any(),
+            pl.col(f"rank_{ch}").min().fill_null(2),
+        ]
+    rep_aggs = [pl.col(f"rep_{k}_rep").sum() for k in ("in", "above", "known")]
     agg = per.group_by("outing_id").agg(
+        *channel_aggs,
+        *rep_aggs,
         is_run=pl.col("is_run").all(),
+        treadmill=pl.col("treadmill").any(),
         sport=pl.col("sport").first(),
         files=pl.len(),
         distance_m=pl.col("distance_m").sum(),
@@ -300,36 +427,106 @@ def _type_outings(per: pl.DataFrame, p: SessionParams) -> pl.DataFrame:
         n_work=pl.col("n_work").sum(),
         short_reps=pl.col("short_reps").sum(),
         work_s=pl.col("work_s").sum(),
-        rep_in=pl.col("rep_in").sum(),
-        rep_above=pl.col("rep_above").sum(),
-        rep_known=pl.col("rep_known").sum(),
         rep_med=pl.col("rep_med").median(),
         rec_min=pl.col("rec_min").min(),
-        rep_basis=pl.col("rep_basis").drop_nulls().first(),
         lactate_reps=pl.col("lactate_reps").sum(),
-        band_in=pl.col("band_in").sum(),
-        band_above=pl.col("band_above").sum(),
-        band_known=(pl.col("band_in") + pl.col("band_above") + pl.col("band_below")).sum(),
-        hard_all=pl.col("hard_s").sum(),
-        hard_blocks=pl.col("hard_s").filter(pl.col("is_block")).sum(),
-        above_blocks=pl.col("band_above").filter(pl.col("is_block")).sum(),
-        in_blocks=pl.col("band_in").filter(pl.col("is_block")).sum(),
-        hr_known=pl.col("hr_known").any(),
-        pace_known=pl.col("pace_known").any(),
+        # one mask over the whole column (a mask built before drop_nulls has the wrong length)
         structure=pl.col("structure")
-        .drop_nulls()
-        .filter(pl.col("structure") != "continuous")
+        .filter(pl.col("structure").is_not_null() & (pl.col("structure") != "continuous"))
         .str.join(" | "),
     )
-    rows = [{"outing_id": r["outing_id"], **_rule(r, p)} for r in agg.iter_rows(named=True)]
+    rows = [{"outing_id": r["outing_id"], **_combined(r, p)} for r in agg.iter_rows(named=True)]
     schema = {"outing_id": pl.Int64(), "session_type": pl.String(), "reason": pl.String()}
-    schema |= {"intensity_basis": pl.String(), "block": pl.Boolean()}
+    schema |= {"intensity_basis": pl.String(), "block": pl.Boolean(), "disputed": pl.Boolean()}
+    schema |= {"channel": pl.String()}
     return pl.DataFrame(rows, schema=schema)
+
+
+_KEYS = ("rep_in", "rep_above", "rep_known", "band_in", "band_above", "band_known", "hard_all",
+         "hard_blocks", "above_blocks", "in_blocks")  # fmt: skip
+
+
+def _view(o: Mapping[str, Any], ch: str) -> dict[str, Any]:
+    """The outing as one channel sees it."""
+    basis = "lactate" if o["lactate_reps"] > 0 else ch
+    return {**o, **{k: o[f"{k}_{ch}"] for k in _KEYS}, "basis": basis}
+
+
+def _channels(o: Mapping[str, Any]) -> list[str]:
+    """Channels that saw this outing's intensity (pace not on a treadmill when HR saw it)."""
+    seen = [ch for ch in CHANNELS if o[f"rep_known_{ch}"] > 0 or o[f"band_known_{ch}"] > 0]
+    if o["treadmill"] and "pace" in seen and "hr" in seen:
+        seen.remove("pace")  # treadmill speed is the belt's or a foot pod's guess
+    return seen
+
+
+def _combined(o: Mapping[str, Any], p: SessionParams) -> dict[str, Any]:
+    """The type from every channel that saw the outing; where they disagree, say so.
+
+    Agreeing channels give the type. Otherwise a type two channels share wins;
+    else the channel whose band is best founded (set/synced > lactate fit >
+    estimate); on a tie, pace (grade-adjusted), then power, then HR, since heart
+    rate lags short efforts and drifts in long ones. `disputed` marks the type `?`.
+    """
+    seen = _channels(o)
+    reps = _by_reps(o, p, seen)
+    if reps is not None:
+        return reps
+    if int(o["n_work"]) > 0:  # reps below the band: the run is judged as a whole
+        o = {**o, **{f"rep_known_{ch}": 0.0 for ch in CHANNELS}}
+    if not seen or not o["is_run"]:
+        view = _view(o, seen[0] if seen else "hr") | {"basis": "none" if not seen else seen[0]}
+        return _rule(view, p) | {"disputed": False, "channel": seen[0] if seen else None}
+    results = {ch: _rule(_view(o, ch), p) for ch in seen}
+    types = {ch: r["session_type"] for ch, r in results.items()}
+    if len(set(types.values())) == 1:  # the basis the report's intensity control reads
+        ch = min(seen, key=lambda c: (o[f"rank_{c}"], CHANNELS.index(c)))
+        return results[ch] | {"disputed": False, "channel": ch}
+    votes = {t: [c for c in seen if types[c] == t] for t in types.values()}
+    shared = [t for t, cs in votes.items() if len(cs) >= 2]
+    pool = votes[shared[0]] if shared else seen
+    ch = min(pool, key=lambda c: (o[f"rank_{c}"], TIE_ORDER.index(c)))
+    tempo = [c for c in seen if types[c] == "threshold"]
+    if types[ch] == "race" and tempo:  # a race is a race when every channel sees one
+        ch = min(tempo, key=lambda c: (o[f"rank_{c}"], TIE_ORDER.index(c)))
+    others = "; ".join(f"{CHANNEL_NAMES[c]} says {types[c]}" for c in seen if types[c] != types[ch])
+    why = f"{results[ch]['reason']} [{CHANNEL_NAMES[ch]} decides: {others}]"
+    return results[ch] | {"reason": why, "disputed": True, "channel": ch}
+
+
+def _by_reps(o: Mapping[str, Any], p: SessionParams, seen: list[str]) -> dict[str, Any] | None:
+    """threshold / vo2 / x_element from the reps as a whole (each rep by its settled channel).
+
+    None when the outing has no hard reps; channels that would type the reps
+    otherwise are named, and the type is disputed.
+    """
+    if not o["is_run"] or o["rep_known_rep"] <= 0:
+        return None
+    basis = (
+        "lactate" if o["lactate_reps"] > 0 else ("hr" if "hr" in seen else (seen or ["pace"])[0])
+    )
+    view = {**o, **{k: o[f"{k}_rep"] for k in ("rep_in", "rep_above", "rep_known")}}
+    view |= {"basis": basis, "band_known": 0.0, "hard_all": 0.0}
+    result = _rule(view, p)
+    if result["session_type"] not in ("threshold", "vo2", "x_element"):
+        return None
+    others = {}
+    for ch in seen:
+        mine = _view(o, ch)
+        if mine["rep_known"] > 0 and result["session_type"] != "x_element":
+            typed = _typed_reps(mine, p, "", ch)
+            others[ch] = typed["session_type"] if typed else "below the band"
+    dissent = {ch: t for ch, t in others.items() if t != result["session_type"]}
+    if not dissent:
+        return result | {"disputed": False, "channel": "rep"}
+    names = "; ".join(f"{CHANNEL_NAMES[ch]} says {t}" for ch, t in dissent.items())
+    why = f"{result['reason']} [reps of 2 min or more by HR, shorter by pace: {names}]"
+    return result | {"reason": why, "disputed": True, "channel": "rep"}
 
 
 def _rule(o: Mapping[str, Any], p: SessionParams) -> dict[str, Any]:
     """The first rule that matches an outing: its type, a one-line reason, the basis."""
-    basis = _basis(o)
+    basis = o["basis"]
     out = {"intensity_basis": basis, "block": False}
     if not o["is_run"]:
         return out | {"session_type": "other_sport", "reason": f"not a run ({o['sport']})"}
@@ -348,30 +545,20 @@ def _rule(o: Mapping[str, Any], p: SessionParams) -> dict[str, Any]:
         typed = _typed_continuous(o, p, basis)
         if typed is not None:
             return out | typed | {"block": True}
-    if basis == "none":
-        why = f"{label}no HR or pace marker to judge intensity (set them in [athlete])"
-        return out | {"session_type": "unknown", "reason": why}
     note = f"; {n} strides" if strides else ""
     if o["hard_all"] >= p.tempo_min_s:
         note += f"; {o['hard_all'] / 60:.0f} min in or above the band"
     if o["moving_s"] >= p.long_s or o["distance_m"] >= p.long_m:
+        if basis == "none":  # a long run is long whatever its intensity
+            note += "; intensity unknown (no HR or pace marker)"
         why = f"{o['distance_m'] / 1000:.1f} km in {o['moving_s'] / 60:.0f} min{note}"
         return out | {"session_type": "long", "reason": why}
+    if basis == "none":
+        why = f"{label}no HR or pace marker to judge intensity (set them in [athlete])"
+        return out | {"session_type": "unknown", "reason": why}
     below = "reps below the threshold band" if n > 0 and not strides else "not hard"
-    why = f"{label}{below} ({o['distance_m'] / 1000:.1f} km){note}"
+    why = f"{label}{below} ({o['distance_m'] / 1000:.1f} km, {basis}){note}"
     return out | {"session_type": "easy", "reason": why}
-
-
-def _basis(o: Mapping[str, Any]) -> str:
-    if o["lactate_reps"] > 0:
-        return "lactate"
-    if o["rep_basis"] is not None and o["n_work"] > 0:
-        return str(o["rep_basis"])
-    if o["hr_known"] and o["band_known"] > 0:
-        return "hr"
-    if o["pace_known"] and o["band_known"] > 0:
-        return "pace"
-    return "none"
 
 
 def _typed_reps(
@@ -406,12 +593,25 @@ def _typed_continuous(o: Mapping[str, Any], p: SessionParams, basis: str) -> dic
     return {"session_type": "threshold", "reason": f"{blocks} tempo: {mins}"}
 
 
+def _of_channel(prefix: str) -> pl.Expr:
+    """A per-channel column of the channel that decided the outing (0 when none did)."""
+    out: pl.Expr = pl.lit(0.0)
+    # reps typed as a whole: rep time from the rep channel, band time from the combined band
+    whole = {"rep_in": "rep_in_rep", "band_in": "band_in_any", "band_above": "band_above_any"}
+    if prefix in whole:
+        out = pl.when(pl.col("channel") == "rep").then(pl.col(whole[prefix])).otherwise(out)
+    for ch in CHANNELS:
+        out = pl.when(pl.col("channel") == ch).then(pl.col(f"{prefix}_{ch}")).otherwise(out)
+    return out
+
+
 def _finish(per: pl.DataFrame) -> pl.DataFrame:
     """Per-activity numbers, days in local time, in SESSION_SCHEMA."""
+    band_in, band_above = _of_channel("band_in"), _of_channel("band_above")
     hard_block = (
         pl.col("block")
         & pl.col("session_type").is_in(["threshold", "race"])
-        & (pl.col("is_block") | (pl.col("files") == 1))
+        & (_of_channel("is_block").cast(pl.Boolean) | (pl.col("files") == 1))
     )
     return (
         per.with_columns(
@@ -420,11 +620,9 @@ def _finish(per: pl.DataFrame) -> pl.DataFrame:
             half_day=pl.when(pl.col("start_local").dt.hour() < 12)
             .then(pl.lit("AM"))
             .otherwise(pl.lit("PM")),
-            work_s=pl.when(hard_block)
-            .then(pl.col("band_in") + pl.col("band_above"))
-            .otherwise(pl.col("work_s")),
-            threshold_s=pl.when(hard_block).then(pl.col("band_in")).otherwise(pl.col("rep_in")),
-            above_threshold_s=pl.col("band_above"),
+            work_s=pl.when(hard_block).then(band_in + band_above).otherwise(pl.col("work_s")),
+            threshold_s=pl.when(hard_block).then(band_in).otherwise(_of_channel("rep_in")),
+            above_threshold_s=band_above,
             structure=pl.col("structure"),
         )
         .select(list(SESSION_SCHEMA))

@@ -24,9 +24,21 @@ CHANNELS = {"heart_rate": "heart_rate", "speed": "speed", "power": "power_w"}
 MARKER_COLUMNS = (
     "max_hr", "resting_hr", "lt1_hr", "lt2_hr", "threshold_speed_mps", "threshold_power_w",
 )  # fmt: skip
-# the threshold band and the zone names it gives (model "band")
+# the threshold band and the zone names it gives (model "band": HR, else speed)
 BAND_MODEL = "band"
 BAND_COLUMNS = {"heart_rate": ("hr_lo", "hr_hi"), "speed": ("speed_lo", "speed_hi")}
+# the band of each channel alone (session typing weighs them): model -> sample column, band
+CHANNEL_BANDS = {
+    "band_hr": ("heart_rate", ("hr_lo", "hr_hi")),
+    "band_pace": ("gap_speed", ("speed_lo", "speed_hi")),  # grade-adjusted where altitude
+    "band_power": ("power_w", ("power_lo", "power_hi")),
+}
+# Grade-adjusted speed: the energy cost of running on a grade i (Minetti et al. 2002,
+# J/kg/m) over the cost on the flat, grade over GRADE_SAMPLES samples, clipped to +-20 %
+MINETTI = (155.4, -30.4, -43.3, 46.3, 19.5, 3.6)  # i^5 ... i^0
+GRADE_SAMPLES = 10
+GRADE_MIN_M = 20.0
+GRADE_CLIP = 0.20
 
 ZONE_TIME_SCHEMA: dict[str, pl.DataType] = {
     "activity_id": pl.Int64(),
@@ -109,11 +121,32 @@ def with_weights(samples: pl.LazyFrame, max_gap_s: float = 10.0) -> pl.LazyFrame
     d_dist = pl.col("distance_m").diff().over(AID)
     d_t = (pl.col("t").diff().dt.total_microseconds().over(AID) / 1e6).clip(lower_bound=0.5)
     derived = pl.when(d_t <= max_gap_s).then((d_dist / d_t).clip(0.0, 12.0))
-    return samples.sort(AID, "t").with_columns(
-        w=pl.when(dt_s.is_null() | (dt_s > max_gap_s) | (dt_s < 0)).then(typical).otherwise(dt_s),
-        speed=pl.coalesce(pl.col("speed_mps"), derived),
-        heart_rate=pl.when(pl.col("heart_rate").is_between(30, 250)).then(pl.col("heart_rate")),
+    return (
+        samples.sort(AID, "t")
+        .with_columns(
+            w=pl.when(dt_s.is_null() | (dt_s > max_gap_s) | (dt_s < 0))
+            .then(typical)
+            .otherwise(dt_s),
+            speed=pl.coalesce(pl.col("speed_mps"), derived),
+            heart_rate=pl.when(pl.col("heart_rate").is_between(30, 250)).then(pl.col("heart_rate")),
+        )
+        .with_columns(gap_speed=pl.col("speed") * _grade_factor(samples))
     )
+
+
+def _grade_factor(samples: pl.LazyFrame) -> pl.Expr:
+    """Cost of the current grade over the flat (1 where altitude or distance is missing)."""
+    if not {"altitude_m", "distance_m"} <= set(samples.collect_schema().names()):
+        return pl.lit(1.0)
+    if_known = pl.col("altitude_m").is_not_null() & pl.col("distance_m").is_not_null()
+    run = pl.col("distance_m").diff(GRADE_SAMPLES).over(AID)
+    rise = pl.col("altitude_m").diff(GRADE_SAMPLES).over(AID)
+    grade = pl.when(if_known & (run >= GRADE_MIN_M)).then(rise / run).otherwise(0.0)
+    i = grade.clip(-GRADE_CLIP, GRADE_CLIP).fill_null(0.0)
+    cost = pl.lit(0.0)
+    for coefficient in MINETTI:  # Horner
+        cost = cost * i + coefficient
+    return cost / MINETTI[-1]
 
 
 def with_segments(samples: pl.LazyFrame, segments: pl.LazyFrame) -> pl.LazyFrame:
@@ -152,6 +185,21 @@ def _zone_expr(model: ZoneModel) -> pl.Expr:
     return pl.when(known).then(pl.lit(names).get(index))
 
 
+def _channel_band(column: str, lo: str, hi: str) -> pl.Expr:
+    """below | in | above one channel's band (null when the value or the band is missing)."""
+    value = pl.col(column)
+    zone = (
+        pl.when(value < pl.col(lo))
+        .then(pl.lit("below"))
+        .when(value <= pl.col(hi))
+        .then(pl.lit("in"))
+        .otherwise(pl.lit("above"))
+    )
+    return pl.when(value.is_not_null() & pl.col(lo).is_not_null() & pl.col(hi).is_not_null()).then(
+        zone
+    )
+
+
 def _band_expr() -> pl.Expr:
     """below | in | above the threshold band: by heart rate, else by speed."""
     out: pl.Expr = pl.lit(None, pl.String)
@@ -188,6 +236,7 @@ def zone_time(
     # materialised once: every model below reads it (a lazy plan would recompute it)
     frame = weighted.join(_complete(markers), on=AID, how="inner").collect().lazy()
     zone_cols = {m.name: _zone_expr(m) for m in models} | {BAND_MODEL: _band_expr()}
+    zone_cols |= {name: _channel_band(c, lo, hi) for name, (c, (lo, hi)) in CHANNEL_BANDS.items()}
     # one group-by per model over the samples; the whole activity is the sum of its
     # segment groups (seg_index null: samples outside every segment)
     per_group = pl.concat(
@@ -211,7 +260,7 @@ def zone_time(
 
 def _complete(markers: pl.LazyFrame) -> pl.LazyFrame:
     """Markers with every expected column present (missing ones null)."""
-    wanted = [*MARKER_COLUMNS, *(c for pair in BAND_COLUMNS.values() for c in pair)]
+    wanted = [*MARKER_COLUMNS, *(c for _, pair in CHANNEL_BANDS.values() for c in pair)]
     have = set(markers.collect_schema().names())
     return markers.with_columns(
         [pl.lit(None, pl.Float64).alias(c) for c in wanted if c not in have]

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from terskel.cli import analysis, athlete, core, garmin, lactate, query, report, strava, sync  # noqa: F401  (registers the commands)
+from terskel.cli import sessions as _sessions  # noqa: F401  (registers `sessions`)
 from terskel.cli.common import EXIT_INTERRUPTED, INTERRUPTED, app, err, hoist_global_options
 
 __all__ = ["app", "main"]

@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # start-up: polars and the analysis stack load inside the com
 ANALYZE_HELP = (
     "Find the interval structure, time in zone and session type of every run "
     "(import and sync do this for new runs). After changing your markers in the "
-    "config, run it with --rebuild.\n\nSession types, first rule that matches:"
+    "config, run it with --zones (zones and session types again, structure kept)."
+    "\n\nSession types, first rule that matches:"
 )
 
 
@@ -29,24 +30,39 @@ def analyze(
         dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Only runs on or after this local date."),
     ] = None,
+    zones_only: Annotated[
+        bool,
+        typer.Option(
+            "--zones", help="Only zones and session types again (after a marker changed)."
+        ),
+    ] = False,
 ) -> None:
     """Find the interval structure of every run (import and sync do this for new runs)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from terskel.analyze import AthleteProfile
     from terskel.analyze import analyze as run_analysis
+    from terskel.recompute import rezone
 
     with open_store(ctx) as (store, settings):
         columns = (TextColumn("analysing"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=err, transient=True) as progress:
             task = progress.add_task("analyse", total=None)
-            summary = run_analysis(
-                store,
-                since=since.date() if since else None,
-                rebuild=rebuild,
-                athlete=AthleteProfile.from_settings(settings.athlete),
-                on_chunk=lambda done, total: progress.update(task, completed=done, total=total),
-            )
+            profile = AthleteProfile.from_settings(settings.athlete)
+            day = since.date() if since else None
+            update = lambda done, total: progress.update(task, completed=done, total=total)  # noqa: E731
+            if zones_only:
+                summary = rezone(store, profile, since=day, on_chunk=update)
+            else:
+                summary = run_analysis(
+                    store, since=day, rebuild=rebuild, athlete=profile, on_chunk=update
+                )
+    if zones_only:
+        out.print(
+            f"zones of {summary.activities} runs ({summary.samples} samples) again, "
+            f"structure kept; {summary.typed} session types"
+        )
+        return
     out.print(
         f"analysed {summary.activities} runs ({summary.samples} samples): "
         f"{summary.interval_sessions} with intervals; {summary.typed} session types"
@@ -61,11 +77,23 @@ def intervals(
     no_laps: Annotated[
         bool, typer.Option("--no-laps", help="Ignore device laps; use the streams alone.")
     ] = False,
+    set_label: Annotated[
+        str | None,
+        typer.Option(
+            "--set", help='Store your structure ("5x1km/2min", "continuous"); beats detection.'
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Drop your structure; detect it again.")
+    ] = False,
 ) -> None:
     """Show one session's reps and recoveries, with pace, heart rate and drift."""
     from terskel.analyze import ANALYZED_SPORTS, structure
     from terskel.reports.intervals import drift_line, intervals_json, intervals_table
 
+    if set_label is not None or clear:
+        _correct(ctx, target, set_label, clear)
+        return
     activity, samples, laps = _load(ctx, target)
     if activity.get("sport") not in ANALYZED_SPORTS:
         fail(
@@ -82,6 +110,47 @@ def intervals(
     drift = drift_line(segments)
     if drift:
         out.print(drift)
+    _user_structure(ctx, target)
+
+
+def _user_structure(ctx: typer.Context, target: str) -> None:
+    """Say so when the runner set this activity's structure (it beats what is shown above)."""
+    if not target.isdigit():
+        return
+    with open_store(ctx, read_only=True) as (store, _):
+        mine = store.corrections("structure").filter(pl.col("activity_id") == int(target))
+    if mine.height:
+        out.print(
+            f"your structure: {mine['value'][0]} (source user, confidence 1; it is what "
+            "typing and the report use)",
+            highlight=False,
+        )
+
+
+def _correct(ctx: typer.Context, target: str, label: str | None, clear: bool) -> None:
+    """Store or drop the runner's structure of a stored activity, then show its session."""
+    from terskel.analyze import AthleteProfile
+    from terskel.corrections import CorrectionError, clear_structure, set_structure
+
+    if not target.isdigit():
+        fail(f"{target}: --set and --clear need an activity id from the store")
+    if label is not None and clear:
+        fail("give --set or --clear, not both")
+    aid = int(target)
+    with open_store(ctx) as (store, settings):
+        profile = AthleteProfile.from_settings(settings.athlete)
+        try:
+            if label is not None:
+                stored = set_structure(store, profile, aid, label)
+                out.print(f"{aid}: structure {stored} (source user, confidence 1)", highlight=False)
+            elif not clear_structure(store, profile, aid):
+                out.print(f"{aid}: no structure of yours to clear", highlight=False)
+        except CorrectionError as exc:
+            fail(str(exc))
+        session = store.sessions([aid])
+    if session.height:
+        row = session.row(0, named=True)
+        out.print(f"{aid}: {row['structure']}, typed {row['session_type']}", highlight=False)
 
 
 def _load(ctx: typer.Context, target: str) -> tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]:

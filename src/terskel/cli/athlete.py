@@ -23,10 +23,16 @@ def athlete(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Your markers in force today, where each came from, and the zone table they give."""
+    from terskel.analysis.athlete import WINDOW_RULE
     from terskel.analysis.sessions import RULES
     from terskel.analyze import AthleteProfile, markers_on
-    from terskel.reports.athlete import athlete_json, band_lines, markers_table, zone_table
-    from terskel.reports.lactate import calibration_lines
+    from terskel.reports.athlete import (
+        athlete_json,
+        band_lines,
+        fit_lines,
+        markers_table,
+        zone_table,
+    )
 
     day = on.date() if on else dt.date.today()
     with open_store(ctx, read_only=True) as (store, settings):
@@ -38,8 +44,9 @@ def athlete(
     out.print(markers_table(found, day))
     chosen = next(m for m in profile.models if m.name == settings.athlete.zone_model)
     out.print(zone_table(chosen, found))
-    for line in band_lines(band, c.hr_fit, c.speed_fit) + calibration_lines(c.hr_fit, c.speed_fit):
-        out.print(line)
+    for line in band_lines(band, c.hr_fit, c.speed_fit) + fit_lines(c.hr_fit, c.speed_fit):
+        out.print(line, highlight=False)
+    out.print(f"\nEstimates: {WINDOW_RULE}", highlight=False)
     out.print("\nSession types (first rule that matches):")
     for rule in RULES:
         out.print(f"  {rule}", highlight=False)

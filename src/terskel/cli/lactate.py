@@ -136,12 +136,13 @@ def show(
 
     from terskel.analysis.athlete import attach_readings
     from terskel.analyze import AthleteProfile, context
-    from terskel.reports.lactate import calibration_lines, curve_table, slope_line
+    from terskel.reports.athlete import fit_lines
+    from terskel.reports.lactate import curve_table, slope_line
 
     with open_store(ctx, read_only=True) as (store, settings):
         if activity is None:
             c = context(store, AthleteProfile.from_settings(settings.athlete))
-            for line in calibration_lines(c.hr_fit, c.speed_fit):
+            for line in fit_lines(c.hr_fit, c.speed_fit):
                 out.print(line)
             return
         readings = store.lactate_readings([activity])

@@ -21,10 +21,10 @@ LABELS = {
     "threshold_power_w": "threshold power",
 }
 
-# Why a marker is unknown: estimates need MIN_RUNS runs carrying the stream in 12 months.
+# Why a marker is unknown: estimates need MIN_RUNS runs carrying the stream.
 UNKNOWN_NOTE = (
     f"not set, not synced; too few runs to estimate (needs {MIN_RUNS} with this stream "
-    "in the 12 months before)"
+    "in the 365 days before, or after the store's first run)"
 )
 
 
@@ -42,9 +42,9 @@ def pace_text(speed_mps: float) -> str:
 
 
 def markers_table(found: Mapping[str, Marker], day: dt.date) -> Table:
-    """One row per marker: value, source, in force since, note."""
+    """One row per marker: value, source, window or since, the evidence, confidence, rule."""
     table = Table(title=f"Markers in force on {day}", title_justify="left", box=box.SIMPLE_HEAD)
-    for name in ("marker", "value", "source", "since", "how"):
+    for name in ("marker", "value", "source", "conf.", "from"):
         table.add_column(name)
     for name in MARKERS:
         m = found.get(name)
@@ -52,9 +52,18 @@ def markers_table(found: Mapping[str, Marker], day: dt.date) -> Table:
             note = "not set, not synced" if name == "resting_hr" else UNKNOWN_NOTE
             table.add_row(LABELS[name], "-", "unknown", "", note)
             continue
-        since = m.since.isoformat() if m.since else ""
-        table.add_row(LABELS[name], marker_text(name, m.value), m.source, since, m.note)
+        conf = f"{m.confidence:.2f}" if m.confidence is not None else "given"
+        table.add_row(LABELS[name], marker_text(name, m.value), m.source, conf, _origin(m))
     return table
+
+
+def _origin(m: Marker) -> str:
+    """Where a marker came from, in one cell: since / window, evidence, the rule."""
+    if m.source != "estimate":
+        since = f"since {m.since}" if m.since else ""
+        return "; ".join(x for x in (since, m.note) if x)
+    parts = [m.evidence, f"window {m.window}" if m.window else "", f"rule: {m.note}"]
+    return "; ".join(x for x in parts if x)
 
 
 def zone_table(model: ZoneModel, found: Mapping[str, Marker]) -> Table | str:
@@ -86,25 +95,43 @@ def _edge(channel: str, value: float | None) -> str:
 def band_lines(
     band: Mapping[str, Any], hr_fit: LactateFit | None, speed_fit: LactateFit | None
 ) -> list[str]:
-    """The threshold band in HR and pace, with what each rests on."""
+    """The threshold band in HR, pace and power, with the rule that decided each."""
     lines = []
     if band.get("hr_lo") is not None:
         basis = _basis_text(band["hr_band_basis"], hr_fit)
         lines.append(f"threshold band, HR: {band['hr_lo']:.0f}-{band['hr_hi']:.0f} bpm ({basis})")
     else:
-        lines.append("threshold band, HR: unknown (no max HR, LT2 or lactate fit)")
+        lines.append("threshold band, HR: unknown (no max HR, LT2 or usable lactate fit)")
     if band.get("speed_lo") is not None:
         basis = _basis_text(band["speed_band_basis"], speed_fit)
         pace = f"{pace_text(band['speed_hi'])} to {pace_text(band['speed_lo'])}"
         lines.append(f"threshold band, pace: {pace} ({basis})")
     else:
-        lines.append("threshold band, pace: unknown (no threshold pace or lactate fit)")
+        lines.append("threshold band, pace: unknown (no threshold pace or usable lactate fit)")
+    if band.get("power_lo") is not None:
+        watts = f"{band['power_lo']:.0f}-{band['power_hi']:.0f} W"
+        lines.append(f"threshold band, power: {watts} (90-100 % of threshold power)")
+    return lines
+
+
+def fit_lines(hr_fit: LactateFit | None, speed_fit: LactateFit | None) -> list[str]:
+    """Each lactate fit with its quality: used for the band, or a hint and why not."""
+    lines = []
+    for what, fit in (("HR", hr_fit), ("pace", speed_fit)):
+        if fit is None:
+            continue
+        if what == "HR":
+            span = f"{fit.lo:.0f}-{fit.hi:.0f} bpm"
+        else:
+            span = f"{pace_text(fit.lo)} to {pace_text(fit.hi)}"
+        verdict = "used for the band" if fit.usable else f"a hint, not used: {fit.why}"
+        lines.append(f"lactate fit, {what} at 2.0-3.0 mmol/L: {span} ({fit.quality()}; {verdict})")
     return lines
 
 
 def _basis_text(basis: str, fit: LactateFit | None) -> str:
     if basis == "lactate" and fit is not None:
-        return f"2.0-3.0 mmol/L from your lactate fit, {fit.readings} readings"
+        return f"2.0-3.0 mmol/L from your lactate fit, {fit.quality()}"
     return {"lt2_hr": "92-100 % of LT2 HR", "max_hr": "80-87 % of max HR"}.get(
         basis, "90-104 % of threshold speed"
     )
@@ -118,7 +145,14 @@ def athlete_json(
     return {
         "date": day.isoformat(),
         "markers": {
-            name: {"value": round(m.value, 3), "source": m.source, "note": m.note}
+            name: {
+                "value": round(m.value, 3),
+                "source": m.source,
+                "note": m.note,
+                "evidence": m.evidence,
+                "window": m.window,
+                "confidence": m.confidence,
+            }
             for name, m in found.items()
         },
         "band": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in band.items()},

@@ -16,6 +16,7 @@ from terskel.sources.model import Upload
 from terskel.store import faults
 from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.checkpoints import checkpoint, defer_checkpoints
+from terskel.store.corrections import CorrectionsMixin
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.exporting import prepare_folder
@@ -30,7 +31,7 @@ from terskel.store.views import ensure_views
 __all__ = ["SaveOutcome", "Store", "StoreError", "StoreLocked", "Upload"]
 
 
-class Store(SyncState, Invalidation):
+class Store(SyncState, Invalidation, CorrectionsMixin):
     """A terskel DuckDB file, opened for one athlete."""
 
     def __init__(

@@ -283,6 +283,19 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (athlete_id, source, source_id)
     );
     """,
+    # the runner's corrections: they beat detection and the typing rules, survive rebuilds
+    """
+    CREATE TABLE IF NOT EXISTS corrections (
+        athlete_id  VARCHAR NOT NULL,
+        activity_id BIGINT NOT NULL,
+        kind        VARCHAR NOT NULL,         -- structure | type
+        value       VARCHAR NOT NULL,         -- a label (5x1km/2min, continuous) or a type (easy)
+        created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (athlete_id, activity_id, kind)
+    );
+    -- HR, pace and power disagreed on the type (shown as `threshold?`; the reason names both)
+    ALTER TABLE sessions ADD COLUMN IF NOT EXISTS disputed BOOLEAN;
+    """,
 ]
 
 

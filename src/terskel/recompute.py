@@ -1,0 +1,44 @@
+"""Zones and session types again, from stored structures: after a marker changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import polars as pl
+
+from terskel.analyze import CHUNK, AnalyzeSummary, AthleteProfile, context, type_days, zones
+from terskel.store import Store
+
+
+def rezone(
+    store: Store,
+    athlete: AthleteProfile,
+    *,
+    since: dt.date | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> AnalyzeSummary:
+    """Best efforts, time in zone and session types of every analysed run; structure kept.
+
+    Reads each chunk's samples and its stored segments (no detection), then
+    re-types every local date it touched, and last the dates of activities
+    without samples.
+    """
+    summary = AnalyzeSummary()
+    ctx = context(store, athlete)
+    analysed = store.structures()["activity_id"].to_list()
+    local = store.local_dates(analysed) if analysed else pl.DataFrame()
+    if since is not None and local.height:
+        local = local.filter(pl.col("local_date") >= since)
+    ids = local["activity_id"].to_list() if local.height else []
+    dates: set[dt.date] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        samples = store.samples(chunk).collect()
+        dates |= set(zones(store, ctx, chunk, samples, store.intervals(chunk)))
+        summary.activities += len(chunk)
+        summary.samples += samples.height
+        if on_chunk:
+            on_chunk(summary.activities, len(ids))
+    summary.typed = type_days(store, ctx, sorted(dates | set(store.dates_to_type(since, True))))
+    return summary
