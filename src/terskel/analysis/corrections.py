@@ -22,7 +22,6 @@ import re
 import polars as pl
 
 AID = "activity_id"
-SESSION_TYPES = ("easy", "long", "threshold", "vo2", "x_element", "race")
 _AMOUNT = r"(?:\d+(?:\.\d+)?(?:m|km|mi|s|min|h)|\d+:\d{2})"
 _SET = re.compile(rf"(\d+)(?:-(\d+))?x{_AMOUNT}(?:/{_AMOUNT})?")
 _LADDER = re.compile(r"(\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)+)(?:m|km|s|min)(?:/" + _AMOUNT + ")?")

@@ -8,7 +8,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from terskel.analysis.corrections import SESSION_TYPES
+from terskel.analysis.session_types import SESSION_TYPES
 from terskel.cli.common import app, fail, open_store, out
 
 
