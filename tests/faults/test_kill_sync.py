@@ -24,9 +24,9 @@ from tests.faults.snapshot import Snapshot, differences, snapshot
 from tests.garmin_fake import FakeGarmin, demo_run, serve
 
 KILLED = -signal.SIGKILL
-# Kill points of the default run: right after the failed download is queued, and
+# Kill points: right after the failed download is queued (default run), and
 # between two saved activities. The slow test kills after every commit in turn.
-POINTS = ["item_failed", "save_uploads#3"]
+POINTS = ["item_failed", pytest.param("save_uploads#3", marks=pytest.mark.slow)]
 _REFERENCE: dict[str, Any] = {}
 
 
@@ -113,7 +113,7 @@ def _killed_then_healed(scene: Scene, point: str) -> Snapshot:
 @pytest.mark.parametrize("point", POINTS)
 def test_sync_killed_after_a_commit_heals(scene: Scene, point: str) -> None:
     expected, labels = _reference(scene)
-    assert point.split("#")[0] in labels
+    assert point.split("#")[0] in labels, labels
     assert differences(_killed_then_healed(scene, point), expected) == []
 
 

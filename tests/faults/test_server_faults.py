@@ -114,7 +114,13 @@ STRAVA_FAULTS: dict[str, Callable[[FakeStrava], None]] = {
 
 
 # Each fault in the default run; the ones a connector test also covers only in the slow run.
-SLOW_STRAVA = {"timeout", "detail is a list", "start_date null", "streams 500"}
+SLOW_STRAVA = {
+    "timeout",
+    "detail is a list",
+    "start_date null",
+    "streams 500",
+    "503 on the listing",
+}
 SLOW_GARMIN = {"download not a zip", "500 on the summary"}
 
 
