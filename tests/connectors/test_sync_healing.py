@@ -286,3 +286,18 @@ def _boom(*_args: object) -> None:
 
 def _interrupt(*_args: object) -> None:
     raise KeyboardInterrupt
+
+
+def test_strava_down_after_the_listing_stops_after_three_activities_all_queued(
+    fake_strava: FakeStrava, store: Store, tmp_path: Path
+) -> None:
+    _strava_tokens(tmp_path)
+    fake_strava.faults[r"/api/v3/activities/\d+"] = (503, {"message": "unavailable"})
+    report = _sync(store, tmp_path, "strava")
+    assert report.status == "failed" and "503" in (report.message or "")
+    assert len(report.failed) == 3 and store.activities().height == 0
+    assert {i.item_id for i in store.retry_items("strava")} == {
+        label.removeprefix("activity ") for label, _ in report.failed
+    }
+    fake_strava.faults.clear()
+    assert (_sync(store, tmp_path, "strava").new, store.queued_items()) == (14, [])
