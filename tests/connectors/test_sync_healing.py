@@ -112,7 +112,10 @@ def test_garmin_gives_up_after_max_tries_and_status_says_so(
     config = tmp_path / "config.toml"
     config.write_text("[sync]\nmax_tries = 2\n")
     cli = ["--db", str(db), "--config", str(config)]
-    codes = [runner.invoke(app, [*cli, "sync", "--source", "garmin"]) for _ in range(3)]
+    codes = [runner.invoke(app, [*cli, "sync", "--source", "garmin"])]
+    waiting = runner.invoke(app, [*cli, "status"]).output
+    assert "waiting to be fetched again on the next sync: garmin 1" in waiting
+    codes += [runner.invoke(app, [*cli, "sync", "--source", "garmin"]) for _ in range(2)]
     assert [r.exit_code for r in codes] == [1, 1, 0], [r.output for r in codes]
     assert "try 2 of 2" not in codes[0].output and "gave up after 2 tries" in codes[1].output
     assert _downloads(fake_garmin).count(ids[1]) == 2  # not asked a third time
@@ -286,3 +289,18 @@ def _boom(*_args: object) -> None:
 
 def _interrupt(*_args: object) -> None:
     raise KeyboardInterrupt
+
+
+def test_strava_down_after_the_listing_stops_after_three_activities_all_queued(
+    fake_strava: FakeStrava, store: Store, tmp_path: Path
+) -> None:
+    _strava_tokens(tmp_path)
+    fake_strava.faults[r"/api/v3/activities/\d+"] = (503, {"message": "unavailable"})
+    report = _sync(store, tmp_path, "strava")
+    assert report.status == "failed" and "503" in (report.message or "")
+    assert len(report.failed) == 3 and store.activities().height == 0
+    assert {i.item_id for i in store.retry_items("strava")} == {
+        label.removeprefix("activity ") for label, _ in report.failed
+    }
+    fake_strava.faults.clear()
+    assert (_sync(store, tmp_path, "strava").new, store.queued_items()) == (14, [])

@@ -50,24 +50,36 @@ class Zygote:
         )
 
     def run(
-        self,
-        args: list[str],
-        env: dict[str, str] | None = None,
-        output: Path | None = None,
-        term_after_s: float | None = None,
+        self, args: list[str], env: dict[str, str] | None = None, output: Path | None = None
     ) -> int:
         """Exit code of `terskel ARGS` (negative: killed by that signal)."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.start(args, env, output)
+        return self.finish()
+
+    def start(
+        self, args: list[str], env: dict[str, str] | None = None, output: Path | None = None
+    ) -> int:
+        """Start `terskel ARGS` in a child; returns its pid (then call `finish`)."""
+        assert self.proc.stdin is not None
         env = dict(env or {})
         if output is not None:
             env["FAULT_OUTPUT"] = str(output)
-        request = {"args": args, "env": env, "term_after_s": term_after_s}
-        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.write(json.dumps({"args": args, "env": env}) + "\n")
         self.proc.stdin.flush()
-        answer = self.proc.stdout.readline()
-        assert answer, "the zygote died"
-        rc: int = json.loads(answer)["rc"]
+        pid: int = self._answer()["pid"]
+        return pid
+
+    def finish(self) -> int:
+        """Exit code of the child started last (negative: killed by that signal)."""
+        rc: int = self._answer()["rc"]
         return rc
+
+    def _answer(self) -> dict[str, int]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line, "the zygote died"
+        answer: dict[str, int] = json.loads(line)
+        return answer
 
     def close(self) -> None:
         """Let the zygote end (stdin closed), then reap it."""

@@ -4,7 +4,9 @@ identical to syncs never killed, and the item that failed is never forgotten."""
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,9 @@ from tests.faults.snapshot import Snapshot, differences, snapshot
 from tests.garmin_fake import FakeGarmin, demo_run, serve
 
 KILLED = -signal.SIGKILL
-# Kill points of the default run: right after the failed download is queued, and
+# Kill points: right after the failed download is queued (default run), and
 # between two saved activities. The slow test kills after every commit in turn.
-POINTS = ["item_failed", "save_uploads#3"]
+POINTS = ["item_failed", pytest.param("save_uploads#3", marks=pytest.mark.slow)]
 _REFERENCE: dict[str, Any] = {}
 
 
@@ -59,12 +61,12 @@ class Scene:
             "no_proxy": "127.0.0.1,localhost",
         }
 
-    def sync(self, db: Path, extra: dict[str, str] | None = None, **kw: Any) -> int:
+    def sync(self, db: Path, extra: dict[str, str] | None = None) -> int:
         self.runs += 1
         args = ["--db", str(db), "--config", str(self.folder / "config.toml"), "sync"]
         args += ["--source", "garmin", "--source", "strava"]
         output = self.folder / f"run{self.runs}.txt"
-        return self.zygote.run(args, {**self.env(), **(extra or {})}, output, **kw)
+        return self.zygote.run(args, {**self.env(), **(extra or {})}, output)
 
     def output(self) -> str:
         return (self.folder / f"run{self.runs}.txt").read_text()
@@ -111,7 +113,7 @@ def _killed_then_healed(scene: Scene, point: str) -> Snapshot:
 @pytest.mark.parametrize("point", POINTS)
 def test_sync_killed_after_a_commit_heals(scene: Scene, point: str) -> None:
     expected, labels = _reference(scene)
-    assert point.split("#")[0] in labels
+    assert point.split("#")[0] in labels, labels
     assert differences(_killed_then_healed(scene, point), expected) == []
 
 
@@ -126,12 +128,22 @@ def test_sync_killed_after_any_commit_heals(scene: Scene, nth: int) -> None:
 
 def test_sigterm_ends_the_run_row_interrupted_and_the_next_sync_finishes(scene: Scene) -> None:
     db = scene.folder / "termed.duckdb"
-    oldest = min(scene.strava.summaries, key=lambda s: s["start_date"])
-    scene.strava.once(rf"/api/v3/activities/{oldest['id']}", (200, Raw(b"{}", delay_s=8.0)))
+    oldest = str(min(scene.strava.summaries, key=lambda s: s["start_date"])["id"])
+    waiting = threading.Event()
+
+    def slow(path: str, _query: dict[str, list[str]]) -> tuple[int, Any] | None:
+        if path != f"/api/v3/activities/{oldest}" or waiting.is_set():
+            return None
+        waiting.set()  # the sync is now waiting for this answer
+        return 200, Raw(b"{}", delay_s=20.0)
+
+    scene.strava.hooks.append(slow)
     args = ["--db", str(db), "--config", str(scene.folder / "config.toml"), "sync"]
     output = scene.folder / "termed.txt"
-    rc = scene.zygote.run([*args, "--source", "strava"], scene.env(), output, term_after_s=4.0)
-    assert rc == 130, output.read_text()
+    pid = scene.zygote.start([*args, "--source", "strava"], scene.env(), output)
+    assert waiting.wait(120), "the sync never asked for the slow activity"
+    os.kill(pid, signal.SIGTERM)
+    assert scene.zygote.finish() == 130, output.read_text()
     assert "interrupted" in output.read_text() and "Traceback" not in output.read_text()
     with Store.open(db, read_only=True) as store:
         assert store.sync_runs()["status"].to_list() == ["interrupted"]

@@ -113,7 +113,22 @@ STRAVA_FAULTS: dict[str, Callable[[FakeStrava], None]] = {
 }
 
 
-@pytest.mark.parametrize("fault", list(STRAVA_FAULTS))
+# Each fault in the default run; the ones a connector test also covers only in the slow run.
+SLOW_STRAVA = {
+    "timeout",
+    "detail is a list",
+    "start_date null",
+    "streams 500",
+    "503 on the listing",
+}
+SLOW_GARMIN = {"download not a zip", "500 on the summary"}
+
+
+def _cases(faults: dict[str, Any], slow: set[str]) -> list[Any]:
+    return [pytest.param(f, marks=pytest.mark.slow) if f in slow else f for f in faults]
+
+
+@pytest.mark.parametrize("fault", _cases(STRAVA_FAULTS, SLOW_STRAVA))
 def test_strava_fault_then_rerun_ends_identical(
     fake_strava: FakeStrava, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
@@ -175,7 +190,7 @@ GARMIN_FAULTS: dict[str, Callable[[FakeGarmin], None]] = {
 }
 
 
-@pytest.mark.parametrize("fault", list(GARMIN_FAULTS))
+@pytest.mark.parametrize("fault", _cases(GARMIN_FAULTS, SLOW_GARMIN))
 def test_garmin_fault_then_rerun_ends_identical(
     fake_garmin: FakeGarmin, tmp_path: Path, fault: str
 ) -> None:

@@ -6,18 +6,15 @@ everything but computes nothing (no polars or DuckDB thread pool exists yet, so
 forking is safe), then for each request on stdin forks a child that runs the CLI
 and answers with the child's exit status (negative: the signal that killed it).
 
-Request (one JSON line): {"args": ["--db", "...", "import", "..."], "env": {...},
-                          "term_after_s": 2.5}   (optional: send SIGTERM then)
-Answer  (one JSON line): {"rc": 0}
+Request (one JSON line): {"args": ["--db", "...", "import", "..."], "env": {...}}
+Answers (JSON lines):    {"pid": 1234} at once, {"rc": 0} when the child has ended
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-import time
 
 
 def main() -> None:
@@ -32,23 +29,10 @@ def main() -> None:
         pid = os.fork()
         if pid == 0:
             _child(request["args"], request["env"])
-        status = _wait(pid, request.get("term_after_s"))
+        print(json.dumps({"pid": pid}), flush=True)
+        status = os.waitpid(pid, 0)[1]
         rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         print(json.dumps({"rc": rc}), flush=True)
-
-
-def _wait(pid: int, term_after_s: float | None) -> int:
-    """The child's wait status; SIGTERM it after `term_after_s` if it still runs."""
-    if term_after_s is None:
-        return os.waitpid(pid, 0)[1]
-    deadline = time.monotonic() + term_after_s
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status
-        time.sleep(0.02)
-    os.kill(pid, signal.SIGTERM)
-    return os.waitpid(pid, 0)[1]
 
 
 def _child(args: list[str], env: dict[str, str]) -> None:

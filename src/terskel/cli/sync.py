@@ -94,10 +94,10 @@ def sync(
         try:
             reports = [sync_source(store, settings, name, options, _ignore) for name in sources]
             analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
+            written = _write_report(store, settings, report_dir) if report_dir else []
         except KeyboardInterrupt:
             err.print(INTERRUPTED, highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
-        written = _write_report(store, settings, report_dir) if report_dir else []
     code = _exit_code(reports)
     if written and not quiet:
         out.print(f"report: {written[0]}", soft_wrap=True, highlight=False)

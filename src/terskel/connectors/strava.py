@@ -98,7 +98,7 @@ def _sync(
     """Retry what failed before; list, mark deletions (--full), fetch what changed, oldest first."""
     fetch = _Fetcher(store, api, settings, options, progress, report)
     for queued in retry_queue(store, SOURCE, options):
-        fetch.one(queued.payload or {"id": queued.item_id}, retry=True)
+        fetch.one(queued.payload or {"id": queued.item_id})
     summaries = _waiting(options, api, progress, lambda: _list(store, api, settings, options))
     listed = [str(s["id"]) for s in summaries]
     if options.full:
@@ -172,7 +172,7 @@ class _Fetcher:
         self.tried: set[str] = set()
         self.network_failures = 0  # in a row: the network is down, not one activity bad
 
-    def one(self, summary: dict[str, Any], retry: bool = False) -> None:
+    def one(self, summary: dict[str, Any]) -> None:
         """Fetch and save one activity; a failure is reported and queued, the sync goes on."""
         activity_id = str(summary["id"])
         self.tried.add(activity_id)
