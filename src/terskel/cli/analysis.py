@@ -115,6 +115,8 @@ def intervals(
 
 def _user_structure(ctx: typer.Context, target: str) -> None:
     """Say so when the runner set this activity's structure (it beats what is shown above)."""
+    import polars as pl
+
     if not target.isdigit():
         return
     with open_store(ctx, read_only=True) as (store, _):
