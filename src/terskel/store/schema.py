@@ -264,6 +264,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (athlete_id, activity_id)
     );
     """,
+    # structure confidence: the chosen reading's share of the scored alternatives (0-1)
+    """
+    ALTER TABLE structures ADD COLUMN confidence DOUBLE;
+    """,
 ]
 
 
