@@ -11,11 +11,17 @@ import polars as pl
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from terskel.analysis.intervals import alternatives
 from terskel.analysis.sessions import RULES as SESSION_RULES
 from terskel.analyze import ANALYZED_SPORTS, AthleteProfile, structure
 from terskel.analyze import analyze as run_analysis
 from terskel.cli.common import app, err, fail, open_store, out
-from terskel.reports.intervals import drift_line, intervals_json, intervals_table
+from terskel.reports.intervals import (
+    alternatives_table,
+    drift_line,
+    intervals_json,
+    intervals_table,
+)
 from terskel.sources.fit import FitError, decode
 
 ANALYZE_HELP = (
@@ -61,6 +67,9 @@ def intervals(
     no_laps: Annotated[
         bool, typer.Option("--no-laps", help="Ignore device laps; use the streams alone.")
     ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show the scored readings the label was chosen from.")
+    ] = False,
 ) -> None:
     """Show one session's reps and recoveries, with pace, heart rate and drift."""
     activity, samples, laps = _load(ctx, target)
@@ -72,10 +81,16 @@ def intervals(
     segments, labels = structure(samples.lazy(), laps.lazy(), use_laps=not no_laps)
     label = labels["label"][0] if labels.height else "unknown"
     source = labels["source"][0] if labels.height else "streams"
+    confidence = labels["confidence"][0] if labels.height else None
     if as_json:
-        print(json.dumps(intervals_json(activity, segments, label, source), indent=2))
+        doc = intervals_json(activity, segments, label, source, confidence)
+        print(json.dumps(doc, indent=2))
         return
-    out.print(intervals_table(segments, label, source))
+    out.print(intervals_table(segments, label, source, confidence))
+    if explain:
+        out.print(
+            alternatives_table(alternatives(samples.lazy(), laps.lazy(), use_laps=not no_laps))
+        )
     drift = drift_line(segments)
     if drift:
         out.print(drift)

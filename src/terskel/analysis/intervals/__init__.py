@@ -90,8 +90,14 @@ def _stream_reading(tr: Track, cd: np.ndarray) -> Reading:
     found: dict[tuple[tuple[int, int], ...], Parse] = {}
     mo = tr.moments
     for thr in thresholds(tr.pieces, tr.sigma):
+        seen: set[tuple[tuple[int, int], ...]] = set()
         for standing in (False, True):
-            p = parse_reps(_stretches(tr.pieces, thr, standing), cd, mo)
+            cands = _stretches(tr.pieces, thr, standing)
+            ckey = tuple((c.start, c.end) for c in cands)
+            if ckey in seen:
+                continue
+            seen.add(ckey)
+            p = parse_reps(cands, cd, mo)
             key = tuple((r.start, r.end) for r in p.reps)
             if p.parts and (key not in found or found[key].score < p.score):
                 found[key] = p

@@ -239,7 +239,7 @@ def _activity_label(rows: list[dict[str, object]]) -> tuple[str, int]:
                 span = (r["end_utc"] - r["start_utc"]).total_seconds()  # type: ignore[operator]
             else:
                 span = r["duration_s"] or 0.0
-            s["rs"].append(float(span))  # type: ignore[arg-type]
+            s["rs"].append(float(span))
             s["rm"].append(float(r["distance_m"] or 0.0))  # type: ignore[arg-type]
     n_work = sum(len(s["ws"]) for s in sets.values())
     single = len(sets) > 1 and all(len(s["ws"]) == 1 for s in sets.values())

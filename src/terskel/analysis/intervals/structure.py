@@ -56,8 +56,13 @@ TAU_EXTRA = 0.1
 MIN_STANDING_S = 20.0
 MIN_REP_S = 10.0
 MAX_REP_S = 1800.0
+# a recovery is at most this many times the rep around it, or this long (s)
+MAX_RECOVERY_FACTOR = 4.0
+MIN_MAX_RECOVERY_S = 360.0
+# reps in one part at most
+MAX_PART = 40
 # thresholds tried per run (between the most separated effort levels)
-MAX_THRESHOLDS = 8
+MAX_THRESHOLDS = 4
 # a gap shorter than this much slow running (s) is no recovery (a stop is not one)
 MIN_RECOVERY_RUN_S = 2 * BIN_S
 
@@ -201,12 +206,15 @@ def _contrast(reps: list[Stretch], mo: Moments) -> float:
     r = np.array([mo.over(x.start, x.end) for x in reps])
     g = np.array([mo.over(a.end, b.start) for a, b in itertools.pairwise(reps)])
     nr, ng = r[:, 0].sum(), g[:, 0].sum()
-    if ng < 1 or nr < 1:
+    if nr < 1:
         return -math.inf
-    v_rep, v_gap = r[:, 1].sum() / nr, g[:, 1].sum() / ng
+    # standing recoveries have no moving seconds: their speed is 0
+    v_rep, v_gap = r[:, 1].sum() / nr, (g[:, 1].sum() / ng if ng >= 1 else 0.0)
     if v_rep <= v_gap:
         return -math.inf
-    within = r[:, 2].sum() - r[:, 1].sum() ** 2 / nr + g[:, 2].sum() - g[:, 1].sum() ** 2 / ng
+    within = r[:, 2].sum() - r[:, 1].sum() ** 2 / nr
+    if ng >= 1:
+        within += g[:, 2].sum() - g[:, 1].sum() ** 2 / ng
     spread = math.sqrt(max(within, 1e-6) / (nr + ng))
     z = (v_rep - v_gap) / spread
     return 0.5 * len(reps) * math.log1p(z * z)
@@ -249,12 +257,13 @@ def score_group(reps: list[Stretch], cd: np.ndarray, mo: Moments) -> list[Part]:
     dim = "time" if reg_t >= reg_d else "distance"
     base = fit + levels - PART_COST
     out.append(Part("set", reps, base + max(reg_t, reg_d) + rec, dim))
+    ran = sum(mo.over(a.end, b.start)[0] for a, b in itertools.pairwise(reps))
+    running = ran >= sum(t for t, _ in gaps) / 2  # recoveries run, not stood
     lad = max(_mirror(xt, noise), _mirror(xd, noise))
-    if lad > -math.inf and len({round(float(d), -1) for d in dur}) >= 3:
+    if running and lad > -math.inf and len({round(float(d), -1) for d in dur}) >= 3:
         ldim = "time" if _mirror(xt, noise) >= _mirror(xd, noise) else "distance"
         out.append(Part("ladder", reps, base + lad + rec - LOG_RANGE, ldim))
-    ran = sum(mo.over(a.end, b.start)[0] for a, b in itertools.pairwise(reps))
-    if len(reps) >= MIN_FARTLEK and dur.max() <= MAX_SURGE_S and ran >= sum(t for t, _ in gaps) / 2:
+    if running and len(reps) >= MIN_FARTLEK and dur.max() <= MAX_SURGE_S:
         out.append(Part("fartlek", reps, fit + levels - FARTLEK_COST, "time"))
     return out
 
@@ -283,7 +292,13 @@ def _extra(rep: Stretch, main: list[Part], mo: Moments) -> float:
     z = (s_in / n_in - s_out / n_out) / math.sqrt(max(within, 1e-6) / (n_in + n_out))
     if z <= 0:
         return -math.inf
-    return 0.5 * math.log1p(n_in / BIN_S * z * z) + level - LOG_RANGE
+    return 0.5 * math.log1p(n_in / BIN_S * z * z) + level - LOG_RANGE / 2
+
+
+def _recovery(a: Stretch, b: Stretch) -> bool:
+    """Whether the gap between two reps can be a recovery (not a run of its own)."""
+    longer = max(a.end - a.start, b.end - b.start)
+    return b.start - a.end <= max(MAX_RECOVERY_FACTOR * longer, MIN_MAX_RECOVERY_S)
 
 
 def parse_reps(stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
@@ -295,7 +310,9 @@ def parse_reps(stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
     back: list[tuple[int, Part | None]] = [(0, None)] * (k + 1)
     for j in range(1, k + 1):
         best[j], back[j] = best[j - 1], (j - 1, None)  # stretch j-1 is no rep
-        for i in range(j - 1):
+        for i in range(j - 2, max(-1, j - 1 - MAX_PART), -1):
+            if not _recovery(stretches[i], stretches[i + 1]):
+                break  # a set break: parts do not reach across it
             for part in score_group(stretches[i:j], cd, mo):
                 s = best[i] + part.score - where
                 if s > best[j]:
