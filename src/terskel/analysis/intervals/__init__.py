@@ -16,6 +16,9 @@ label's confidence is the best reading's share of their likelihood.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,11 +29,13 @@ from terskel.analysis.intervals.laps import LapParams, lap_table, manual_candida
 from terskel.analysis.intervals.segmentation import (
     AID,
     SEGMENT_SCHEMA,
+    Arrays,
     Track,
+    arrays,
     done,
     grid,
     metrics,
-    tracks,
+    track,
 )
 from terskel.analysis.intervals.structure import (
     Parse,
@@ -53,6 +58,9 @@ __all__ = [
     "session_labels",
 ]
 
+# activities per call from which the per-activity model runs in worker processes
+POOL_MIN = 64
+POOL_WORKERS = 2
 # confidence of workout steps: the watch ran the workout, the label is its own
 STEP_CONFIDENCE = 0.99
 
@@ -243,6 +251,36 @@ def _units(aid: int, tr: Track, r: Reading) -> list[dict[str, object]]:
     return out
 
 
+def _read_one(a: Arrays) -> tuple[Track, Reading]:
+    """Pieces and the stream reading of one activity (runs in a worker process)."""
+    tr = track(a)
+    return tr, _stream_reading(tr, np.concatenate([[0.0], np.cumsum(tr.v)]))
+
+
+_POOL: ProcessPoolExecutor | None = None
+
+
+def _pool() -> ProcessPoolExecutor:
+    """Worker processes for the per-activity model (forked once, kept for the run)."""
+    global _POOL
+    if _POOL is None:
+        workers = min(POOL_WORKERS, os.cpu_count() or 1)
+        _POOL = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return _POOL
+
+
+def _read_streams(arrs: dict[int, Arrays]) -> tuple[dict[int, Track], dict[int, Reading]]:
+    """Tracks and stream readings of every activity; many at once go to the pool
+    (the change-point search and the grammar are per activity and independent)."""
+    items = list(arrs.items())
+    if len(items) >= POOL_MIN and (os.cpu_count() or 1) > 1 and hasattr(os, "fork"):
+        done_ = list(_pool().map(_read_one, [a for _, a in items], chunksize=8))
+    else:
+        done_ = [_read_one(a) for _, a in items]
+    trs = {aid: tr for (aid, _), (tr, _) in zip(items, done_, strict=True)}
+    return trs, {aid: r for (aid, _), (_, r) in zip(items, done_, strict=True)}
+
+
 def detect(
     samples: pl.LazyFrame,
     laps: pl.LazyFrame,
@@ -252,9 +290,9 @@ def detect(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Segments (SEGMENT_SCHEMA plus set_kind, confidence) and scored alternatives."""
     g = grid(samples, params.grid).collect(engine="in-memory")
-    trs = tracks(g)
+    arrs = arrays(g)
+    trs, readings = _read_streams(arrs)
     cds = {a: np.concatenate([[0.0], np.cumsum(tr.v)]) for a, tr in trs.items()}
-    readings = {a: _stream_reading(tr, cds[a]) for a, tr in trs.items()}
     if use_laps:
         readings.update(_lap_readings(laps, trs, cds, params.laps))
     units = [u for a, tr in trs.items() for u in _units(a, tr, readings[a])]

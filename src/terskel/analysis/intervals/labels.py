@@ -30,20 +30,15 @@ LABEL_SCHEMA: dict[str, pl.DataType] = {
     "confidence": pl.Float64(),
 }
 
-# Values a runner writes; others are rounded on a finer grid and cost a little,
-# except in the dimension (time or distance) that the reps repeat most exactly:
-# there an off-list value (3:20, 850m, 110s) is what the watch was set to.
+# Values a runner writes; others are rounded on a finer grid and cost a little.
 _ROUND_M = (100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1200, 1500, 1600, 2000, 3000, 5000)
 _ROUND_S = (10, 15, 20, 30, 40, 45, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 600, 720, 900)
 _NOT_ROUND_COST = 0.1
 # Weight of the coefficient of variation across reps in the time/distance choice.
 _CV_WEIGHT = 2.0
-# A list value this close is what the runner meant even in the exact dimension
-# (stream boundaries are a few seconds off on reps of a few minutes).
+# A list value this close is what the runner meant (stream boundaries are a few
+# seconds off on reps of a few minutes).
 _LIST_TOL = 0.1
-# Time is the controlled dimension when its CV is at most this share of the
-# distance CV (clearly more consistent, not equal within noise).
-_TIME_CV_SHARE = 0.75
 # Lap durations within this many seconds of a whole 5 s were ended by the
 # watch's timer (time-triggered workout steps): exact, never rounded.
 _TIMER_STEP_S = 5.0
@@ -57,21 +52,22 @@ _STREAM_TOL_S = 15.0
 # Recoveries are prescribed in time more often than in distance: on a near tie
 # (within this rounding cost) a recovery is labelled in time.
 _RECOVERY_TIME_BIAS = 0.03
+# ... and reps and recoveries in one dimension are a little more likely than mixed
+_SAME_DIM = 0.03
 
 
 def _nearest(
-    x: float, preferred: tuple[int, ...], step: int, exact: bool, tol: float = _LIST_TOL
+    x: float, preferred: tuple[int, ...], step: int, exact: bool = False, tol: float = _LIST_TOL
 ) -> tuple[int, float]:
-    """The nice value for x and its cost (relative error, plus a cost off the list
-    unless `exact`: the dimension the reps repeat most precisely, where a list
-    value is only preferred within `tol`)."""
+    """The value a runner writes for x and its cost: the nearest list value within
+    `tol` (cost: its relative error), else x on a `step` grid (plus `_NOT_ROUND_COST`
+    unless `exact`: then the grid value is what the watch was set to)."""
     best = min(preferred, key=lambda v: abs(x - v) / v)
-    fine = max(step, round(x / step) * step)
     cost_best = abs(x - best) / best
-    cost_fine = abs(x - fine) / fine + (0.0 if exact else _NOT_ROUND_COST)
-    if exact:
-        return (fine, cost_fine) if cost_best > tol else (best, cost_best)
-    return (best, cost_best) if cost_best <= cost_fine else (fine, cost_fine)
+    if cost_best <= tol:
+        return best, cost_best
+    fine = max(step, round(x / step) * step)
+    return fine, abs(x - fine) / fine + (0.0 if exact else _NOT_ROUND_COST)
 
 
 def _fmt_s(s: int) -> str:
@@ -86,43 +82,63 @@ def _fmt_m(m: int) -> str:
     return f"{m // 1000}km" if m % 1000 == 0 else f"{m}m"
 
 
-def _amount(
-    mean_s: float,
-    cv_s: float,
-    mean_m: float,
-    cv_m: float,
-    recovery: bool,
-    trigger: str | None,
-) -> str:
-    """Time or distance, whichever is rounder and more consistent across reps.
+def _options(
+    s: list[float], m: list[float], recovery: bool, laps: bool
+) -> dict[str, tuple[str, float]]:
+    """Each dimension's text and cost: its spread across the reps (the runner
+    controlled the one that repeats; a robust spread, so one rep cut short at
+    a boundary does not decide) plus its rounding cost (see `_nearest`; a list
+    value counts as round within the stream's boundary noise).
 
-    When time has the lower coefficient of variation it is the dimension the
-    runner (or the watch) controlled, and a whole-10 s value off the list of
-    round values (a lap button pressed at 3:20) is exact. `trigger` "time":
-    the durations are laps the watch ended on a whole 5 s (a 110 s workout
-    step), exact to the second; "distance": laps ended on a whole 50 m.
+    Laps the watch ended on a whole 5 s (a 110 s workout step) are exact time,
+    on a whole 50 m exact distance: the only option.
     """
+    trigger = _trigger(s, m, laps)
     if trigger == "distance":
-        return _fmt_m(round(mean_m / _DIST_STEP_M) * int(_DIST_STEP_M))
-    timer = trigger == "time"
-    s_step = 10 if mean_s < 600 else 30
-    m_step = 50 if mean_m < 2000 else 100
-    time_exact = timer or (cv_m > 0 and cv_s <= _TIME_CV_SHARE * cv_m)
-    if timer:
-        s_step = int(_TIMER_STEP_S)
-    s_val, s_cost = _nearest(
-        mean_s,
-        _ROUND_S,
-        s_step,
-        exact=time_exact,
-        tol=0.0 if timer else max(_LIST_TOL, _STREAM_TOL_S / max(mean_s, 1.0)),
-    )
-    if mean_m < 50:  # standing or walking: only time makes sense
-        return _fmt_s(s_val)
-    m_val, m_cost = _nearest(mean_m, _ROUND_M, m_step, exact=False)
+        return {
+            "distance": (_fmt_m(round(float(np.mean(m)) / _DIST_STEP_M) * int(_DIST_STEP_M)), 0.0)
+        }
+    if trigger == "time":
+        return {
+            "time": (
+                _fmt_s(max(5, round(float(np.mean(s)) / _TIMER_STEP_S) * int(_TIMER_STEP_S))),
+                0.0,
+            )
+        }
+    mean_s, mean_m = float(np.median(s)), float(np.median(m))
+    tol = max(_LIST_TOL, _STREAM_TOL_S / max(mean_s, 1.0))
+    s_val, s_cost = _nearest(mean_s, _ROUND_S, 10 if mean_s < 600 else 30, tol=tol)
     bias = _RECOVERY_TIME_BIAS if recovery else 0.0
-    time_score = s_cost + _CV_WEIGHT * cv_s - bias
-    return _fmt_m(m_val) if m_cost + _CV_WEIGHT * cv_m < time_score else _fmt_s(s_val)
+    out = {"time": (_fmt_s(s_val), s_cost + _CV_WEIGHT * _rcv(s) - bias)}
+    if mean_m >= 50:  # standing or walking: only time makes sense
+        m_val, m_cost = _nearest(mean_m, _ROUND_M, 50 if mean_m < 2000 else 100, tol=tol)
+        out["distance"] = (_fmt_m(m_val), m_cost + _CV_WEIGHT * _rcv(m))
+    return out
+
+
+def _rcv(x: list[float]) -> float:
+    """Robust coefficient of variation: 1.4826 MAD / median."""
+    a = np.asarray(x, dtype=float)
+    med = float(np.median(a)) if a.size else 0.0
+    return 1.4826 * float(np.median(np.abs(a - med))) / med if med > 0 else 0.0
+
+
+def _rep_and_rest(
+    rep_s: list[float], rep_m: list[float], rec_s: list[float], rec_m: list[float], laps: bool
+) -> tuple[str, str]:
+    """Rep and recovery texts, chosen together: one dimension for both is a little
+    more likely (a track session is metres throughout)."""
+    reps = _options(rep_s, rep_m, False, laps)
+    if not rec_s:
+        return min(reps.values(), key=lambda o: o[1])[0], ""
+    recs = _options(rec_s, rec_m, True, laps)
+    pairs = [
+        (rc + cc - (_SAME_DIM if rd == cd else 0.0), rt, ct)
+        for rd, (rt, rc) in reps.items()
+        for cd, (ct, cc) in recs.items()
+    ]
+    _, rep, rec = min(pairs)
+    return rep, rec
 
 
 def _cv(x: list[float]) -> float:
@@ -144,12 +160,6 @@ def _trigger(s: list[float], m: list[float], laps: bool) -> str | None:
     if _off(m, _DIST_STEP_M) <= _DIST_TOL_M and _cv(m) * float(np.mean(m)) <= _DIST_TOL_M:
         return "distance"
     return None
-
-
-def _dim_amount(s: list[float], m: list[float], recovery: bool, laps: bool) -> str:
-    return _amount(
-        float(np.mean(s)), _cv(s), float(np.mean(m)), _cv(m), recovery, _trigger(s, m, laps)
-    )
 
 
 def _range_s(s: list[float]) -> str:
@@ -186,8 +196,8 @@ def part_text(
         return f"fartlek {len(rep_s)} x {_range_s(rep_s)}"
     if kind == "ladder":
         return _ladder(rep_s, rep_m)
-    rep = _dim_amount(rep_s, rep_m, False, laps)
-    rec = "/" + _dim_amount(rec_s, rec_m, True, laps) if rec_s else ""
+    rep, rec = _rep_and_rest(rep_s, rep_m, rec_s, rec_m, laps)
+    rec = "/" + rec if rec else ""
     return f"{rep}{rec}" if single else f"{len(rep_s)}x{rep}{rec}"
 
 

@@ -168,25 +168,39 @@ def _changes(bins: np.ndarray, sigma: float) -> list[int]:
     return [int(b) for b in algo.predict(pen=pen)[:-1]]
 
 
-def _refine(mv: np.ndarray, b: int, lo: int, hi: int) -> int:
-    """The second within a bin of moving second `b` that best splits two levels.
+def _refine(mv: np.ndarray, bounds: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Each change moved to the second within a bin that best splits two levels.
 
-    The levels are the means a little away from the change on either side;
-    the split minimises the squared error of the seconds around it.
+    The levels are the means a little away from the change on either side
+    (BIN_S..4 BIN_S seconds); the split minimises the squared error of the
+    seconds around it. All changes at once, from prefix sums.
     """
-    w0, w1 = max(lo, b - 2 * BIN_S), min(hi, b + 2 * BIN_S)
-    left = mv[max(lo, b - 4 * BIN_S) : max(lo, b - BIN_S)]
-    right = mv[min(hi, b + BIN_S) : min(hi, b + 4 * BIN_S)]
-    if w1 - w0 < 2 or left.size == 0 or right.size == 0:
-        return b
-    seg = mv[w0:w1]
-    cl = np.concatenate([[0.0], np.cumsum((seg - left.mean()) ** 2)])
-    cr = np.concatenate([[0.0], np.cumsum((seg - right.mean()) ** 2)])
-    splits = np.arange(max(1, b - BIN_S - w0), min(seg.size - 1, b + BIN_S - w0) + 1)
-    if splits.size == 0:
-        return b
-    cost = cl[splits] + (cr[-1] - cr[splits])
-    return int(splits[int(np.argmin(cost))] + w0)
+    if bounds.size == 0:
+        return bounds
+    c1 = np.concatenate([[0.0], np.cumsum(mv[lo:hi])])
+    c2 = np.concatenate([[0.0], np.cumsum(mv[lo:hi] ** 2)])
+    n = hi - lo
+    b = bounds - lo
+
+    def mean(a: np.ndarray, z: np.ndarray) -> np.ndarray:
+        a, z = np.clip(a, 0, n), np.clip(z, 0, n)
+        out: np.ndarray = (c1[z] - c1[a]) / np.maximum(z - a, 1)
+        return out
+
+    mu_l, mu_r = mean(b - 4 * BIN_S, b - BIN_S), mean(b + BIN_S, b + 4 * BIN_S)
+    w0, w1 = np.clip(b - 2 * BIN_S, 0, n), np.clip(b + 2 * BIN_S, 0, n)
+    s = np.clip(b[:, None] + np.arange(-BIN_S, BIN_S + 1)[None, :], 1, n - 1)
+    s = np.clip(s, w0[:, None], w1[:, None])
+
+    def sq(a: np.ndarray, z: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        k = z - a
+        out: np.ndarray = (c2[z] - c2[a]) - 2 * mu * (c1[z] - c1[a]) + mu * mu * k
+        return out
+
+    cost = sq(w0[:, None], s, mu_l[:, None]) + sq(s, w1[:, None], mu_r[:, None])
+    best = s[np.arange(b.size), np.argmin(cost, axis=1)]
+    out: np.ndarray = best + lo
+    return out
 
 
 def _bounds(mv: np.ndarray, mblock: np.ndarray) -> tuple[list[int], float]:
@@ -204,14 +218,14 @@ def _bounds(mv: np.ndarray, mblock: np.ndarray) -> tuple[list[int], float]:
             out.append(lo)
         if bins is None:
             continue
-        raw = [lo + c * BIN_S for c in _changes(bins, sigma)]
-        out.extend(_refine(mv, b, lo, hi) for b in raw)
+        raw = np.array([lo + c * BIN_S for c in _changes(bins, sigma)], dtype=np.int64)
+        out.extend(int(x) for x in _refine(mv, raw, lo, hi))
     return sorted(set(out)), sigma
 
 
-def pieces(v: np.ndarray, paused: np.ndarray, block: np.ndarray) -> tuple[list[Piece], float]:
-    """Efforts and stops of one activity, in order, covering every grid row."""
-    stop = stops(v, paused)
+def pieces(v: np.ndarray, stop: np.ndarray, block: np.ndarray) -> tuple[list[Piece], float]:
+    """Efforts and stops (`stop`: see `stops`) of one activity, in order, covering
+    every grid row."""
     moving = np.flatnonzero(~stop)
     if moving.size == 0:
         return [Piece(0, v.size, 0.0, 0.0, 0.0, True, float(v.size))], MIN_SIGMA
@@ -239,20 +253,29 @@ def pieces(v: np.ndarray, paused: np.ndarray, block: np.ndarray) -> tuple[list[P
     return out, sigma
 
 
-def tracks(g: pl.DataFrame) -> dict[int, Track]:
-    """Per activity of the grid (sorted by activity, ts): arrays and pieces."""
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def arrays(g: pl.DataFrame) -> dict[int, Arrays]:
+    """Per activity of the grid (sorted by activity, ts): ts, block, speed, paused."""
     aid = g[AID].to_numpy()
     ts = g["ts"].to_numpy()
     block = g["block"].to_numpy()
     v = g["speed_raw"].fill_null(0.0).to_numpy()
     paused = g["paused"].fill_null(False).to_numpy()
     cut = np.flatnonzero(np.diff(aid) != 0) + 1
-    out = {}
-    for lo, hi in zip([0, *cut.tolist()], [*cut.tolist(), aid.size], strict=True):
-        ps, sigma = pieces(v[lo:hi], paused[lo:hi], block[lo:hi])
-        mov = ~stops(v[lo:hi], paused[lo:hi])
-        out[int(aid[lo])] = Track(ts[lo:hi], block[lo:hi], v[lo:hi], ps, sigma, mov)
-    return out
+    return {
+        int(aid[lo]): (ts[lo:hi], block[lo:hi], v[lo:hi], paused[lo:hi])
+        for lo, hi in zip([0, *cut.tolist()], [*cut.tolist(), aid.size], strict=True)
+    }
+
+
+def track(a: Arrays) -> Track:
+    """One activity's pieces and noise (see `pieces`)."""
+    ts, block, v, paused = a
+    stop = stops(v, paused)
+    ps, sigma = pieces(v, stop, block)
+    return Track(ts, block, v, ps, sigma, ~stop)
 
 
 def metrics(units: pl.LazyFrame, g: pl.LazyFrame, source: pl.LazyFrame) -> pl.LazyFrame:

@@ -59,8 +59,9 @@ MAX_REP_S = 1800.0
 # a recovery is at most this many times the rep around it, or this long (s)
 MAX_RECOVERY_FACTOR = 4.0
 MIN_MAX_RECOVERY_S = 360.0
-# reps in one part at most
+# reps in one part at most; a ladder has at most this many steps
 MAX_PART = 40
+MAX_LADDER = 11
 # thresholds tried per run (between the most separated effort levels)
 MAX_THRESHOLDS = 4
 # a gap shorter than this much slow running (s) is no recovery (a stop is not one)
@@ -140,34 +141,41 @@ def thresholds(pieces: list[Piece], sigma: float) -> list[float]:
     return [m for m, _ in mids[:MAX_THRESHOLDS]]
 
 
-def _regularity(x: np.ndarray, rel_noise: np.ndarray) -> float:
-    """Nats saved by predicting log lengths `x` from their mean (which is described)."""
-    if x.size < 2:
-        return 0.0
-    tau2 = TAU**2 + rel_noise**2
-    resid = (x - x.mean()) ** 2 / (2 * tau2) + 0.5 * np.log(2 * math.pi * tau2)
-    return float((x.size - 1) * LOG_RANGE - resid.sum())
+def _tau2(length: float) -> float:
+    """Spread of a prescribed length measured from streams: TAU plus boundary noise."""
+    return TAU**2 + (2 * BOUNDARY_S / max(length, 1.0)) ** 2
 
 
-def _mirror(x: np.ndarray, rel_noise: np.ndarray) -> float:
-    """Nats saved by a ladder: lengths step evenly up to the middle and back."""
-    n = x.size
-    if n < 3:
+def _mirror(x: list[float], lengths: list[float]) -> float:
+    """Nats saved by a ladder: lengths (log `x`) step evenly up to a peak and back."""
+    n = len(x)
+    peak = max(range(n), key=lambda i: x[i])
+    if n < 3 or peak == 0:
         return -math.inf
-    peak = int(np.argmax(x))
-    if peak == 0:
-        return -math.inf
-    lin = np.exp(x)
+    lin = [math.exp(v) for v in x]
     step = (lin[peak] - lin[0]) / peak
     if step <= 0:
         return -math.inf
-    pred = np.array([lin[0] + step * (peak - abs(i - peak)) for i in range(n)])
-    if (pred <= 0).any():
-        return -math.inf
-    tau2 = TAU**2 + rel_noise**2
-    r = (x - np.log(pred)) ** 2 / (2 * tau2) + 0.5 * np.log(2 * math.pi * tau2)
+    total = 0.0
+    for i in range(n):
+        pred = lin[0] + step * (peak - abs(i - peak))
+        if pred <= 0:
+            return -math.inf
+        tau2 = _tau2(lengths[i])
+        total += (x[i] - math.log(pred)) ** 2 / (2 * tau2) + 0.5 * math.log(2 * math.pi * tau2)
     # first value and the step are described; the rest are predicted
-    return float((n - 2) * LOG_RANGE - r.sum())
+    return (n - 2) * LOG_RANGE - total
+
+
+def _ladder_shape(lengths: list[float]) -> bool:
+    """Lengths rise to an inner peak and fall (or only rise), in >= 3 distinct steps."""
+    n = len(lengths)
+    if n < 3 or n > MAX_LADDER:
+        return False
+    peak = max(range(n), key=lambda i: lengths[i])
+    up = all(lengths[i + 1] > lengths[i] * 1.15 for i in range(peak))
+    down = all(lengths[i + 1] < lengths[i] / 1.15 for i in range(peak, n - 1))
+    return peak > 0 and up and down
 
 
 @dataclass(frozen=True)
@@ -198,83 +206,103 @@ class Moments:
         )
 
 
-def _contrast(reps: list[Stretch], mo: Moments) -> float:
-    """Fit gain: 0.5 log(1 + z^2) per rep, z the rep/recovery speed contrast over the
-    pooled spread of the seconds inside reps and inside recoveries (moving time)."""
-    if len(reps) < 2:
+def _saving(n: int, sw: float, swx: float, swx2: float, sx: float, slog: float, lr: float) -> float:
+    """Nats saved by predicting n log values from their mean (which is described),
+    each within its own tau (weights w = 1/tau^2; slog = sum log(2 pi tau^2))."""
+    if n < 2:
         return 0.0
-    r = np.array([mo.over(x.start, x.end) for x in reps])
-    g = np.array([mo.over(a.end, b.start) for a, b in itertools.pairwise(reps)])
-    nr, ng = r[:, 0].sum(), g[:, 0].sum()
+    m = sx / n
+    return (n - 1) * lr - 0.5 * (swx2 - 2 * m * swx + m * m * sw) - 0.5 * slog
+
+
+_LOG_TAU_SPEED = math.log(2 * math.pi * TAU_SPEED**2)
+
+
+class _Feats:
+    """Per stretch and per gap between neighbours: the logs, weights and moments
+    the part scores are summed from (computed once per parse)."""
+
+    def __init__(self, st: list[Stretch], cd: np.ndarray, mo: Moments) -> None:
+        self.lt, self.ld, self.lv, self.w, self.slog = [], [], [], [], []
+        self.rm: list[tuple[float, float, float]] = []
+        for r in st:
+            tau2 = _tau2(r.moving_s)
+            self.lt.append(math.log(max(r.moving_s, 1.0)))
+            self.ld.append(math.log(max(r.dist, 1.0)))
+            self.lv.append(math.log(max(r.speed, 0.1)))
+            self.w.append(1.0 / tau2)
+            self.slog.append(math.log(2 * math.pi * tau2))
+            self.rm.append(mo.over(r.start, r.end))
+        self.glt, self.gld, self.gw, self.gslog, self.gel = [], [], [], [], []
+        self.gm: list[tuple[float, float, float]] = []
+        for x, y in itertools.pairwise(st):
+            t = float(y.start - x.end)
+            tau2 = _tau2(t)
+            self.glt.append(math.log(max(t, 1.0)))
+            self.gld.append(math.log(max(float(cd[y.start] - cd[x.end]), 1.0)))
+            self.gw.append(1.0 / tau2)
+            self.gslog.append(math.log(2 * math.pi * tau2))
+            self.gel.append(t)
+            self.gm.append(mo.over(x.end, y.start))
+
+
+def _contrast(n: int, r: list[float], g: list[float]) -> float:
+    """Fit gain: 0.5 log(1 + z^2) per rep, z the rep/recovery speed contrast over the
+    pooled spread of the seconds inside reps and inside recoveries (moving time);
+    standing recoveries have no moving seconds: their speed is 0."""
+    nr, sr, ssr = r
+    ng, sg, ssg = g
     if nr < 1:
         return -math.inf
-    # standing recoveries have no moving seconds: their speed is 0
-    v_rep, v_gap = r[:, 1].sum() / nr, (g[:, 1].sum() / ng if ng >= 1 else 0.0)
+    v_rep, v_gap = sr / nr, (sg / ng if ng >= 1 else 0.0)
     if v_rep <= v_gap:
         return -math.inf
-    within = r[:, 2].sum() - r[:, 1].sum() ** 2 / nr
-    if ng >= 1:
-        within += g[:, 2].sum() - g[:, 1].sum() ** 2 / ng
-    spread = math.sqrt(max(within, 1e-6) / (nr + ng))
-    z = (v_rep - v_gap) / spread
-    return 0.5 * len(reps) * math.log1p(z * z)
+    within = ssr - sr * sr / nr + (ssg - sg * sg / ng if ng >= 1 else 0.0)
+    z = (v_rep - v_gap) / math.sqrt(max(within, 1e-6) / (nr + ng))
+    return 0.5 * n * math.log1p(z * z)
 
 
-def _levels(reps: list[Stretch]) -> float:
-    v = np.log([max(r.speed, 0.1) for r in reps])
-    if v.size < 2:
-        return 0.0
-    r = (v - v.mean()) ** 2 / (2 * TAU_SPEED**2) + 0.5 * math.log(2 * math.pi * TAU_SPEED**2)
-    return float((v.size - 1) * LOG_SPEED_RANGE - r.sum())
-
-
-def _gaps(reps: list[Stretch], cd: np.ndarray) -> list[tuple[float, float]]:
-    """Elapsed seconds and metres between consecutive reps (paused time included)."""
-    return [
-        (float(b.start - a.end), float(cd[b.start] - cd[a.end]))
-        for a, b in itertools.pairwise(reps)
-    ]
-
-
-def score_group(reps: list[Stretch], cd: np.ndarray, mo: Moments) -> list[Part]:
-    """The best reading of consecutive reps as one part (set, ladder, fartlek)."""
-    gaps = _gaps(reps, cd)
-    fit = _contrast(reps, mo)
+def _group_parts(st: list[Stretch], i: int, j: int, acc: list[float], f: _Feats) -> list[Part]:
+    """Readings of stretches[i:j] as a set, a ladder or a fartlek, from the sums `acc`
+    (see `parse_reps` for their layout)."""
+    n = j - i
+    fit = _contrast(n, acc[11:14], acc[14:17])
     if fit == -math.inf:
         return []
-    dur = np.array([r.moving_s for r in reps])
-    noise = 2 * BOUNDARY_S / dur
-    xt, xd = np.log(dur), np.log(np.maximum([r.dist for r in reps], 1.0))
-    levels = _levels(reps)
-    rec = 0.0
-    if len(gaps) >= 2:
-        g = np.array([max(t, 1.0) for t, _ in gaps])
-        gd = np.array([max(d, 1.0) for _, d in gaps])
-        gn = 2 * BOUNDARY_S / g
-        rec = max(_regularity(np.log(g), gn), _regularity(np.log(gd), gn))
-    out = []
-    reg_t, reg_d = _regularity(xt, noise), _regularity(xd, noise)
-    dim = "time" if reg_t >= reg_d else "distance"
+    sw, swt, swt2, sxt, swd, swd2, sxd, slog, sv, sv2 = acc[:10]
+    reg_t = _saving(n, sw, swt, swt2, sxt, slog, LOG_RANGE)
+    reg_d = _saving(n, sw, swd, swd2, sxd, slog, LOG_RANGE)
+    mv = sv / n
+    levels = (n - 1) * LOG_SPEED_RANGE - 0.5 * (sv2 - n * mv * mv) / TAU_SPEED**2
+    levels -= 0.5 * n * _LOG_TAU_SPEED
+    gw, gwt, gwt2, gxt, gwd, gwd2, gxd, gslog = acc[17:25]
+    rec = max(
+        _saving(n - 1, gw, gwt, gwt2, gxt, gslog, LOG_RANGE),
+        _saving(n - 1, gw, gwd, gwd2, gxd, gslog, LOG_RANGE),
+    )
     base = fit + levels - PART_COST
-    out.append(Part("set", reps, base + max(reg_t, reg_d) + rec, dim))
-    ran = sum(mo.over(a.end, b.start)[0] for a, b in itertools.pairwise(reps))
-    running = ran >= sum(t for t, _ in gaps) / 2  # recoveries run, not stood
-    lad = max(_mirror(xt, noise), _mirror(xd, noise))
-    if running and lad > -math.inf and len({round(float(d), -1) for d in dur}) >= 3:
-        ldim = "time" if _mirror(xt, noise) >= _mirror(xd, noise) else "distance"
-        out.append(Part("ladder", reps, base + lad + rec - LOG_RANGE, ldim))
-    if running and len(reps) >= MIN_FARTLEK and dur.max() <= MAX_SURGE_S:
+    reps = st[i:j]
+    dim = "time" if reg_t >= reg_d else "distance"
+    out = [Part("set", reps, base + max(reg_t, reg_d) + rec, dim)]
+    if acc[14] < acc[25] / 2:  # recoveries stood, not run: no ladder, no fartlek
+        return out
+    if 3 <= n <= MAX_LADDER:
+        for dim, vals in (
+            ("time", [r.moving_s for r in reps]),
+            ("distance", [r.dist for r in reps]),
+        ):
+            if _ladder_shape(vals):
+                lad = _mirror([math.log(max(x, 1.0)) for x in vals], [r.moving_s for r in reps])
+                out.append(Part("ladder", reps, base + lad + rec - LOG_RANGE, dim))
+    if n >= MIN_FARTLEK and acc[10] <= MAX_SURGE_S:
         out.append(Part("fartlek", reps, fit + levels - FARTLEK_COST, "time"))
     return out
 
 
-def _extra(rep: Stretch, main: list[Part], mo: Moments) -> float:
-    """Score of a lone effort next to the sets: near their pace, clear of the running
-    around it (one rep length either side), and at least half a rep long."""
-    if not main:
-        return -math.inf
-    v_main = float(np.median([r.speed for p in main for r in p.reps]))
-    n_main = float(np.median([r.moving_s for p in main for r in p.reps]))
+def _extra(rep: Stretch, v_main: float, n_main: float, mo: Moments) -> float:
+    """Score of a lone effort next to the sets (reps of median speed v_main and
+    length n_main): near their pace, clear of the running around it (one rep
+    length either side), and at least half a rep long."""
     if rep.moving_s < n_main / 2:
         return -math.inf
     d = math.log(max(rep.speed, 0.1) / v_main)
@@ -301,6 +329,42 @@ def _recovery(a: Stretch, b: Stretch) -> bool:
     return b.start - a.end <= max(MAX_RECOVERY_FACTOR * longer, MIN_MAX_RECOVERY_S)
 
 
+def _add_rep(acc: list[float], f: _Feats, i: int, moving: float) -> None:
+    w, lt, ld, lv = f.w[i], f.lt[i], f.ld[i], f.lv[i]
+    acc[0] += w
+    acc[1] += w * lt
+    acc[2] += w * lt * lt
+    acc[3] += lt
+    acc[4] += w * ld
+    acc[5] += w * ld * ld
+    acc[6] += ld
+    acc[7] += f.slog[i]
+    acc[8] += lv
+    acc[9] += lv * lv
+    acc[10] = max(acc[10], moving)
+    m = f.rm[i]
+    acc[11] += m[0]
+    acc[12] += m[1]
+    acc[13] += m[2]
+
+
+def _add_gap(acc: list[float], f: _Feats, i: int) -> None:
+    m = f.gm[i]
+    acc[14] += m[0]
+    acc[15] += m[1]
+    acc[16] += m[2]
+    w, lt, ld = f.gw[i], f.glt[i], f.gld[i]
+    acc[17] += w
+    acc[18] += w * lt
+    acc[19] += w * lt * lt
+    acc[20] += lt
+    acc[21] += w * ld
+    acc[22] += w * ld * ld
+    acc[23] += ld
+    acc[24] += f.gslog[i]
+    acc[25] += f.gel[i]
+
+
 def parse_reps(stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
     """Best split of the candidate reps into consecutive parts (dynamic programming)."""
     k = len(stretches)
@@ -308,15 +372,22 @@ def parse_reps(stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
     where = 2 * math.log(k + 1)
     best = [0.0] * (k + 1)  # best[i]: best score of stretches[:i]
     back: list[tuple[int, Part | None]] = [(0, None)] * (k + 1)
+    f = _Feats(stretches, cd, mo)
     for j in range(1, k + 1):
         best[j], back[j] = best[j - 1], (j - 1, None)  # stretch j-1 is no rep
+        # running sums of stretches[i:j]: reps (weights, time, distance, log, speed),
+        # longest rep, rep and gap moments, gaps (weights, time, distance, log), gap time
+        acc = [0.0] * 26
+        _add_rep(acc, f, j - 1, stretches[j - 1].moving_s)
         for i in range(j - 2, max(-1, j - 1 - MAX_PART), -1):
             if not _recovery(stretches[i], stretches[i + 1]):
                 break  # a set break: parts do not reach across it
-            for part in score_group(stretches[i:j], cd, mo):
-                s = best[i] + part.score - where
-                if s > best[j]:
-                    best[j], back[j] = s, (i, part)
+            _add_rep(acc, f, i, stretches[i].moving_s)
+            _add_gap(acc, f, i)
+            for part in _group_parts(stretches, i, j, acc, f):
+                sc = best[i] + part.score - where
+                if sc > best[j]:
+                    best[j], back[j] = sc, (i, part)
     parts: list[Part] = []
     j = k
     while j > 0:
@@ -333,9 +404,13 @@ def parse_reps(stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
 def _with_extras(parse: Parse, stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
     """Add up to MAX_EXTRAS lone efforts that score on their own."""
     used = {(r.start, r.end) for r in parse.reps}
-    main = [p for p in parse.parts if p.kind == "set"]
+    main = [r for p in parse.parts if p.kind == "set" for r in p.reps]
+    if not main:
+        return parse
+    v_main = float(np.median([r.speed for r in main]))
+    n_main = float(np.median([r.moving_s for r in main]))
     scored = sorted(
-        ((_extra(s, main, mo), s) for s in stretches if (s.start, s.end) not in used),
+        ((_extra(s, v_main, n_main, mo), s) for s in stretches if (s.start, s.end) not in used),
         key=lambda x: -x[0],
     )
     where = math.log(len(stretches) + 1)  # which of the candidates it is
