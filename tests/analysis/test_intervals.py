@@ -125,13 +125,8 @@ def test_standing_recoveries_label() -> None:
     assert lab["label"].to_list() == ["5x3:20/1min"]
 
 
-@pytest.mark.xfail(
-    reason="the 80 s / 200 m recoveries of the second set are labelled in time (90s), not distance",
-    strict=False,
-)
 def test_two_sets() -> None:
-    # the 10 min reps fall on the slow side of the one fast/slow split: a second
-    # split of the slow side finds them
+    # two sets at different speeds: one threshold between the jogs and both sets
     pieces = [
         (600, 2.8),
         *reps([(600, 4.0), (60, 2.2)], 3),
