@@ -41,7 +41,7 @@ TAU = 0.06
 # each boundary of a stream rep is this many seconds off (bin resolution)
 BOUNDARY_S = BIN_S / 2
 # parameters of a part (count, rep length, recovery length, speed): their nats
-PART_COST = 3 * LOG_RANGE
+PART_COST = 4 * LOG_RANGE
 # a fartlek's surges have no lengths to predict: it must pay its way by levels
 FARTLEK_COST = 4 * LOG_RANGE
 MIN_FARTLEK = 4
