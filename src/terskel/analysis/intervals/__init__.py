@@ -43,6 +43,7 @@ from terskel.analysis.intervals.structure import (
     Stretch,
     _stretches,
     parse_reps,
+    speed_base,
     thresholds,
 )
 from terskel.analysis.samples import GridParams
@@ -97,6 +98,7 @@ def _stream_reading(tr: Track, cd: np.ndarray) -> Reading:
     """Best parse over the thresholds, with the alternatives."""
     found: dict[tuple[tuple[int, int], ...], Parse] = {}
     mo = tr.moments
+    vbase = speed_base(tr.pieces)
     for thr in thresholds(tr.pieces, tr.sigma):
         seen: set[tuple[tuple[int, int], ...]] = set()
         for standing in (False, True):
@@ -105,7 +107,7 @@ def _stream_reading(tr: Track, cd: np.ndarray) -> Reading:
             if ckey in seen:
                 continue
             seen.add(ckey)
-            p = parse_reps(cands, cd, mo)
+            p = parse_reps(cands, cd, mo, vbase)
             key = tuple((r.start, r.end) for r in p.reps)
             if p.parts and (key not in found or found[key].score < p.score):
                 found[key] = p
@@ -154,7 +156,7 @@ def _manual_reading(rows: list[dict[str, object]], tr: Track, cd: np.ndarray) ->
         cands.append(
             Stretch(a, b, moving, float(cd[b] - cd[a]), float(cd[b] - cd[a]) / max(moving, 1.0))
         )
-    p = parse_reps(cands, cd, tr.moments)
+    p = parse_reps(cands, cd, tr.moments, speed_base(tr.pieces))
     if not p.parts:
         return None
     return _choose([p], "laps")

@@ -9,12 +9,16 @@ length against `continuous` (score 0):
 - *regularity*: a set predicts its reps' lengths (time or distance, whichever
   repeats better) and its recoveries' lengths; each value predicted within
   `TAU` (plus boundary noise) saves the `LOG_RANGE` nats an unpredicted
-  length costs; values far from the set's mean cost more than they save;
-- *levels*: reps of one part run at one speed (saving per rep as above, on
-  log speed with `TAU`);
+  length costs (log-uniform over 10 s .. 30 min); values far from the set's
+  mean cost more than they save;
+- *levels*: reps of one part run at one speed (`TAU_SPEED`); what that saves
+  is measured against the spread of the run's own effort levels (a steady
+  run's efforts are all alike, so alike reps prove little there);
 - *fit gain*: 0.5 log(1 + z^2) per rep, z the rep/recovery contrast over the
   pooled spread of the bins inside them;
-- *complexity*: each part costs its parameters (`PART_COST`).
+- *complexity*: each part costs its parameters (`PART_COST`: count, rep and
+  recovery length, speed, each to within TAU), and where it starts and ends
+  among the candidates (2 log(k + 1)).
 
 Candidate reps come from thresholds between the effort levels of the
 change-point fit (see `segmentation`): each threshold splits the efforts into
@@ -33,17 +37,34 @@ import numpy as np
 from terskel.analysis.intervals.segmentation import BIN_S, Piece
 
 # the nats an unpredicted length (10 s .. 30 min, log-uniform) costs
-LOG_RANGE = math.log(180.0)
-# the nats an unpredicted log speed (1.5 .. 8 m/s) costs
+LOG_RANGE = math.log(math.log(180.0))
+# a parameter of a part (a length, a speed, the count) described to within TAU
+PARAM_NATS = math.log(math.log(180.0) / 0.06)
+# the nats an unpredicted log speed costs, with nothing known (1.5 .. 8 m/s)
 LOG_SPEED_RANGE = math.log(math.log(8.0 / 1.5))
+
+
+def speed_base(pieces: list[Piece]) -> float:
+    """The nats a rep's speed costs in a continuous reading of this run: the
+    entropy of its efforts' log speeds (time-weighted normal), at most LOG_SPEED_RANGE."""
+    ps = [p for p in pieces if not p.stop and p.moving_s > 0 and p.speed > 0]
+    if len(ps) < 2:
+        return LOG_SPEED_RANGE
+    w = np.array([p.moving_s for p in ps])
+    x = np.log([p.speed for p in ps])
+    m = float((w * x).sum() / w.sum())
+    sd = max(math.sqrt(float((w * (x - m) ** 2).sum() / w.sum())), TAU_SPEED)
+    return min(LOG_SPEED_RANGE, 0.5 * math.log(2 * math.pi * math.e * sd * sd))
+
+
 # prescribed reps repeat within this relative spread
 TAU = 0.06
 # each boundary of a stream rep is this many seconds off (bin resolution)
 BOUNDARY_S = BIN_S / 2
 # parameters of a part (count, rep length, recovery length, speed): their nats
-PART_COST = 4 * LOG_RANGE
+PART_COST = 4 * PARAM_NATS
 # a fartlek's surges have no lengths to predict: it must pay its way by levels
-FARTLEK_COST = 4 * LOG_RANGE
+FARTLEK_COST = 4 * PARAM_NATS
 MIN_FARTLEK = 4
 MAX_EXTRAS = 2
 # a fartlek surge is short: longer efforts are a run's own pace changes
@@ -262,7 +283,9 @@ def _contrast(n: int, r: list[float], g: list[float]) -> float:
     return 0.5 * n * math.log1p(z * z)
 
 
-def _group_parts(st: list[Stretch], i: int, j: int, acc: list[float], f: _Feats) -> list[Part]:
+def _group_parts(
+    st: list[Stretch], i: int, j: int, acc: list[float], f: _Feats, vbase: float
+) -> list[Part]:
     """Readings of stretches[i:j] as a set, a ladder or a fartlek, from the sums `acc`
     (see `parse_reps` for their layout)."""
     n = j - i
@@ -273,7 +296,7 @@ def _group_parts(st: list[Stretch], i: int, j: int, acc: list[float], f: _Feats)
     reg_t = _saving(n, sw, swt, swt2, sxt, slog, LOG_RANGE)
     reg_d = _saving(n, sw, swd, swd2, sxd, slog, LOG_RANGE)
     mv = sv / n
-    levels = (n - 1) * LOG_SPEED_RANGE - 0.5 * (sv2 - n * mv * mv) / TAU_SPEED**2
+    levels = (n - 1) * vbase - 0.5 * (sv2 - n * mv * mv) / TAU_SPEED**2
     levels -= 0.5 * n * _LOG_TAU_SPEED
     gw, gwt, gwt2, gxt, gwd, gwd2, gxd, gslog = acc[17:25]
     rec = max(
@@ -293,7 +316,7 @@ def _group_parts(st: list[Stretch], i: int, j: int, acc: list[float], f: _Feats)
         ):
             if _ladder_shape(vals):
                 lad = _mirror([math.log(max(x, 1.0)) for x in vals], [r.moving_s for r in reps])
-                out.append(Part("ladder", reps, base + lad + rec - LOG_RANGE, dim))
+                out.append(Part("ladder", reps, base + lad + rec - PARAM_NATS, dim))
     if n >= MIN_FARTLEK and acc[10] <= MAX_SURGE_S:
         out.append(Part("fartlek", reps, fit + levels - FARTLEK_COST, "time"))
     return out
@@ -320,7 +343,7 @@ def _extra(rep: Stretch, v_main: float, n_main: float, mo: Moments) -> float:
     z = (s_in / n_in - s_out / n_out) / math.sqrt(max(within, 1e-6) / (n_in + n_out))
     if z <= 0:
         return -math.inf
-    return 0.5 * math.log1p(n_in / BIN_S * z * z) + level - LOG_RANGE / 2
+    return 0.5 * math.log1p(n_in / BIN_S * z * z) + level - PARAM_NATS / 2
 
 
 def _recovery(a: Stretch, b: Stretch) -> bool:
@@ -365,7 +388,9 @@ def _add_gap(acc: list[float], f: _Feats, i: int) -> None:
     acc[25] += f.gel[i]
 
 
-def parse_reps(stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
+def parse_reps(
+    stretches: list[Stretch], cd: np.ndarray, mo: Moments, vbase: float = LOG_SPEED_RANGE
+) -> Parse:
     """Best split of the candidate reps into consecutive parts (dynamic programming)."""
     k = len(stretches)
     # where a part starts and ends among the candidates: its look-elsewhere cost
@@ -384,7 +409,7 @@ def parse_reps(stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
                 break  # a set break: parts do not reach across it
             _add_rep(acc, f, i, stretches[i].moving_s)
             _add_gap(acc, f, i)
-            for part in _group_parts(stretches, i, j, acc, f):
+            for part in _group_parts(stretches, i, j, acc, f, vbase):
                 sc = best[i] + part.score - where
                 if sc > best[j]:
                     best[j], back[j] = sc, (i, part)
