@@ -70,7 +70,7 @@ MAX_EXTRAS = 2
 # a fartlek surge is short: longer efforts are a run's own pace changes
 MAX_SURGE_S = 300.0
 # reps of one part run at one pace within this relative spread
-TAU_SPEED = 0.04
+TAU_SPEED = 0.08
 # an extra effort runs near the sets' pace, within this relative spread
 TAU_EXTRA = 0.1
 # a stop this long can end a rep (a standing recovery), in the variant that allows it
