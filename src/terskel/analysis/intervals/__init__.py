@@ -35,6 +35,7 @@ from terskel.analysis.intervals.segmentation import (
     done,
     grid,
     metrics,
+    thresholds,
     track,
 )
 from terskel.analysis.intervals.structure import (
@@ -44,7 +45,6 @@ from terskel.analysis.intervals.structure import (
     _stretches,
     parse_reps,
     speed_base,
-    thresholds,
 )
 from terskel.analysis.samples import GridParams
 

@@ -22,16 +22,13 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import polars as pl
 import ruptures as rpt
 
 from terskel.analysis.samples import GridParams, to_grid
-
-if TYPE_CHECKING:
-    from terskel.analysis.intervals.structure import Moments
 
 AID = "activity_id"
 # epoch seconds stay below this until 2106: (activity ordinal, second) as one sorted key
@@ -90,6 +87,34 @@ class Piece:
 
 
 @dataclass(frozen=True)
+class Moments:
+    """Prefix sums over one activity's grid rows: moving seconds, speed, speed^2."""
+
+    n: np.ndarray
+    s: np.ndarray
+    ss: np.ndarray
+
+    @classmethod
+    def of(cls, v: np.ndarray, moving: np.ndarray) -> Moments:
+        """Prefix sums of the moving seconds of speed `v`."""
+        m = moving.astype(float)
+        z = np.zeros(1)
+        return cls(
+            np.concatenate([z, np.cumsum(m)]),
+            np.concatenate([z, np.cumsum(v * m)]),
+            np.concatenate([z, np.cumsum(v * v * m)]),
+        )
+
+    def over(self, a: int, b: int) -> tuple[float, float, float]:
+        """Moving seconds, sum of speed and of speed^2 over rows a..b."""
+        return (
+            float(self.n[b] - self.n[a]),
+            float(self.s[b] - self.s[a]),
+            float(self.ss[b] - self.ss[a]),
+        )
+
+
+@dataclass(frozen=True)
 class Track:
     """One activity's grid as arrays, with its pieces and noise."""
 
@@ -102,8 +127,7 @@ class Track:
 
     @property
     def moments(self) -> Moments:
-        from terskel.analysis.intervals.structure import Moments
-
+        """Prefix sums of the moving seconds (see `Moments`)."""
         return Moments.of(self.v, self.moving)
 
 
@@ -251,6 +275,33 @@ def pieces(v: np.ndarray, stop: np.ndarray, block: np.ndarray) -> tuple[list[Pie
     if cursor < v.size:
         out.append(Piece(cursor, v.size, 0.0, 0.0, float(v[cursor:].sum()), True, v.size - cursor))
     return out, sigma
+
+
+# thresholds tried per run (between the most separated effort levels)
+MAX_THRESHOLDS = 4
+
+
+def thresholds(pieces: list[Piece], sigma: float) -> list[float]:
+    """Midpoints between effort levels, the most separated (in noise units) first."""
+    levels = sorted({round(p.speed, 2) for p in pieces if not p.stop and p.moving_s >= BIN_S})
+    if len(levels) < 2:
+        return []
+    mids = [((a + b) / 2, (b - a) / sigma) for a, b in itertools.pairwise(levels)]
+    mids.sort(key=lambda m: -m[1])
+    return [m for m, _ in mids[:MAX_THRESHOLDS]]
+
+
+def level_entropy(pieces: list[Piece], floor_sd: float) -> float:
+    """Entropy (nats) of the efforts' log speeds, a time-weighted normal with
+    sd at least `floor_sd`: what one effort's speed costs knowing the run."""
+    ps = [p for p in pieces if not p.stop and p.moving_s > 0 and p.speed > 0]
+    if len(ps) < 2:
+        return math.inf
+    w = np.array([p.moving_s for p in ps])
+    x = np.log([p.speed for p in ps])
+    m = float((w * x).sum() / w.sum())
+    sd = max(math.sqrt(float((w * (x - m) ** 2).sum() / w.sum())), floor_sd)
+    return 0.5 * math.log(2 * math.pi * math.e * sd * sd)
 
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from terskel.analysis.intervals.segmentation import BIN_S, Piece
+from terskel.analysis.intervals.segmentation import BIN_S, Moments, Piece, level_entropy
 
 # the nats an unpredicted length (10 s .. 30 min, log-uniform) costs
 LOG_RANGE = math.log(math.log(180.0))
@@ -42,19 +42,6 @@ LOG_RANGE = math.log(math.log(180.0))
 PARAM_NATS = math.log(math.log(180.0) / 0.06)
 # the nats an unpredicted log speed costs, with nothing known (1.5 .. 8 m/s)
 LOG_SPEED_RANGE = math.log(math.log(8.0 / 1.5))
-
-
-def speed_base(pieces: list[Piece]) -> float:
-    """The nats a rep's speed costs in a continuous reading of this run: the
-    entropy of its efforts' log speeds (time-weighted normal), at most LOG_SPEED_RANGE."""
-    ps = [p for p in pieces if not p.stop and p.moving_s > 0 and p.speed > 0]
-    if len(ps) < 2:
-        return LOG_SPEED_RANGE
-    w = np.array([p.moving_s for p in ps])
-    x = np.log([p.speed for p in ps])
-    m = float((w * x).sum() / w.sum())
-    sd = max(math.sqrt(float((w * (x - m) ** 2).sum() / w.sum())), TAU_SPEED)
-    return min(LOG_SPEED_RANGE, 0.5 * math.log(2 * math.pi * math.e * sd * sd))
 
 
 # prescribed reps repeat within this relative spread
@@ -83,10 +70,14 @@ MIN_MAX_RECOVERY_S = 360.0
 # reps in one part at most; a ladder has at most this many steps
 MAX_PART = 40
 MAX_LADDER = 11
-# thresholds tried per run (between the most separated effort levels)
-MAX_THRESHOLDS = 4
 # a gap shorter than this much slow running (s) is no recovery (a stop is not one)
 MIN_RECOVERY_RUN_S = 2 * BIN_S
+
+
+def speed_base(pieces: list[Piece]) -> float:
+    """The nats a rep's speed costs in a continuous reading of this run (see
+    `segmentation.level_entropy`), at most LOG_SPEED_RANGE."""
+    return min(LOG_SPEED_RANGE, level_entropy(pieces, TAU_SPEED))
 
 
 @dataclass(frozen=True)
@@ -152,16 +143,6 @@ def _stretch(ps: list[Piece]) -> Stretch:
     return Stretch(ps[0].start, fast[-1].end, moving, dist, dist / max(moving, 1.0))
 
 
-def thresholds(pieces: list[Piece], sigma: float) -> list[float]:
-    """Midpoints between effort levels, the most separated (in noise units) first."""
-    levels = sorted({round(p.speed, 2) for p in pieces if not p.stop and p.moving_s >= BIN_S})
-    if len(levels) < 2:
-        return []
-    mids = [((a + b) / 2, (b - a) / sigma) for a, b in itertools.pairwise(levels)]
-    mids.sort(key=lambda m: -m[1])
-    return [m for m, _ in mids[:MAX_THRESHOLDS]]
-
-
 def _tau2(length: float) -> float:
     """Spread of a prescribed length measured from streams: TAU plus boundary noise."""
     return TAU**2 + (2 * BOUNDARY_S / max(length, 1.0)) ** 2
@@ -197,34 +178,6 @@ def _ladder_shape(lengths: list[float]) -> bool:
     up = all(lengths[i + 1] > lengths[i] * 1.15 for i in range(peak))
     down = all(lengths[i + 1] < lengths[i] / 1.15 for i in range(peak, n - 1))
     return peak > 0 and up and down
-
-
-@dataclass(frozen=True)
-class Moments:
-    """Prefix sums over one activity's grid rows: moving seconds, speed, speed^2."""
-
-    n: np.ndarray
-    s: np.ndarray
-    ss: np.ndarray
-
-    @classmethod
-    def of(cls, v: np.ndarray, moving: np.ndarray) -> Moments:
-        """Prefix sums of the moving seconds of speed `v`."""
-        m = moving.astype(float)
-        z = np.zeros(1)
-        return cls(
-            np.concatenate([z, np.cumsum(m)]),
-            np.concatenate([z, np.cumsum(v * m)]),
-            np.concatenate([z, np.cumsum(v * v * m)]),
-        )
-
-    def over(self, a: int, b: int) -> tuple[float, float, float]:
-        """Moving seconds, sum of speed and of speed^2 over rows a..b."""
-        return (
-            float(self.n[b] - self.n[a]),
-            float(self.s[b] - self.s[a]),
-            float(self.ss[b] - self.ss[a]),
-        )
 
 
 def _saving(n: int, sw: float, swx: float, swx2: float, sx: float, slog: float, lr: float) -> float:
