@@ -289,8 +289,10 @@ def detect(
     *,
     use_laps: bool = True,
     params: IntervalParams = IntervalParams(),
+    explain: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Segments (SEGMENT_SCHEMA plus set_kind, confidence) and scored alternatives."""
+    """Segments (SEGMENT_SCHEMA plus set_kind, confidence) and the scored
+    alternatives (labelled only when `explain`: the labels cost time)."""
     g = grid(samples, params.grid).collect(engine="in-memory")
     arrs = arrays(g)
     trs, readings = _read_streams(arrs)
@@ -325,7 +327,7 @@ def detect(
         .join(source.select(AID, "confidence"), on=AID, how="left")
         .sort(AID, "seg_index")
     )
-    alts = _alternatives(readings, trs)
+    alts = _alternatives(readings, trs) if explain else pl.DataFrame(schema=ALTERNATIVE_SCHEMA)
     return seg, alts
 
 
@@ -352,7 +354,7 @@ def detect_segments(
     laps or the streams; `set_kind` (set | ladder | fartlek | extra) and
     `confidence` (0-1, per activity) ride along for the label.
     """
-    return detect(samples, laps, use_laps=use_laps, params=params)[0].lazy()
+    return detect(samples, laps, use_laps=use_laps, params=params, explain=False)[0].lazy()
 
 
 def alternatives(
