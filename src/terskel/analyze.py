@@ -211,7 +211,7 @@ def structure(
     segments_df = segments.collect()
     labels = session_labels(segments_df.lazy()).collect()
     return segments_df.select(SEGMENT_COLUMNS), labels.select(
-        "activity_id", "label", "source", "n_work"
+        "activity_id", "label", "source", "n_work", "confidence"
     )
 
 
@@ -221,7 +221,13 @@ def _with_unanalysable(labels: pl.DataFrame, chunk: list[int]) -> pl.DataFrame:
     if not missing:
         return labels
     extra = pl.DataFrame(
-        {"activity_id": missing, "label": "unknown", "source": "streams", "n_work": 0},
+        {
+            "activity_id": missing,
+            "label": "unknown",
+            "source": "streams",
+            "n_work": 0,
+            "confidence": None,
+        },
         schema=labels.schema,
     )
     return pl.concat([labels, extra])

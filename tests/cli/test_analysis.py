@@ -43,6 +43,29 @@ def test_intervals_json_contract_from_a_file_without_laps() -> None:
     assert [s["rep"] for s in work] == [1, 2, 3, 4, 5, 6]
 
 
+def test_intervals_json_has_confidence_and_store_keeps_it(tmp_path: Path) -> None:
+    path = shared_path("fit/running/fnardmann__10024712104_ACTIVITY.fit")
+    result = runner.invoke(app, ["intervals", str(path), "--json", "--no-laps"])
+    assert 0.5 < json.loads(result.stdout)["confidence"] <= 1.0
+    db = tmp_path / "s.duckdb"
+    runner.invoke(app, ["--db", str(db), "import", str(path)])
+    with Store.open(db, read_only=True) as store:
+        conf = store.structures()["confidence"].to_list()
+    assert len(conf) == 1 and 0.0 <= conf[0] <= 1.0
+
+
+def test_intervals_explain_lists_scored_readings() -> None:
+    path = shared_path("fit/running/fnardmann__10024712104_ACTIVITY.fit")
+    args = ["intervals", str(path), "--no-laps", "--explain"]
+    result = runner.invoke(app, args, terminal_width=120)
+    assert result.exit_code == 0, result.output
+    assert "readings considered" in result.output
+    lines = [ln for ln in result.output.splitlines() if "continuous" in ln]
+    assert lines and lines[-1].strip().endswith("0.0")  # continuous scores 0
+    chosen = next(ln for ln in result.output.splitlines() if ln.strip().startswith("*"))
+    assert "6x400m/200m" in chosen
+
+
 def test_intervals_of_a_stored_activity_shows_reps_and_drift(tmp_path: Path) -> None:
     path = shared_path("fit/running/fnardmann__10024712104_ACTIVITY.fit")
     db = tmp_path / "s.duckdb"

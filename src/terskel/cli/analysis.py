@@ -86,10 +86,19 @@ def intervals(
     clear: Annotated[
         bool, typer.Option("--clear", help="Drop your structure; detect it again.")
     ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show the scored readings the label was chosen from.")
+    ] = False,
 ) -> None:
     """Show one session's reps and recoveries, with pace, heart rate and drift."""
+    from terskel.analysis.intervals import alternatives
     from terskel.analyze import ANALYZED_SPORTS, structure
-    from terskel.reports.intervals import drift_line, intervals_json, intervals_table
+    from terskel.reports.intervals import (
+        alternatives_table,
+        drift_line,
+        intervals_json,
+        intervals_table,
+    )
 
     if set_label is not None or clear:
         _correct(ctx, target, set_label, clear)
@@ -103,10 +112,16 @@ def intervals(
     segments, labels = structure(samples.lazy(), laps.lazy(), use_laps=not no_laps)
     label = labels["label"][0] if labels.height else "unknown"
     source = labels["source"][0] if labels.height else "streams"
+    confidence = labels["confidence"][0] if labels.height else None
     if as_json:
-        print(json.dumps(intervals_json(activity, segments, label, source), indent=2))
+        doc = intervals_json(activity, segments, label, source, confidence)
+        print(json.dumps(doc, indent=2))
         return
-    out.print(intervals_table(segments, label, source))
+    out.print(intervals_table(segments, label, source, confidence))
+    if explain:
+        out.print(
+            alternatives_table(alternatives(samples.lazy(), laps.lazy(), use_laps=not no_laps))
+        )
     drift = drift_line(segments)
     if drift:
         out.print(drift)

@@ -12,7 +12,11 @@ from terskel.reports.format import duration, utc_iso
 
 
 def intervals_json(
-    activity: dict[str, Any], segments: pl.DataFrame, label: str, source: str
+    activity: dict[str, Any],
+    segments: pl.DataFrame,
+    label: str,
+    source: str,
+    confidence: float | None = None,
 ) -> dict[str, Any]:
     """`terskel intervals --json`: activity, source, label and every segment (stable keys)."""
     return {
@@ -25,6 +29,7 @@ def intervals_json(
         },
         "source": source,
         "label": label,
+        "confidence": _r(confidence, 3),
         "segments": [_segment_json(row) for row in segments.iter_rows(named=True)],
     }
 
@@ -48,9 +53,13 @@ def _segment_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def intervals_table(segments: pl.DataFrame, label: str, source: str) -> Table:
+def intervals_table(
+    segments: pl.DataFrame, label: str, source: str, confidence: float | None = None
+) -> Table:
     """Segments with pace and HR; reps numbered set.rep."""
-    table = Table(title=f"{label}  (from {source})", title_justify="left", box=box.SIMPLE_HEAD)
+    sure = f", confidence {confidence:.2f}" if confidence is not None else ""
+    title = f"{label}  (from {source}{sure})"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     for name in ("", "kind", "time", "dist", "pace", "HR", "HR 2nd half", "max HR"):
         table.add_column(name, justify="left" if name in ("", "kind") else "right")
     for row in segments.iter_rows(named=True):
@@ -67,6 +76,16 @@ def intervals_table(segments: pl.DataFrame, label: str, source: str) -> Table:
             _hr(row["max_hr"]),
             style=style,
         )
+    return table
+
+
+def alternatives_table(alts: pl.DataFrame) -> Table:
+    """The readings detection weighed, best first: label, score (nats over continuous)."""
+    table = Table(title="readings considered", title_justify="left", box=box.SIMPLE_HEAD)
+    for name in ("", "label", "score"):
+        table.add_column(name, justify="right" if name == "score" else "left")
+    for row in alts.sort("rank").iter_rows(named=True):
+        table.add_row("*" if row["chosen"] else "", row["label"], f"{row['score']:.1f}")
     return table
 
 

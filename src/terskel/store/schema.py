@@ -296,6 +296,10 @@ MIGRATIONS: list[str] = [
     -- HR, pace and power disagreed on the type (shown as `threshold?`; the reason names both)
     ALTER TABLE sessions ADD COLUMN IF NOT EXISTS disputed BOOLEAN;
     """,
+    # structure confidence: the chosen reading's share of the scored alternatives (0-1)
+    """
+    ALTER TABLE structures ADD COLUMN confidence DOUBLE;
+    """,
 ]
 
 

@@ -1,0 +1,368 @@
+"""Interval structure: warm-up, reps, recoveries, sets, a label and its confidence.
+
+Per activity, in this order:
+
+1. Laps, when they describe the workout (see `laps`): workout-step laps are
+   trusted as they are; manual fast/slow laps become rep candidates.
+2. Streams: effort as piecewise-constant speed from a penalized change-point
+   fit, stops as their own state (see `segmentation`).
+
+Rep candidates from either source are read by one grammar (see `structure`):
+sets, ladders, fartleks, a few extra efforts, or `continuous`, whichever
+scores best; the runner-up readings are kept as scored alternatives, and the
+label's confidence is the best reading's share of their likelihood.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from terskel.analysis.intervals.labels import LABEL_SCHEMA, parse_label, session_labels
+from terskel.analysis.intervals.laps import LapParams, lap_table, manual_candidates, trusted_reps
+from terskel.analysis.intervals.segmentation import (
+    AID,
+    SEGMENT_SCHEMA,
+    Arrays,
+    Track,
+    arrays,
+    done,
+    grid,
+    metrics,
+    thresholds,
+    track,
+)
+from terskel.analysis.intervals.structure import (
+    Parse,
+    Part,
+    Stretch,
+    _stretches,
+    parse_reps,
+    speed_base,
+)
+from terskel.analysis.samples import GridParams
+
+__all__ = [
+    "ALTERNATIVE_SCHEMA",
+    "LABEL_SCHEMA",
+    "SEGMENT_SCHEMA",
+    "IntervalParams",
+    "alternatives",
+    "detect",
+    "detect_segments",
+    "session_labels",
+]
+
+# activities per call from which the per-activity model runs in worker processes
+POOL_MIN = 64
+POOL_WORKERS = 2
+# confidence of workout steps: the watch ran the workout, the label is its own
+STEP_CONFIDENCE = 0.99
+
+ALTERNATIVE_SCHEMA: dict[str, pl.DataType] = {
+    "activity_id": pl.Int64(),
+    "rank": pl.Int32(),
+    "label": pl.String(),
+    "score": pl.Float64(),
+    "chosen": pl.Boolean(),
+}
+
+
+@dataclass(frozen=True)
+class IntervalParams:
+    """How the grid is built and laps are read (the model's own constants live
+    in `segmentation` and `structure`)."""
+
+    grid: GridParams = field(default_factory=GridParams)
+    laps: LapParams = field(default_factory=LapParams)
+
+
+@dataclass
+class Reading:
+    """The chosen structure of one activity and its scored alternatives."""
+
+    parse: Parse
+    source: str
+    confidence: float
+    alternatives: list[Parse]
+    tail_end: int | None = None  # grid row where a trusted last recovery ends
+
+
+def _stream_reading(tr: Track, cd: np.ndarray) -> Reading:
+    """Best parse over the thresholds, with the alternatives."""
+    found: dict[tuple[tuple[int, int], ...], Parse] = {}
+    mo = tr.moments
+    vbase = speed_base(tr.pieces)
+    for thr in thresholds(tr.pieces, tr.sigma):
+        seen: set[tuple[tuple[int, int], ...]] = set()
+        for standing in (False, True):
+            cands = _stretches(tr.pieces, thr, standing)
+            ckey = tuple((c.start, c.end) for c in cands)
+            if ckey in seen:
+                continue
+            seen.add(ckey)
+            p = parse_reps(cands, cd, mo, vbase)
+            key = tuple((r.start, r.end) for r in p.reps)
+            if p.parts and (key not in found or found[key].score < p.score):
+                found[key] = p
+    alts = sorted(found.values(), key=lambda p: -p.score)
+    return _choose(alts, "streams")
+
+
+def _choose(alts: list[Parse], source: str) -> Reading:
+    """The best of the readings and `continuous` (score 0), with its confidence."""
+    cands = [*alts, Parse()]
+    cands.sort(key=lambda p: -p.score)
+    best = cands[0]
+    top = best.score
+    z = sum(math.exp(max(p.score - top, -50.0)) for p in cands[:6])
+    return Reading(best, source, 1.0 / z, cands[:6])
+
+
+def _rows(ts: np.ndarray, t: int) -> int:
+    return min(int(np.searchsorted(ts, t)), int(ts.size) - 1)
+
+
+def _trusted_reading(rows: list[dict[str, object]], tr: Track, cd: np.ndarray) -> Reading:
+    """Workout-step reps as they are: consecutive reps of one step form a set."""
+    parts: list[Part] = []
+    prev_step: object = None
+    for row in rows:
+        a, b = _rows(tr.ts, int(row["start"])), _rows(tr.ts, int(row["end"]))  # type: ignore[call-overload]
+        rep = Stretch(a, b, float(row["n"] or 0.0), float(row["dist"] or 0.0), 0.0)  # type: ignore[arg-type]
+        step = row["step"]
+        if parts and step is not None and step == prev_step:
+            parts[-1].reps.append(rep)
+        else:
+            parts.append(Part("set", [rep], 0.0))
+        prev_step = step
+    tail = rows[-1]["tail_end"] if rows else None
+    reading = Reading(Parse(parts, 0.0), "laps", STEP_CONFIDENCE, [Parse(parts, 0.0)])
+    reading.tail_end = _rows(tr.ts, int(tail)) if tail is not None else None  # type: ignore[call-overload]
+    return reading
+
+
+def _manual_reading(rows: list[dict[str, object]], tr: Track, cd: np.ndarray) -> Reading | None:
+    cands = []
+    for row in rows:
+        a, b = _rows(tr.ts, int(row["start"])), _rows(tr.ts, int(row["end"]))  # type: ignore[call-overload]
+        moving = float(b - a)
+        cands.append(
+            Stretch(a, b, moving, float(cd[b] - cd[a]), float(cd[b] - cd[a]) / max(moving, 1.0))
+        )
+    p = parse_reps(cands, cd, tr.moments, speed_base(tr.pieces))
+    if not p.parts:
+        return None
+    return _choose([p], "laps")
+
+
+def _lap_readings(
+    laps: pl.LazyFrame, trs: dict[int, Track], cds: dict[int, np.ndarray], p: LapParams
+) -> dict[int, Reading]:
+    lt = done(lap_table(laps))
+    out: dict[int, Reading] = {}
+    for (aid,), rows in trusted_reps(lt, p).collect().partition_by(AID, as_dict=True).items():
+        a = int(aid)
+        if a in trs:
+            out[a] = _trusted_reading(rows.to_dicts(), trs[a], cds[a])
+    for (aid,), rows in manual_candidates(lt, p).collect().partition_by(AID, as_dict=True).items():
+        a = int(aid)
+        if a in trs and a not in out:
+            r = _manual_reading(rows.to_dicts(), trs[a], cds[a])
+            if r is not None:
+                out[a] = r
+    return out
+
+
+def _units(aid: int, tr: Track, r: Reading) -> list[dict[str, object]]:
+    """Warm-up / work / recovery / cool-down (or one steady) unit starts of one activity."""
+    ts = tr.ts
+    reps = [
+        (si, ri, part, rep)
+        for si, part in enumerate(r.parse.parts, 1)
+        for ri, rep in enumerate(part.reps, 1)
+    ]
+    if not reps:
+        return [
+            dict(
+                activity_id=aid,
+                start=int(ts[0]),
+                kind="steady",
+                set_no=None,
+                rep_no=None,
+                set_kind=None,
+            )
+        ]
+    out: list[dict[str, object]] = []
+    if reps[0][3].start > 0:
+        out.append(
+            dict(
+                activity_id=aid,
+                start=int(ts[0]),
+                kind="warmup",
+                set_no=None,
+                rep_no=None,
+                set_kind=None,
+            )
+        )
+    last_end = 0
+    for k, (si, ri, part, rep) in enumerate(reps):
+        a = max(rep.start, last_end)
+        out.append(
+            dict(
+                activity_id=aid,
+                start=int(ts[a]),
+                kind="work",
+                set_no=si,
+                rep_no=ri,
+                set_kind=part.kind,
+            )
+        )
+        end = max(rep.end, a + 1)
+        nxt = reps[k + 1][3].start if k + 1 < len(reps) else (r.tail_end or end)
+        if end < ts.size and nxt > end:
+            out.append(
+                dict(
+                    activity_id=aid,
+                    start=int(ts[end]),
+                    kind="recovery",
+                    set_no=si,
+                    rep_no=ri,
+                    set_kind=part.kind,
+                )
+            )
+        last_end = end
+    tail = max(last_end, r.tail_end or 0)
+    if tail < ts.size:
+        out.append(
+            dict(
+                activity_id=aid,
+                start=int(ts[tail]),
+                kind="cooldown",
+                set_no=None,
+                rep_no=None,
+                set_kind=None,
+            )
+        )
+    return out
+
+
+def _read_one(a: Arrays) -> tuple[Track, Reading]:
+    """Pieces and the stream reading of one activity (runs in a worker process)."""
+    tr = track(a)
+    return tr, _stream_reading(tr, np.concatenate([[0.0], np.cumsum(tr.v)]))
+
+
+_POOL: ProcessPoolExecutor | None = None
+
+
+def _pool() -> ProcessPoolExecutor:
+    """Worker processes for the per-activity model (forked once, kept for the run)."""
+    global _POOL
+    if _POOL is None:
+        workers = min(POOL_WORKERS, os.cpu_count() or 1)
+        _POOL = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return _POOL
+
+
+def _read_streams(arrs: dict[int, Arrays]) -> tuple[dict[int, Track], dict[int, Reading]]:
+    """Tracks and stream readings of every activity; many at once go to the pool
+    (the change-point search and the grammar are per activity and independent)."""
+    items = list(arrs.items())
+    if len(items) >= POOL_MIN and (os.cpu_count() or 1) > 1 and hasattr(os, "fork"):
+        done_ = list(_pool().map(_read_one, [a for _, a in items], chunksize=8))
+    else:
+        done_ = [_read_one(a) for _, a in items]
+    trs = {aid: tr for (aid, _), (tr, _) in zip(items, done_, strict=True)}
+    return trs, {aid: r for (aid, _), (_, r) in zip(items, done_, strict=True)}
+
+
+def detect(
+    samples: pl.LazyFrame,
+    laps: pl.LazyFrame,
+    *,
+    use_laps: bool = True,
+    params: IntervalParams = IntervalParams(),
+    explain: bool = True,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Segments (SEGMENT_SCHEMA plus set_kind, confidence) and the scored
+    alternatives (labelled only when `explain`: the labels cost time)."""
+    g = grid(samples, params.grid).collect(engine="in-memory")
+    arrs = arrays(g)
+    trs, readings = _read_streams(arrs)
+    cds = {a: np.concatenate([[0.0], np.cumsum(tr.v)]) for a, tr in trs.items()}
+    if use_laps:
+        readings.update(_lap_readings(laps, trs, cds, params.laps))
+    units = [u for a, tr in trs.items() for u in _units(a, tr, readings[a])]
+    schema = {
+        AID: pl.Int64(),
+        "start": pl.Int64(),
+        "kind": pl.String(),
+        "set_no": pl.Int32(),
+        "rep_no": pl.Int32(),
+        "set_kind": pl.String(),
+    }
+    uf = pl.DataFrame(units, schema=schema, orient="row") if units else pl.DataFrame(schema=schema)
+    source = pl.DataFrame(
+        {
+            AID: list(readings),
+            "source": [r.source for r in readings.values()],
+            "confidence": [r.confidence for r in readings.values()],
+        },
+        schema={AID: pl.Int64(), "source": pl.String(), "confidence": pl.Float64()},
+    )
+    uf = uf.sort(AID, "start").with_columns(
+        seg_index=pl.int_range(pl.len()).over(AID).cast(pl.Int32)
+    )
+    segs = metrics(uf.drop("set_kind").lazy(), g.lazy(), source.select(AID, "source").lazy())
+    seg = (
+        segs.collect()
+        .join(uf.select(AID, "seg_index", "set_kind"), on=[AID, "seg_index"], how="left")
+        .join(source.select(AID, "confidence"), on=AID, how="left")
+        .sort(AID, "seg_index")
+    )
+    alts = _alternatives(readings, trs) if explain else pl.DataFrame(schema=ALTERNATIVE_SCHEMA)
+    return seg, alts
+
+
+def _alternatives(readings: dict[int, Reading], trs: dict[int, Track]) -> pl.DataFrame:
+    rows = []
+    for a, r in readings.items():
+        for rank, p in enumerate(r.alternatives, 1):
+            rows.append((a, rank, parse_label(p, trs[a]), round(p.score, 1), p is r.parse))
+    return pl.DataFrame(rows, schema=ALTERNATIVE_SCHEMA, orient="row")
+
+
+def detect_segments(
+    samples: pl.LazyFrame,
+    laps: pl.LazyFrame,
+    *,
+    use_laps: bool = True,
+    params: IntervalParams = IntervalParams(),
+) -> pl.LazyFrame:
+    """One row per segment for every activity in `samples` (grouped by activity_id).
+
+    Segments cover each activity from its first to its last sample: warmup,
+    work and recovery (with set_no / rep_no), cooldown; a run without reps is
+    one `steady` segment. `source` says whether the structure came from the
+    laps or the streams; `set_kind` (set | ladder | fartlek | extra) and
+    `confidence` (0-1, per activity) ride along for the label.
+    """
+    return detect(samples, laps, use_laps=use_laps, params=params, explain=False)[0].lazy()
+
+
+def alternatives(
+    samples: pl.LazyFrame,
+    laps: pl.LazyFrame,
+    *,
+    use_laps: bool = True,
+    params: IntervalParams = IntervalParams(),
+) -> pl.DataFrame:
+    """The scored readings of each activity (best first; `continuous` scores 0)."""
+    return detect(samples, laps, use_laps=use_laps, params=params)[1]
