@@ -82,7 +82,8 @@ def _zero_block(data: bytearray, rng: random.Random) -> None:
 
 
 def _truncate(data: bytearray, rng: random.Random) -> None:
-    del data[rng.randrange(1, len(data)) :]
+    if len(data) > 1:
+        del data[rng.randrange(1, len(data)) :]
 
 
 def _duplicate_chunk(data: bytearray, rng: random.Random) -> None:
@@ -119,14 +120,14 @@ MUTATORS: list[Callable[[bytearray, random.Random], None]] = [
 def corpus(sources: list[Path], count: int, seed: int) -> list[tuple[str, bytes]]:
     """`count` seeded mutants of `sources`, each named after its file, mutator and number."""
     rng = random.Random(seed)
-    originals = [(p.stem, p.read_bytes()) for p in sources]
+    originals = [(p.stem, p.read_bytes()) for p in sources if p.stat().st_size > 16]
     mutants = []
     for index in range(count):
         stem, original = originals[index % len(originals)]
         mutate = MUTATORS[(index // len(originals)) % len(MUTATORS)]
         data = bytearray(original)
         mutate(data, rng)
-        if rng.random() < 0.2:  # sometimes a second kind of damage on top
+        if rng.random() < 0.2 and len(data) > 16:  # sometimes a second kind of damage on top
             rng.choice(MUTATORS)(data, rng)
         mutants.append((f"{index:04d}-{mutate.__name__.strip('_')}-{stem}.fit", bytes(data)))
     return mutants
