@@ -50,11 +50,18 @@ def _assert_identical(path: Path) -> None:
         pytest.skip("fitfast refuses the whole file (the SDK salvages it)")
     reduced = without_records(path.read_bytes())
     assert reduced is not None
-    assert len(reduced) < path.stat().st_size
-    cut = fitfast.parse(reduced, enum_names=True, datetimes=True)
+    assert len(reduced.data) < path.stat().st_size
+    cut = fitfast.parse(reduced.data, enum_names=True, datetimes=True)
     assert "record" not in cut
     assert cut == {k: v for k, v in full.items() if k in KEPT_NAMES}
     assert len(KEEP) == len(KEPT_NAMES)
+
+
+def test_compressed_speed_distance_is_noticed() -> None:
+    old = without_records((TEST_DATA / "fitparse__compressed-speed-distance.fit").read_bytes())
+    new = without_records((DEMO_DATA / "tormoder__0137001239.fit").read_bytes())
+    assert old is not None and old.compressed_speed_distance
+    assert new is not None and not new.compressed_speed_distance
 
 
 def test_what_it_cannot_walk_is_none() -> None:

@@ -136,8 +136,9 @@ def _decode_raw(data: bytes) -> _Raw:
         with _rust_stderr_silenced():
             # records once, columnar; dicts only for the few messages read as dicts
             columns = fitfast.records(data, message="record")
-            messages = _parse(without_records(data) or data)
-            if "distance" not in columns:
+            cut = without_records(data)
+            messages = _parse(cut.data if cut else data)
+            if cut and cut.compressed_speed_distance and "distance" not in columns:
                 # old footpods: compressed speed/distance is a byte field, only in dicts
                 messages["record"] = _parse(data).get("record", [])
     except fitfast.FitDecodeError as exc:

@@ -10,10 +10,24 @@ gives None, and the caller parses the whole file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 # Global message numbers read as dicts: file_id, sport, session, lap, activity,
 # monitoring, hr (swim heart rate), field_description and developer_data_id (they
 # name the developer fields of sessions and laps).
 KEEP = frozenset({0, 12, 18, 19, 34, 55, 132, 206, 207})
+RECORD = 20
+COMPRESSED_SPEED_DISTANCE = 8  # record field: 3 bytes of packed speed and distance
+
+
+@dataclass
+class CutDown:
+    """The cut-down file, and whether its records pack speed/distance (old footpods)."""
+
+    data: bytes
+    compressed_speed_distance: bool = False
+
+
 # FIT CRC-16 nibble table (FIT protocol, section 3.3.2)
 _CRC_TABLE = (
     0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
@@ -21,20 +35,22 @@ _CRC_TABLE = (
 )  # fmt: skip
 
 
-def without_records(data: bytes) -> bytes | None:
+def without_records(data: bytes) -> CutDown | None:
     """The file with only KEEP data messages (no records); None when it cannot be walked."""
     out = bytearray()
     pos = 0
+    found = CutDown(b"")
     while pos < len(data):
-        segment = _segment(data, pos)
+        segment = _segment(data, pos, found)
         if segment is None:
             return None
         reduced, pos = segment
         out += reduced
-    return bytes(out) if out else None
+    found.data = bytes(out)
+    return found if out else None
 
 
-def _segment(data: bytes, start: int) -> tuple[bytes, int] | None:
+def _segment(data: bytes, start: int, found: CutDown) -> tuple[bytes, int] | None:
     """One FIT segment (header, messages, CRC) reduced; and where the next one starts."""
     # header: size (12 or 14), protocol, profile (2), data size (4, LE), ".FIT", [CRC (2)]
     header_size = data[start]
@@ -45,7 +61,7 @@ def _segment(data: bytes, start: int) -> tuple[bytes, int] | None:
     end = begin + data_size
     if end + 2 > len(data):
         return None
-    body = _messages(data, begin, end)
+    body = _messages(data, begin, end, found)
     if body is None:
         return None
     header = bytearray(data[start : start + header_size])
@@ -58,7 +74,7 @@ def _segment(data: bytes, start: int) -> tuple[bytes, int] | None:
     return reduced + crc16(reduced).to_bytes(2, "little"), end + 2
 
 
-def _messages(data: bytes, pos: int, end: int) -> bytes | None:
+def _messages(data: bytes, pos: int, end: int, found: CutDown) -> bytes | None:
     """Definitions and KEEP data messages between pos and end, in order."""
     sizes: dict[int, int] = {}  # local message type -> data size
     dropped: set[int] = set()  # local types currently defined as a kind not kept
@@ -72,6 +88,11 @@ def _messages(data: bytes, pos: int, end: int) -> bytes | None:
             if parsed is None:
                 return None
             size, global_num, length = parsed
+            if (
+                global_num == RECORD
+                and COMPRESSED_SPEED_DISTANCE in data[pos + 6 : pos + length : 3]
+            ):
+                found.compressed_speed_distance = True
             local = header & 0x0F
             sizes[local] = size
             (dropped.discard if global_num in KEEP else dropped.add)(local)
