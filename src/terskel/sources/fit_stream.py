@@ -133,13 +133,23 @@ def _definition(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
     return size, global_num, length
 
 
+def _nibble_crc(crc: int, byte: int) -> int:
+    """One byte of the FIT CRC, as the protocol states it (two nibble steps)."""
+    table = _CRC_TABLE
+    tmp = table[crc & 0xF]
+    crc = ((crc >> 4) & 0x0FFF) ^ tmp ^ table[byte & 0xF]
+    tmp = table[crc & 0xF]
+    return ((crc >> 4) & 0x0FFF) ^ tmp ^ table[(byte >> 4) & 0xF]
+
+
+# The same CRC one byte per step (CRC-16/ARC): half the Python work of the nibble form.
+_BYTE_TABLE = tuple(_nibble_crc(index, 0) for index in range(256))
+
+
 def crc16(data: bytes) -> int:
     """The FIT CRC-16 of `data`."""
     crc = 0
-    table = _CRC_TABLE
+    table = _BYTE_TABLE
     for byte in data:
-        tmp = table[crc & 0xF]
-        crc = ((crc >> 4) & 0x0FFF) ^ tmp ^ table[byte & 0xF]
-        tmp = table[crc & 0xF]
-        crc = ((crc >> 4) & 0x0FFF) ^ tmp ^ table[(byte >> 4) & 0xF]
+        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
     return crc
