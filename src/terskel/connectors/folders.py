@@ -21,6 +21,7 @@ def sync(
         raise SourceUnavailable("no folders configured ([sync] folders in the config)")
     summary = import_paths(store, present, fallback_tz=settings.athlete.timezone, on_file=progress)
     failed = summary.failed + [(m, "folder not found (not mounted?)") for m in missing]
+    failed += [(label, f"quarantined: {reason}") for label, reason in summary.quarantined]
     return SourceReport(
         "folders",
         status="partial" if failed else "ok",

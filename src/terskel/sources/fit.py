@@ -22,6 +22,7 @@ import fitfast
 import numpy as np
 import polars as pl
 
+from terskel.sources.fit_stream import without_records
 from terskel.sources.model import Session, Upload
 from terskel.sources.units import (
     LAP_SCHEMA,
@@ -133,8 +134,13 @@ def _decode_raw(data: bytes) -> _Raw:
     """Decode with fitfast, falling back to the official SDK when it refuses or crashes."""
     try:
         with _rust_stderr_silenced():
-            messages = fitfast.parse(data, enum_names=True, datetimes=True)
+            # records once, columnar; dicts only for the few messages read as dicts
             columns = fitfast.records(data, message="record")
+            cut = without_records(data)
+            messages = _parse(cut.data if cut else data)
+            if cut and cut.compressed_speed_distance and "distance" not in columns:
+                # old footpods: compressed speed/distance is a byte field, only in dicts
+                messages["record"] = _parse(data).get("record", [])
     except fitfast.FitDecodeError as exc:
         return _decode_with_sdk(data, f"damaged file ({exc}); salvaged what was readable")
     except BaseException as exc:
@@ -151,6 +157,10 @@ def _decode_raw(data: bytes) -> _Raw:
     if messages.get("hr") and "heart_rate" not in records.columns:
         return _decode_with_sdk(data, None)
     return raw
+
+
+def _parse(data: bytes) -> dict[str, list[dict[Any, Any]]]:
+    return fitfast.parse(data, enum_names=True, datetimes=True)
 
 
 def is_decoder_panic(exc: BaseException) -> bool:
