@@ -54,6 +54,9 @@ _STREAM_TOL_S = 15.0
 _RECOVERY_TIME_BIAS = 0.03
 # ... and reps and recoveries in one dimension are a little more likely than mixed
 _SAME_DIM = 0.03
+# A timed rep with a distance recovery (`6x90s/200m`) is rarely prescribed: the
+# common mixed form is the other way round (`6x1km/2min`).
+_TIME_REP_DIST_REC = 0.05
 
 
 def _nearest(
@@ -133,12 +136,19 @@ def _rep_and_rest(
         return min(reps.values(), key=lambda o: o[1])[0], ""
     recs = _options(rec_s, rec_m, True, laps)
     pairs = [
-        (rc + cc - (_SAME_DIM if rd == cd else 0.0), rt, ct)
+        (rc + cc + _mix_cost(rd, cd), rt, ct)
         for rd, (rt, rc) in reps.items()
         for cd, (ct, cc) in recs.items()
     ]
     _, rep, rec = min(pairs)
     return rep, rec
+
+
+def _mix_cost(rep_dim: str, rec_dim: str) -> float:
+    """Prior cost of writing reps in one dimension and recoveries in another."""
+    if rep_dim == rec_dim:
+        return -_SAME_DIM
+    return _TIME_REP_DIST_REC if rep_dim == "time" else 0.0
 
 
 def _cv(x: list[float]) -> float:
