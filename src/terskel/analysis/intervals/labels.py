@@ -48,6 +48,7 @@ _DIST_STEP_M = 50.0
 _DIST_TOL_M = 1.0
 # Stream boundaries are up to ~7 s off each (p90), so a stream duration may be
 # this far from the list value the runner meant.
+_BOUNDARY_P90_S = 7.0
 _STREAM_TOL_S = 15.0
 # Recoveries are prescribed in time more often than in distance: on a near tie
 # (within this rounding cost) a recovery is labelled in time.
@@ -57,6 +58,9 @@ _SAME_DIM = 0.03
 # A timed rep with a distance recovery (`6x90s/200m`) is rarely prescribed: the
 # common mixed form is the other way round (`6x1km/2min`).
 _TIME_REP_DIST_REC = 0.05
+# GPS distance over a short rep is off by a few percent (corners, multipath): a
+# spread of distances up to this relative size says nothing against distance.
+_GPS_REL = 0.02
 
 
 def _nearest(
@@ -114,8 +118,12 @@ def _options(
     bias = _RECOVERY_TIME_BIAS if recovery else 0.0
     out = {"time": (_fmt_s(s_val), s_cost + _CV_WEIGHT * _rcv(s) - bias)}
     if mean_m >= 50:  # standing or walking: only time makes sense
-        m_val, m_cost = _nearest(mean_m, _ROUND_M, 50 if mean_m < 2000 else 100, tol=tol)
-        out["distance"] = (_fmt_m(m_val), m_cost + _CV_WEIGHT * _rcv(m))
+        # a measured distance is off by twice its GPS error or by its two boundary
+        # errors (independent: sqrt(2) x p90), no more: a rep 7 % short is no 1 km
+        tol_m = max(2 * _GPS_REL, _BOUNDARY_P90_S * math.sqrt(2.0) / max(mean_s, 1.0))
+        m_val, m_cost = _nearest(mean_m, _ROUND_M, 50 if mean_m < 2000 else 100, tol=tol_m)
+        spread = math.sqrt(max(0.0, _rcv(m) ** 2 - _GPS_REL**2))
+        out["distance"] = (_fmt_m(m_val), m_cost + _CV_WEIGHT * spread)
     return out
 
 
