@@ -32,7 +32,8 @@ LABEL_SCHEMA: dict[str, pl.DataType] = {
 
 # Values a runner writes; others are rounded on a finer grid and cost a little.
 _ROUND_M = (100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1200, 1500, 1600, 2000, 3000, 5000)
-_ROUND_S = (10, 15, 20, 30, 40, 45, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 600, 720, 900)
+_SUB_MINUTE_S = (10, 15, 20, 30, 40, 45, 50)
+_ROUND_S = (*_SUB_MINUTE_S, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 600, 720, 900)
 _NOT_ROUND_COST = 0.1
 # Weight of the coefficient of variation across reps in the time/distance choice.
 _CV_WEIGHT = 2.0
@@ -61,6 +62,8 @@ _TIME_REP_DIST_REC = 0.05
 # GPS distance over a short rep is off by a few percent (corners, multipath): a
 # spread of distances up to this relative size says nothing against distance.
 _GPS_REL = 0.02
+# slower than this (m/s) is a walk: nobody prescribes a walk in metres
+_WALK_MPS = 1.8
 
 
 def _nearest(
@@ -117,7 +120,7 @@ def _options(
     s_val, s_cost = _nearest(mean_s, _ROUND_S, 10 if mean_s < 600 else 30, tol=tol)
     bias = _RECOVERY_TIME_BIAS if recovery else 0.0
     out = {"time": (_fmt_s(s_val), s_cost + _CV_WEIGHT * _rcv(s) - bias)}
-    if mean_m >= 50:  # standing or walking: only time makes sense
+    if mean_m >= _WALK_MPS * mean_s:  # standing or walking: only time makes sense
         # a measured distance is off by twice its GPS error or by its two boundary
         # errors (independent: sqrt(2) x p90), no more: a rep 7 % short is no 1 km
         tol_m = max(2 * _GPS_REL, _BOUNDARY_P90_S * math.sqrt(2.0) / max(mean_s, 1.0))
