@@ -19,7 +19,7 @@ length against `continuous` (score 0):
 - *complexity*: each part costs its parameters (`PART_COST`: count, rep and
   recovery length, speed, each to within TAU), and where it starts and ends
   among the candidates (log(k + 1) per boundary between blocks of parts and
-  skipped candidates; the run's start and end are none).
+  skipped candidates; parts that meet share one; running to the end is none).
 
 Candidate reps come from thresholds between the effort levels of the
 change-point fit (see `segmentation`): each threshold splits the efforts into
@@ -361,7 +361,7 @@ def parse_reps(
                 break  # a set break: parts do not reach across it
             _add_rep(acc, f, i, stretches[i].moving_s)
             _add_gap(acc, f, i)
-            prev = max(bp[i], bs[i]) - (where if i > 0 else 0.0)
+            prev = max(bp[i], bs[i]) - where
             for part in _group_parts(stretches, i, j, acc, f, vbase):
                 if prev + part.score > bp[j]:
                     bp[j], back[j] = prev + part.score, (i, bp[i] > bs[i], part)
@@ -374,7 +374,7 @@ def parse_reps(
                 back[j][2].score -= where  # type: ignore[union-attr]
             continue
         j, in_part, chosen = back[j]
-        chosen.score -= where * (j > 0)  # type: ignore[union-attr]
+        chosen.score -= where  # type: ignore[union-attr]
         parts.append(chosen)  # type: ignore[arg-type]
     return _with_extras(Parse(parts[::-1], max(bp[k], bs[k])), stretches, cd, mo)
 
