@@ -32,7 +32,8 @@ LABEL_SCHEMA: dict[str, pl.DataType] = {
 
 # Values a runner writes; others are rounded on a finer grid and cost a little.
 _ROUND_M = (100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1200, 1500, 1600, 2000, 3000, 5000)
-_ROUND_S = (10, 15, 20, 30, 40, 45, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 600, 720, 900)
+_SUB_MINUTE_S = (10, 15, 20, 30, 40, 45, 50)
+_ROUND_S = (*_SUB_MINUTE_S, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 600, 720, 900)
 _NOT_ROUND_COST = 0.1
 # Weight of the coefficient of variation across reps in the time/distance choice.
 _CV_WEIGHT = 2.0
@@ -48,12 +49,21 @@ _DIST_STEP_M = 50.0
 _DIST_TOL_M = 1.0
 # Stream boundaries are up to ~7 s off each (p90), so a stream duration may be
 # this far from the list value the runner meant.
+_BOUNDARY_P90_S = 7.0
 _STREAM_TOL_S = 15.0
 # Recoveries are prescribed in time more often than in distance: on a near tie
 # (within this rounding cost) a recovery is labelled in time.
 _RECOVERY_TIME_BIAS = 0.03
 # ... and reps and recoveries in one dimension are a little more likely than mixed
 _SAME_DIM = 0.03
+# A timed rep with a distance recovery (`6x90s/200m`) is rarely prescribed: the
+# common mixed form is the other way round (`6x1km/2min`).
+_TIME_REP_DIST_REC = 0.05
+# GPS distance over a short rep is off by a few percent (corners, multipath): a
+# spread of distances up to this relative size says nothing against distance.
+_GPS_REL = 0.02
+# slower than this (m/s) is a walk: nobody prescribes a walk in metres
+_WALK_MPS = 1.8
 
 
 def _nearest(
@@ -110,9 +120,13 @@ def _options(
     s_val, s_cost = _nearest(mean_s, _ROUND_S, 10 if mean_s < 600 else 30, tol=tol)
     bias = _RECOVERY_TIME_BIAS if recovery else 0.0
     out = {"time": (_fmt_s(s_val), s_cost + _CV_WEIGHT * _rcv(s) - bias)}
-    if mean_m >= 50:  # standing or walking: only time makes sense
-        m_val, m_cost = _nearest(mean_m, _ROUND_M, 50 if mean_m < 2000 else 100, tol=tol)
-        out["distance"] = (_fmt_m(m_val), m_cost + _CV_WEIGHT * _rcv(m))
+    if mean_m >= _WALK_MPS * mean_s:  # standing or walking: only time makes sense
+        # a measured distance is off by twice its GPS error or by its two boundary
+        # errors (independent: sqrt(2) x p90), no more: a rep 7 % short is no 1 km
+        tol_m = max(2 * _GPS_REL, _BOUNDARY_P90_S * math.sqrt(2.0) / max(mean_s, 1.0))
+        m_val, m_cost = _nearest(mean_m, _ROUND_M, 50 if mean_m < 2000 else 100, tol=tol_m)
+        spread = math.sqrt(max(0.0, _rcv(m) ** 2 - _GPS_REL**2))
+        out["distance"] = (_fmt_m(m_val), m_cost + _CV_WEIGHT * spread)
     return out
 
 
@@ -133,12 +147,19 @@ def _rep_and_rest(
         return min(reps.values(), key=lambda o: o[1])[0], ""
     recs = _options(rec_s, rec_m, True, laps)
     pairs = [
-        (rc + cc - (_SAME_DIM if rd == cd else 0.0), rt, ct)
+        (rc + cc + _mix_cost(rd, cd), rt, ct)
         for rd, (rt, rc) in reps.items()
         for cd, (ct, cc) in recs.items()
     ]
     _, rep, rec = min(pairs)
     return rep, rec
+
+
+def _mix_cost(rep_dim: str, rec_dim: str) -> float:
+    """Prior cost of writing reps in one dimension and recoveries in another."""
+    if rep_dim == rec_dim:
+        return -_SAME_DIM
+    return _TIME_REP_DIST_REC if rep_dim == "time" else 0.0
 
 
 def _cv(x: list[float]) -> float:

@@ -18,7 +18,8 @@ length against `continuous` (score 0):
   pooled spread of the bins inside them;
 - *complexity*: each part costs its parameters (`PART_COST`: count, rep and
   recovery length, speed, each to within TAU), and where it starts and ends
-  among the candidates (2 log(k + 1)).
+  among the candidates (log(k + 1) per boundary between blocks of parts and
+  skipped candidates; parts that meet share one; running to the end is none).
 
 Candidate reps come from thresholds between the effort levels of the
 change-point fit (see `segmentation`): each threshold splits the efforts into
@@ -259,7 +260,9 @@ def _group_parts(
     base = fit + levels - PART_COST
     reps = st[i:j]
     dim = "time" if reg_t >= reg_d else "distance"
-    out = [Part("set", reps, base + max(reg_t, reg_d) + rec, dim)]
+    # a rep 3 TAU_SPEED off the part's pace is no rep of it (a jog, a cool-down)
+    fits = max(mv - acc[26], acc[27] - mv) <= 3 * TAU_SPEED
+    out = [Part("set", reps, base + max(reg_t, reg_d) + rec, dim)] if fits else []
     if acc[14] < acc[25] / 2:  # recoveries stood, not run: no ladder, no fartlek
         return out
     if 3 <= n <= MAX_LADDER:
@@ -318,17 +321,14 @@ def _add_rep(acc: list[float], f: _Feats, i: int, moving: float) -> None:
     acc[8] += lv
     acc[9] += lv * lv
     acc[10] = max(acc[10], moving)
-    m = f.rm[i]
-    acc[11] += m[0]
-    acc[12] += m[1]
-    acc[13] += m[2]
+    acc[26], acc[27] = min(acc[26], lv), max(acc[27], lv)
+    for q, x in enumerate(f.rm[i]):
+        acc[11 + q] += x
 
 
 def _add_gap(acc: list[float], f: _Feats, i: int) -> None:
-    m = f.gm[i]
-    acc[14] += m[0]
-    acc[15] += m[1]
-    acc[16] += m[2]
+    for q, x in enumerate(f.gm[i]):
+        acc[14 + q] += x
     w, lt, ld = f.gw[i], f.glt[i], f.gld[i]
     acc[17] += w
     acc[18] += w * lt
@@ -344,39 +344,39 @@ def _add_gap(acc: list[float], f: _Feats, i: int) -> None:
 def parse_reps(
     stretches: list[Stretch], cd: np.ndarray, mo: Moments, vbase: float = LOG_SPEED_RANGE
 ) -> Parse:
-    """Best split of the candidate reps into consecutive parts (dynamic programming)."""
+    """Best split of the candidates into parts and skipped ones (dynamic programming)."""
     k = len(stretches)
-    # where a part starts and ends among the candidates: its look-elsewhere cost
-    where = 2 * math.log(k + 1)
-    best = [0.0] * (k + 1)  # best[i]: best score of stretches[:i]
-    back: list[tuple[int, Part | None]] = [(0, None)] * (k + 1)
+    where = math.log(k + 1)
+    bp, bs = [-math.inf] * (k + 1), [0.0] * (k + 1)  # stretches[:j] ending in a part / a skip
+    back: list[tuple[int, bool, Part | None]] = [(0, False, None)] * (k + 1)
     f = _Feats(stretches, cd, mo)
     for j in range(1, k + 1):
-        best[j], back[j] = best[j - 1], (j - 1, None)  # stretch j-1 is no rep
-        # running sums of stretches[i:j]: reps (weights, time, distance, log, speed),
-        # longest rep, rep and gap moments, gaps (weights, time, distance, log), gap time
-        acc = [0.0] * 26
+        bs[j] = max(bs[j - 1], bp[j - 1] - where)
+        # running sums of stretches[i:j]: reps (weights, time, distance, log, speed), longest
+        # rep, rep and gap moments, gaps (weights, time, distance, log), gap time, speed range
+        acc = [0.0] * 26 + [math.inf, -math.inf]
         _add_rep(acc, f, j - 1, stretches[j - 1].moving_s)
         for i in range(j - 2, max(-1, j - 1 - MAX_PART), -1):
             if not _recovery(stretches[i], stretches[i + 1]):
                 break  # a set break: parts do not reach across it
             _add_rep(acc, f, i, stretches[i].moving_s)
             _add_gap(acc, f, i)
+            prev = max(bp[i], bs[i]) - where
             for part in _group_parts(stretches, i, j, acc, f, vbase):
-                sc = best[i] + part.score - where
-                if sc > best[j]:
-                    best[j], back[j] = sc, (i, part)
+                if prev + part.score > bp[j]:
+                    bp[j], back[j] = prev + part.score, (i, bp[i] > bs[i], part)
     parts: list[Part] = []
-    j = k
+    j, in_part = k, bp[k] > bs[k]
     while j > 0:
-        i, chosen = back[j]
-        if chosen is not None:
-            chosen.score -= where
-            parts.append(chosen)
-        j = i
-    parts.reverse()
-    parse = Parse(parts, best[k])
-    return _with_extras(parse, stretches, cd, mo)
+        if not in_part:  # a skipped candidate; a part before it pays the boundary
+            j, in_part = j - 1, bp[j - 1] - where > bs[j - 1]
+            if in_part:
+                back[j][2].score -= where  # type: ignore[union-attr]
+            continue
+        j, in_part, chosen = back[j]
+        chosen.score -= where  # type: ignore[union-attr]
+        parts.append(chosen)  # type: ignore[arg-type]
+    return _with_extras(Parse(parts[::-1], max(bp[k], bs[k])), stretches, cd, mo)
 
 
 def _with_extras(parse: Parse, stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
