@@ -101,9 +101,9 @@ def test_older_files_outside_the_window_do_not_move_a_day_s_markers() -> None:
 def test_a_max_hr_above_what_the_data_shows_is_capped_and_said() -> None:
     days = [D(2026, 3, 1) + dt.timedelta(days=2 * i) for i in range(10)]
     peaks = _peaks(days, [182.0] * 10, [174.0] * 10)  # LT2 / 0.87 = 200
-    est = estimates_with_evidence([D(2026, 3, 25)], peaks)[D(2026, 3, 25)]
+    est = estimates_with_evidence([D(2026, 4, 1)], peaks)[D(2026, 4, 1)]
     assert est["max_hr"].value == 182.0 and "capped" in est["max_hr"].note
-    found = resolve(D(2026, 3, 25), [], pl.DataFrame(), est)
+    found = resolve(D(2026, 4, 1), [], pl.DataFrame(), est)
     assert found["max_hr"].value == 182.0 and "capped" in found["max_hr"].note
     assert found["lt2_hr"].evidence.startswith("best 20 min of activity 1 on 2026-03-01")
     assert found["lt2_hr"].confidence == pytest.approx(0.67)

@@ -33,12 +33,16 @@ SOURCES = ("config", "garmin", "lactate", "estimate")
 # up to a session's date; when fewer than MIN_RUNS runs carry the stream there, the
 # window reaches back up to 365 days; with still too few (the start of a history) it
 # takes the 90 days before and after the date (a look-ahead, said as such, half the
-# confidence). Files older than the window never move a session's markers.
+# confidence). Files older than the window never move a session's markers. A window is
+# at the start of a history too while its runs span less than MIN_HISTORY: a week of
+# easy runs holds no best effort (their best 20 min HR is not LT2).
 ESTIMATE_WINDOW = dt.timedelta(days=90)
+MIN_HISTORY = dt.timedelta(days=28)
 WINDOW_RULE = (
     "best efforts of the 90 days up to each date, reaching back up to 365 days until 5 runs "
-    "carry the stream; at the start of a history the 90 days before and after the date (a "
-    "look-ahead, confidence halved); confidence = runs in the window / 15, at most 1"
+    "over 4 weeks or more carry the stream; at the start of a history the 90 days before "
+    "and after the date (a look-ahead, confidence halved); confidence = runs in the window "
+    "/ 15, at most 1"
 )
 ESTIMATE_REACH = dt.timedelta(days=365)
 ESTIMATE_RULES = {
@@ -281,16 +285,20 @@ class _Column:
         """Index range of the window for `day` (ESTIMATE_WINDOW rule) and if it looks ahead."""
         hi = bisect.bisect_right(self.dates, day)
         lo = bisect.bisect_left(self.dates, day - ESTIMATE_WINDOW)
-        if hi - lo >= MIN_RUNS:
+        if self._enough(lo, hi, day):
             return lo, hi, False
         lo = bisect.bisect_left(self.dates, day - ESTIMATE_REACH)
-        if hi - lo >= MIN_RUNS or lo >= len(self.dates):
+        if self._enough(lo, hi, day) or lo >= len(self.dates):
             return lo, hi, False
         # the start of a history: the window's length before and after the day (anchored
         # on the day, so no older file moves it), or the next runs up to MIN_RUNS
         lo = bisect.bisect_left(self.dates, day - ESTIMATE_WINDOW)
         ahead = bisect.bisect_right(self.dates, day + ESTIMATE_WINDOW)
         return lo, max(ahead, min(len(self.dates), lo + MIN_RUNS)), True
+
+    def _enough(self, lo: int, hi: int, day: dt.date) -> bool:
+        """MIN_RUNS runs in [lo, hi), the first of them MIN_HISTORY or more before `day`."""
+        return hi - lo >= MIN_RUNS and self.dates[lo] <= day - MIN_HISTORY
 
     def best(self, lo: int, hi: int, ahead: bool) -> _Best | None:
         """The window's highest value, or None when fewer than MIN_RUNS runs carry it."""
