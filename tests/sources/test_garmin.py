@@ -176,6 +176,15 @@ def test_zip_member_names_and_bad_downloads() -> None:
         garmin.fit_from_zip(zip_of("activity.gpx", b"<gpx/>"), "1")
 
 
+def test_a_zip_bomb_download_stops_at_the_cap() -> None:
+    from terskel.sources.files import MAX_FIT_BYTES
+
+    bomb = zip_of("1_ACTIVITY.fit", bytes(MAX_FIT_BYTES + 1))  # ~65 KB deflated
+    assert len(bomb) < 1024 * 1024
+    with pytest.raises(garmin.GarminDownloadError, match="too large"):
+        garmin.fit_from_zip(bomb, "1")
+
+
 def test_429_becomes_rate_limited(fake_garmin: FakeGarmin, tmp_path: Path) -> None:
     activity = fake_garmin.add_fit(demo_run(0))
     fake_garmin.token_file(tmp_path)

@@ -30,6 +30,7 @@ from garminconnect import (  # type: ignore[import-untyped]
 )
 from garminconnect import client as garmin_client
 
+from terskel.sources.files import MAX_FIT_BYTES, TooLarge, read_capped
 from terskel.sources.fit import FitFile, uploads
 from terskel.sources.model import Upload
 
@@ -237,7 +238,11 @@ def fit_from_zip(data: bytes, activity_id: str) -> bytes:
             if not fits:
                 found = ", ".join(names) or "nothing"
                 raise NoFitFile(f"original file is not a FIT file ({found})")
-            return archive.read(fits[0])
+            # streamed and capped: a zip bomb stops at MAX_FIT_BYTES, never lands whole
+            with archive.open(fits[0]) as member:
+                return read_capped(member, MAX_FIT_BYTES)
+    except TooLarge as exc:
+        raise GarminDownloadError(f"activity {activity_id}: {exc}") from exc
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
         raise GarminDownloadError(f"activity {activity_id}: download is not a zip ({exc})") from exc
 
