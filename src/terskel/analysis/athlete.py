@@ -40,9 +40,9 @@ ESTIMATE_WINDOW = dt.timedelta(days=90)
 MIN_HISTORY = dt.timedelta(days=28)
 WINDOW_RULE = (
     "best efforts of the 90 days up to each date, reaching back up to 365 days until 5 runs "
-    "over 4 weeks or more carry the stream; at the start of a history the 90 days before "
-    "and after the date (a look-ahead, confidence halved); confidence = runs in the window "
-    "/ 15, at most 1"
+    "carry the stream; while the 90 days hold 5 runs over less than 4 weeks (the start of a "
+    "history), the 90 days before and after the date (a look-ahead, confidence halved); "
+    "confidence = runs in the window / 15, at most 1"
 )
 ESTIMATE_REACH = dt.timedelta(days=365)
 ESTIMATE_RULES = {
@@ -285,20 +285,17 @@ class _Column:
         """Index range of the window for `day` (ESTIMATE_WINDOW rule) and if it looks ahead."""
         hi = bisect.bisect_right(self.dates, day)
         lo = bisect.bisect_left(self.dates, day - ESTIMATE_WINDOW)
-        if self._enough(lo, hi, day):
+        if hi - lo >= MIN_RUNS and self.dates[lo] <= day - MIN_HISTORY:
             return lo, hi, False
-        lo = bisect.bisect_left(self.dates, day - ESTIMATE_REACH)
-        if self._enough(lo, hi, day) or lo >= len(self.dates):
-            return lo, hi, False
+        if hi - lo < MIN_RUNS:  # a quiet spell: reach back (a short history does not)
+            lo = bisect.bisect_left(self.dates, day - ESTIMATE_REACH)
+            if hi - lo >= MIN_RUNS or lo >= len(self.dates):
+                return lo, hi, False
         # the start of a history: the window's length before and after the day (anchored
         # on the day, so no older file moves it), or the next runs up to MIN_RUNS
         lo = bisect.bisect_left(self.dates, day - ESTIMATE_WINDOW)
         ahead = bisect.bisect_right(self.dates, day + ESTIMATE_WINDOW)
         return lo, max(ahead, min(len(self.dates), lo + MIN_RUNS)), True
-
-    def _enough(self, lo: int, hi: int, day: dt.date) -> bool:
-        """MIN_RUNS runs in [lo, hi), the first of them MIN_HISTORY or more before `day`."""
-        return hi - lo >= MIN_RUNS and self.dates[lo] <= day - MIN_HISTORY
 
     def best(self, lo: int, hi: int, ahead: bool) -> _Best | None:
         """The window's highest value, or None when fewer than MIN_RUNS runs carry it."""
