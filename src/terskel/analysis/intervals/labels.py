@@ -274,6 +274,8 @@ def _activity_label(rows: list[dict[str, object]]) -> tuple[str, int]:
             s["rm"].append(float(r["distance_m"] or 0.0))  # type: ignore[arg-type]
     n_work = sum(len(s["ws"]) for s in sets.values())
     single = len(sets) > 1 and all(len(s["ws"]) == 1 for s in sets.values())
+    if not single:
+        _pair_extras(sets, kinds)
     texts = []
     for no in sorted(sets):
         s = sets[no]
@@ -284,6 +286,31 @@ def _activity_label(rows: list[dict[str, object]]) -> tuple[str, int]:
         rs, rm = (s["rs"], s["rm"]) if single else (s["rs"][: n - 1], s["rm"][: n - 1])
         texts.append(part_text(kinds[no], s["ws"], s["wm"], rs, rm, laps, single))
     return join_parts(texts, single), n_work
+
+
+# two lone efforts this alike (time and distance) are a set of two: runners write
+# `+ 2x200m/2min`, never `+ 1x40s + 1x40s`
+PAIR_SPREAD = 0.2
+
+
+def _pair_extras(sets: dict[int, dict[str, list[float]]], kinds: dict[int, str]) -> None:
+    """Merge neighbouring lone extra efforts of one length into a set of two, in place."""
+    order = [no for no in sorted(sets) if sets[no]["ws"]]
+    for a, b in itertools.pairwise(order):
+        sa, sb = sets[a], sets[b]
+        if kinds.get(a) != "extra" or kinds.get(b) != "extra" or not sa["ws"] or not sb["ws"]:
+            continue
+        if len(sa["ws"]) != 1 or len(sb["ws"]) != 1:
+            continue
+        alike = all(
+            abs(x - y) <= PAIR_SPREAD * max(x, y)
+            for x, y in ((sa["ws"][0], sb["ws"][0]), (sa["wm"][0], sb["wm"][0]))
+        )
+        if alike:
+            sa["ws"] += sb["ws"]
+            sa["wm"] += sb["wm"]
+            sb["ws"], sb["wm"] = [], []
+            kinds[a] = "set"
 
 
 def session_labels(segments: pl.LazyFrame) -> pl.LazyFrame:
