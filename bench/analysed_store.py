@@ -34,6 +34,19 @@ def available() -> bool:
     return False
 
 
+def store_and_repeat(description: str | None) -> tuple[Path, int] | None:
+    """The benches' shared arguments: [STORE] [--repeat N]; None when ../shared is absent."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("store", nargs="?", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if not available():
+        return None
+    return (analysed_store(args.store) if args.store else analysed_store()), args.repeat
+
+
 def analysed_store(path: Path = DEFAULT) -> Path:
     """The analysed bench store at `path`, built when missing (takes minutes)."""
     from terskel.store import Store

@@ -11,7 +11,6 @@ decode of the same file. Numbers are medians of `--repeat` runs, each on a new c
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -19,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from analysed_store import NEW_FILE, analysed_store, available, scratch_copy
+from analysed_store import NEW_FILE, scratch_copy, store_and_repeat
 
 TARGET_S = 1.0
 
@@ -55,17 +54,14 @@ def fitparse_decode(path: Path) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("store", nargs="?", type=Path, default=None)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    if not available():
+    found = store_and_repeat(__doc__)
+    if found is None:
         return 0
-    base = analysed_store(args.store) if args.store else analysed_store()
+    base, repeat = found
     terskel = [sys.executable, "-m", "terskel"]
-    startup = [run([*terskel, "--version"]) for _ in range(args.repeat)]
+    startup = [run([*terskel, "--version"]) for _ in range(repeat)]
     walls, cpus, growths = [], [], []
-    for k in range(args.repeat):
+    for k in range(repeat):
         db = scratch_copy(base, f"nightly-{k}.duckdb")
         before = size_of(db)
         wall, cpu, out = run([*terskel, "--db", str(db), "import", str(NEW_FILE)])

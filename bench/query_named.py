@@ -9,11 +9,10 @@ Target: the CLI costs no more than start-up + the SQL (plus opening the store).
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
-from analysed_store import TERSKEL, analysed_store, available, timed
+from analysed_store import TERSKEL, store_and_repeat, timed
 
 QUERIES = ("weekly_volume", "longest_runs", "weekly_zone_distribution", "rep_drift")
 
@@ -37,18 +36,15 @@ def sql_alone(db: Path, name: str) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("store", nargs="?", type=Path, default=None)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    if not available():
+    found = store_and_repeat(__doc__)
+    if found is None:
         return 0
-    db = analysed_store(args.store) if args.store else analysed_store()
-    base_wall, base_cpu, _ = timed([*TERSKEL, "--version"], args.repeat)
+    db, repeat = found
+    base_wall, base_cpu, _ = timed([*TERSKEL, "--version"], repeat)
     print(f"terskel --version                  wall {base_wall:6.2f} s  cpu {base_cpu:6.2f} s")
     for name in QUERIES:
         command = [*TERSKEL, "--db", str(db), "query", name, "--format", "csv"]
-        wall, cpu, _ = timed(command, args.repeat)
+        wall, cpu, _ = timed(command, repeat)
         sql = sql_alone(db, name)
         print(
             f"query {name:<28} wall {wall:6.2f} s  cpu {cpu:6.2f} s  "
