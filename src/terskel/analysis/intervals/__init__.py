@@ -189,68 +189,37 @@ def _units(aid: int, tr: Track, r: Reading) -> list[dict[str, object]]:
         for ri, rep in enumerate(part.reps, 1)
     ]
     if not reps:
-        return [
-            dict(
-                activity_id=aid,
-                start=int(ts[0]),
-                kind="steady",
-                set_no=None,
-                rep_no=None,
-                set_kind=None,
-            )
-        ]
+        return [_row(aid, int(ts[0]), "steady")]
     out: list[dict[str, object]] = []
     if reps[0][3].start > 0:
-        out.append(
-            dict(
-                activity_id=aid,
-                start=int(ts[0]),
-                kind="warmup",
-                set_no=None,
-                rep_no=None,
-                set_kind=None,
-            )
-        )
+        out.append(_row(aid, int(ts[0]), "warmup"))
     last_end = 0
     for k, (si, ri, part, rep) in enumerate(reps):
         a = max(rep.start, last_end)
-        out.append(
-            dict(
-                activity_id=aid,
-                start=int(ts[a]),
-                kind="work",
-                set_no=si,
-                rep_no=ri,
-                set_kind=part.kind,
-            )
-        )
+        out.append(_row(aid, int(ts[a]), "work", si, ri, part.kind))
         end = max(rep.end, a + 1)
         nxt = reps[k + 1][3].start if k + 1 < len(reps) else (r.tail_end or end)
         if end < ts.size and nxt > end:
-            out.append(
-                dict(
-                    activity_id=aid,
-                    start=int(ts[end]),
-                    kind="recovery",
-                    set_no=si,
-                    rep_no=ri,
-                    set_kind=part.kind,
-                )
-            )
+            out.append(_row(aid, int(ts[end]), "recovery", si, ri, part.kind))
         last_end = end
     tail = max(last_end, r.tail_end or 0)
     if tail < ts.size:
-        out.append(
-            dict(
-                activity_id=aid,
-                start=int(ts[tail]),
-                kind="cooldown",
-                set_no=None,
-                rep_no=None,
-                set_kind=None,
-            )
-        )
+        out.append(_row(aid, int(ts[tail]), "cooldown"))
     return out
+
+
+def _row(
+    aid: int,
+    start: int,
+    kind: str,
+    set_no: int | None = None,
+    rep_no: int | None = None,
+    set_kind: str | None = None,
+) -> dict[str, object]:
+    """One segment row (its end is the next row's start)."""
+    return dict(
+        activity_id=aid, start=start, kind=kind, set_no=set_no, rep_no=rep_no, set_kind=set_kind
+    )
 
 
 def _read_one(a: Arrays) -> tuple[Track, Reading]:
