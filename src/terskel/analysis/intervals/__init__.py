@@ -26,6 +26,7 @@ import polars as pl
 
 from terskel.analysis.intervals.labels import LABEL_SCHEMA, parse_label, session_labels
 from terskel.analysis.intervals.laps import LapParams, lap_table, manual_candidates, trusted_reps
+from terskel.analysis.intervals.parts import Part, Stretch
 from terskel.analysis.intervals.segmentation import (
     AID,
     SEGMENT_SCHEMA,
@@ -40,8 +41,6 @@ from terskel.analysis.intervals.segmentation import (
 )
 from terskel.analysis.intervals.structure import (
     Parse,
-    Part,
-    Stretch,
     _stretches,
     parse_reps,
     speed_base,
