@@ -145,11 +145,12 @@ def _recovery(a: Stretch, b: Stretch) -> bool:
 def parse_reps(
     stretches: list[Stretch], cd: np.ndarray, mo: Moments, vbase: float = LOG_SPEED_RANGE
 ) -> Parse:
-    """Best split of the candidates into parts and skipped ones (dynamic programming)."""
+    """Best split of the candidates into parts and skipped ones (dynamic programming);
+    when no part pays its way, the best one that does not (score < 0, see `_runner_up`)."""
     k = len(stretches)
     where = math.log(k + 1)
     bp, bs = [-math.inf] * (k + 1), [0.0] * (k + 1)  # stretches[:j] ending in a part / a skip
-    back: list[tuple[int, bool, Part | None]] = [(0, False, None)] * (k + 1)
+    back: Back = [(0, False, None)] * (k + 1)
     f = Feats(stretches, cd, mo)
     for j in range(1, k + 1):
         bs[j] = max(bs[j - 1], bp[j - 1] - where)
@@ -166,8 +167,21 @@ def parse_reps(
             for part in group_parts(stretches, i, j, acc, f, vbase):
                 if prev + part.score > bp[j]:
                     bp[j], back[j] = prev + part.score, (i, bp[i] > bs[i], part)
+    parts = _trace(back, bp, bs, k, bp[k] > bs[k], where)
+    if parts:
+        return _with_extras(Parse(parts, max(bp[k], bs[k])), stretches, cd, mo)
+    return _runner_up(back, bp, bs, where)
+
+
+# per end of a part: where it starts, whether a part ends there, the part
+Back = list[tuple[int, bool, Part | None]]
+
+
+def _trace(
+    back: Back, bp: list[float], bs: list[float], j: int, in_part: bool, where: float
+) -> list[Part]:
+    """The parts of the best parse of stretches[:j] (ending in a part or a skip)."""
     parts: list[Part] = []
-    j, in_part = k, bp[k] > bs[k]
     while j > 0:
         if not in_part:  # a skipped candidate; a part before it pays the boundary
             j, in_part = j - 1, bp[j - 1] - where > bs[j - 1]
@@ -177,7 +191,20 @@ def parse_reps(
         j, in_part, chosen = back[j]
         chosen.score -= where  # type: ignore[union-attr]
         parts.append(chosen)  # type: ignore[arg-type]
-    return _with_extras(Parse(parts[::-1], max(bp[k], bs[k])), stretches, cd, mo)
+    return parts[::-1]
+
+
+def _runner_up(back: Back, bp: list[float], bs: list[float], where: float) -> Parse:
+    """When `continuous` wins: the best parse with parts (a negative score), the
+    alternative its confidence is measured against; none when no part was possible."""
+    k = len(bp) - 1
+    ends = [(bp[j] - (where if j < k else 0.0), j) for j in range(1, k + 1)]
+    score, j = max(ends, default=(-math.inf, 0))
+    if score == -math.inf:
+        return Parse()
+    if j < k:
+        back[j][2].score -= where  # type: ignore[union-attr]
+    return Parse(_trace(back, bp, bs, j, True, where), score)
 
 
 def _with_extras(parse: Parse, stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
