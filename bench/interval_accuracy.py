@@ -10,7 +10,9 @@ hidden unless --laps). Printed per file, per athlete and in total: exact
 session label (label or label_also, interval sessions), rep recall and
 precision (a detected rep matches a true rep when their overlap is at least
 half of their union), median and 90th-percentile boundary error, and false
-reps on `continuous` sessions. Sessions with streams_can_tell = false are
+reps on `continuous` sessions, and whether confidence means something (mean
+confidence of right and of wrong labels, and P(a right label is more confident
+than a wrong one)). Sessions with streams_can_tell = false are
 shown but left out of the totals when laps are hidden.
 
 --loao      leave one athlete out: parameters come from `FIT(train sessions)`

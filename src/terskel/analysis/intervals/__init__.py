@@ -9,8 +9,10 @@ Per activity, in this order:
 
 Rep candidates from either source are read by one grammar (see `structure`):
 sets, ladders, fartleks, a few extra efforts, or `continuous`, whichever
-scores best; the runner-up readings are kept as scored alternatives, and the
-label's confidence is the best reading's share of their likelihood.
+scores best; the runner-up readings are kept as scored alternatives (when
+`continuous` wins, the best reading it beat is one of them), and the label's
+confidence is the tempered likelihood share of the readings of the best one's
+shape (see `_choose`).
 """
 
 from __future__ import annotations
