@@ -10,7 +10,9 @@ hidden unless --laps). Printed per file, per athlete and in total: exact
 session label (label or label_also, interval sessions), rep recall and
 precision (a detected rep matches a true rep when their overlap is at least
 half of their union), median and 90th-percentile boundary error, and false
-reps on `continuous` sessions. Sessions with streams_can_tell = false are
+reps on `continuous` sessions, and whether confidence means something (mean
+confidence of right and of wrong labels, and P(a right label is more confident
+than a wrong one)). Sessions with streams_can_tell = false are
 shown but left out of the totals when laps are hidden.
 
 --loao      leave one athlete out: parameters come from `FIT(train sessions)`
@@ -68,6 +70,7 @@ class Found:
 
     reps: dict[int, list[Span]] = field(default_factory=dict)
     labels: dict[int, str] = field(default_factory=dict)
+    confidence: dict[int, float] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -85,8 +88,9 @@ def detect(
     work = seg.filter(pl.col("kind") == "work").sort("activity_id", "start_utc")
     for aid, start, end in work.select("activity_id", "start_utc", "end_utc").iter_rows():
         out.reps.setdefault(aid, []).append((start, end))
-    for aid, label in lab.select("activity_id", "label").iter_rows():
+    for aid, label, conf in lab.select("activity_id", "label", "confidence").iter_rows():
         out.labels[aid] = label
+        out.confidence[aid] = float(conf) if conf is not None else float("nan")
     return out
 
 
@@ -224,6 +228,7 @@ class Score:
     n_found: int
     matched: int
     errors: list[float]
+    confidence: float = float("nan")
 
 
 def is_right(s: dict[str, Any], label: str) -> bool:
@@ -242,7 +247,17 @@ def score(sessions: list[dict[str, Any]], found: Found, *, use_laps: bool) -> li
         errs = [abs((a - b).total_seconds()) for t, f in pairs for a, b in zip(t, f, strict=True)]
         fair = use_laps or s.get("streams_can_tell", True)
         out.append(
-            Score(s, label, is_right(s, label), fair, len(true), len(reps), len(pairs), errs)
+            Score(
+                s,
+                label,
+                is_right(s, label),
+                fair,
+                len(true),
+                len(reps),
+                len(pairs),
+                errs,
+                found.confidence.get(i, float("nan")),
+            )
         )
     return out
 
@@ -293,7 +308,7 @@ TABLE_HEAD = (
 
 def print_files(scores: list[Score]) -> None:
     """One line per session."""
-    print(f"{'file':52} {'true label':30} {'found':34} ok  true found match  err")
+    print(f"{'file':52} {'true label':30} {'found':34} ok  true found match  err  conf")
     for sc in scores:
         s = sc.session
         med = statistics.median(sc.errors) if sc.errors else float("nan")
@@ -301,7 +316,7 @@ def print_files(scores: list[Score]) -> None:
         name = s["file"].split("/")[-1][:52]
         print(
             f"{name:52} {s['label'][:30]:30} {sc.label[:34]:34} {'Y' if sc.ok else '-':2} "
-            f"{sc.n_true:5} {sc.n_found:5} {sc.matched:5} {med:5.1f}{mark}"
+            f"{sc.n_true:5} {sc.n_found:5} {sc.matched:5} {med:5.1f} {sc.confidence:5.2f}{mark}"
         )
 
 
@@ -317,6 +332,27 @@ def print_tables(scores: list[Score]) -> Totals:
         print(by[name].row(name))
     print(total.row("TOTAL"))
     return total
+
+
+def print_confidence(scores: list[Score]) -> None:
+    """Does confidence mean something: mean confidence of right and wrong labels, and
+    how often a right label is more confident than a wrong one (AUC; ties count half)."""
+    fair = [sc for sc in scores if sc.fair and sc.confidence == sc.confidence]
+    for name, group in (
+        ("interval sessions", [sc for sc in fair if sc.session["label"] != "continuous"]),
+        ("continuous runs", [sc for sc in fair if sc.session["label"] == "continuous"]),
+        ("all", fair),
+    ):
+        right = [sc.confidence for sc in group if sc.ok]
+        wrong = [sc.confidence for sc in group if not sc.ok]
+        mr = f"{statistics.mean(right):.2f}" if right else "-"
+        mw = f"{statistics.mean(wrong):.2f}" if wrong else "-"
+        pairs = [(r > w) + 0.5 * (r == w) for r in right for w in wrong]
+        auc = f"{sum(pairs) / len(pairs):.2f}" if pairs else "-"
+        print(
+            f"  confidence, {name:17}: right {mr} (n={len(right)}),"
+            f" wrong {mw} (n={len(wrong)}), P(right > wrong) {auc}"
+        )
 
 
 def print_summary(total: Totals) -> None:
@@ -347,6 +383,7 @@ def plain(sessions: list[dict[str, Any]], use_laps: bool) -> None:
     print()
     print(f"laps {'allowed' if use_laps else 'hidden'}; {len(sessions)} labelled files")
     print_summary(print_tables(scores))
+    print_confidence(scores)
     n = sum(s["samples"].height for s in sessions)
     print(f"  detection runtime: {found.seconds:.2f} s ({n} samples)")
 

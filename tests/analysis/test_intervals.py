@@ -331,6 +331,24 @@ def test_confidence_range_and_alternatives() -> None:
     assert first["score"].to_list() == sorted(first["score"].to_list(), reverse=True)
 
 
+def test_confidence_is_low_when_the_reading_is_close() -> None:
+    # three 3 min reps barely faster than their jogs: the set and `continuous` score
+    # within a few nats, whichever wins, so the label is a coin toss, and says so
+    clean = [(600, 2.8), *reps([(360, 4.2), (60, 2.0)], 5), (600, 2.7)]
+    close = [(600, 2.8), *reps([(180, 3.2), (120, 2.9)], 3), (600, 2.8)]
+    samples = pl.concat([session(clean, aid=1, seed=3), session(close, aid=2, seed=3)])
+    _, lab = detect(samples)
+    conf = dict(zip(lab["activity_id"], lab["confidence"], strict=True))
+    assert conf[1] > 0.9
+    assert 0.3 < conf[2] < 0.7
+    # continuous won: the set it beat is kept as the runner-up, with a negative score
+    alts = alternatives(samples.lazy(), no_laps(), use_laps=False).filter(
+        pl.col("activity_id") == 2
+    )
+    assert alts["label"].to_list()[:2] == ["continuous", "3x3min/2min"]
+    assert -3.0 < alts["score"][1] < 0.0
+
+
 # --------------------------------------------------------------------------- real files
 
 

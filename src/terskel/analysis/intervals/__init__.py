@@ -9,8 +9,10 @@ Per activity, in this order:
 
 Rep candidates from either source are read by one grammar (see `structure`):
 sets, ladders, fartleks, a few extra efforts, or `continuous`, whichever
-scores best; the runner-up readings are kept as scored alternatives, and the
-label's confidence is the best reading's share of their likelihood.
+scores best; the runner-up readings are kept as scored alternatives (when
+`continuous` wins, the best reading it beat is one of them), and the label's
+confidence is the tempered likelihood share of the readings of the best one's
+shape (see `_choose`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import polars as pl
 
 from terskel.analysis.intervals.labels import LABEL_SCHEMA, parse_label, session_labels
 from terskel.analysis.intervals.laps import LapParams, lap_table, manual_candidates, trusted_reps
+from terskel.analysis.intervals.parts import Part, Stretch
 from terskel.analysis.intervals.segmentation import (
     AID,
     SEGMENT_SCHEMA,
@@ -40,8 +43,6 @@ from terskel.analysis.intervals.segmentation import (
 )
 from terskel.analysis.intervals.structure import (
     Parse,
-    Part,
-    Stretch,
     _stretches,
     parse_reps,
     speed_base,
@@ -64,6 +65,12 @@ POOL_MIN = 64
 POOL_WORKERS = 2
 # confidence of workout steps: the watch ran the workout, the label is its own
 STEP_CONFIDENCE = 0.99
+# readings kept as alternatives (and weighed in the confidence)
+MAX_ALTERNATIVES = 6
+# the scores are nats of a model that treats every rep as independent evidence;
+# runs break that (a rep's boundaries share one noise), so the likelihood share
+# is tempered: nats / CONF_TEMPERATURE
+CONF_TEMPERATURE = 4.0
 
 ALTERNATIVE_SCHEMA: dict[str, pl.DataType] = {
     "activity_id": pl.Int64(),
@@ -115,14 +122,23 @@ def _stream_reading(tr: Track, cd: np.ndarray) -> Reading:
     return _choose(alts, "streams")
 
 
+def _shape(p: Parse) -> tuple[tuple[str, int], ...]:
+    """What a label says of a reading: its parts' kinds and rep counts."""
+    return tuple((part.kind, len(part.reps)) for part in p.parts)
+
+
 def _choose(alts: list[Parse], source: str) -> Reading:
-    """The best of the readings and `continuous` (score 0), with its confidence."""
+    """The best of the readings and `continuous` (score 0), with its confidence:
+    the share of the likelihood (tempered, see CONF_TEMPERATURE) of the readings
+    of the best one's shape among the top ones. Close runners-up of another
+    shape, or a best reading hardly above `continuous`, make it low."""
     cands = [*alts, Parse()]
     cands.sort(key=lambda p: -p.score)
-    best = cands[0]
-    top = best.score
-    z = sum(math.exp(max(p.score - top, -50.0)) for p in cands[:6])
-    return Reading(best, source, 1.0 / z, cands[:6])
+    best = cands[:MAX_ALTERNATIVES]
+    top, shape = best[0].score, _shape(best[0])
+    w = [math.exp(max((p.score - top) / CONF_TEMPERATURE, -50.0)) for p in best]
+    same = sum(x for x, p in zip(w, best, strict=True) if _shape(p) == shape)
+    return Reading(best[0], source, same / sum(w), best)
 
 
 def _rows(ts: np.ndarray, t: int) -> int:
@@ -157,7 +173,7 @@ def _manual_reading(rows: list[dict[str, object]], tr: Track, cd: np.ndarray) ->
             Stretch(a, b, moving, float(cd[b] - cd[a]), float(cd[b] - cd[a]) / max(moving, 1.0))
         )
     p = parse_reps(cands, cd, tr.moments, speed_base(tr.pieces))
-    if not p.parts:
+    if not p.parts or p.score <= 0:  # the streams may still read a structure
         return None
     return _choose([p], "laps")
 
