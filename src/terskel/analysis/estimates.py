@@ -14,19 +14,22 @@ from terskel.analysis.peaks import PEAK_COLUMNS
 
 AID = "activity_id"
 # Window of the estimates (the rule `athlete` states): the best efforts of the 90 days
-# up to a session's date; when fewer than MIN_RUNS runs carry the stream there, the
-# window reaches back up to 365 days; with still too few (the start of a history) it
-# takes the 90 days before and after the date (a look-ahead, said as such, half the
-# confidence). Files older than the window never move a session's markers. A window is
-# at the start of a history too while its runs span less than MIN_HISTORY: a week of
-# easy runs holds no best effort (their best 20 min HR is not LT2).
+# up to a session's date, once those 90 days hold ESTABLISHED_RUNS runs that carry the
+# stream over at least MIN_HISTORY (an established history: a few stray files, like
+# another device's or someone else's runs, cannot make one; a runner out once a week
+# has 13 runs in 90 days). Until then (the start of a
+# history, or a thin spell) the 90 days before and after the date (a look-ahead, said as
+# such, half the confidence); with fewer than MIN_RUNS runs there, the 365 days up to the
+# date (a long break); else no estimate. A window never reaches past 90 days ahead or 365
+# back: files outside it never move a session's markers.
 ESTIMATE_WINDOW = dt.timedelta(days=90)
 MIN_HISTORY = dt.timedelta(days=28)
+ESTABLISHED_RUNS = 10
 WINDOW_RULE = (
-    "best efforts of the 90 days up to each date, reaching back up to 365 days until 5 runs "
-    "carry the stream; while the 90 days hold 5 runs over less than 4 weeks (the start of a "
-    "history), the 90 days before and after the date (a look-ahead, confidence halved); "
-    "confidence = runs in the window / 15, at most 1"
+    "best efforts of the 90 days up to each date once they hold 10 runs over 4 weeks or more; "
+    "before that (the start of a history, a thin spell) the 90 days before and after the date "
+    "(a look-ahead, confidence halved); with fewer than 5 runs there, the 365 days up to the "
+    "date; confidence = runs in the window / 15, at most 1"
 )
 ESTIMATE_REACH = dt.timedelta(days=365)
 ESTIMATE_RULES = {
@@ -145,17 +148,13 @@ class _Column:
         """Index range of the window for `day` (ESTIMATE_WINDOW rule) and if it looks ahead."""
         hi = bisect.bisect_right(self.dates, day)
         lo = bisect.bisect_left(self.dates, day - ESTIMATE_WINDOW)
-        if hi - lo >= MIN_RUNS and self.dates[lo] <= day - MIN_HISTORY:
+        if hi - lo >= ESTABLISHED_RUNS and self.dates[lo] <= day - MIN_HISTORY:
             return lo, hi, False
-        if hi - lo < MIN_RUNS:  # a quiet spell: reach back (a short history does not)
-            lo = bisect.bisect_left(self.dates, day - ESTIMATE_REACH)
-            if hi - lo >= MIN_RUNS or lo >= len(self.dates):
-                return lo, hi, False
-        # the start of a history: the window's length before and after the day (anchored
-        # on the day, so no older file moves it), or the next runs up to MIN_RUNS
-        lo = bisect.bisect_left(self.dates, day - ESTIMATE_WINDOW)
         ahead = bisect.bisect_right(self.dates, day + ESTIMATE_WINDOW)
-        return lo, max(ahead, min(len(self.dates), lo + MIN_RUNS)), True
+        if ahead - lo >= MIN_RUNS:  # anchored on the day: no older file moves it
+            return lo, ahead, True
+        back = bisect.bisect_left(self.dates, day - ESTIMATE_REACH)  # a long break
+        return (back, hi, False) if hi - back >= MIN_RUNS else (lo, ahead, True)
 
     def best(self, lo: int, hi: int, ahead: bool) -> _Best | None:
         """The window's highest value, or None when fewer than MIN_RUNS runs carry it."""

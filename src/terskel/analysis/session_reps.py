@@ -43,7 +43,7 @@ def classify_reps(
     set_no, rep_no, mmol (several per rep: their mean).
     """
     mmol = readings.group_by(AID, "set_no", "rep_no").agg(mmol=pl.col("mmol").mean())
-    segments = _with_columns(segments, {"avg_power_w": pl.Float64()})
+    segments = _with_columns(segments, {"avg_power_w": pl.Float64(), "distance_m": pl.Float64()})
     reps = (
         segments.filter(pl.col("kind") == "work")
         .join(_with_columns(bands, BAND_FRAME), on=AID, how="left")
@@ -86,10 +86,18 @@ def _cls(value: pl.Expr, lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
 
 def _rep_stats(reps: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
     """Per activity: rep count, rep time by band class per channel, median rep and recovery."""
+    segments = _with_columns(segments, {"distance_m": pl.Float64()})
     rec = (
         segments.filter(pl.col("kind") == "recovery")
         .group_by(AID)
         .agg(rec_med=pl.col("duration_s").median(), rec_min=pl.col("duration_s").min())
+    )
+    # the run's own easy running (warm-up and cool-down): what its reps are measured
+    # against when no marker is known
+    easy = (
+        segments.filter(pl.col("kind").is_in(["warmup", "cooldown"]))
+        .group_by(AID)
+        .agg(easy_m=pl.col("distance_m").sum(), easy_s=pl.col("duration_s").sum())
     )
     dur = pl.col("duration_s")
     per_channel = []
@@ -106,12 +114,14 @@ def _rep_stats(reps: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
             *per_channel,
             n_work=pl.len(),
             work_s=dur.sum(),
+            work_m=pl.col("distance_m").sum(),
             rep_med=dur.median(),
             short_reps=(dur < 60.0).sum(),
             rep_basis=pl.col("basis").drop_nulls().mode().first(),
             lactate_reps=(pl.col("basis") == "lactate").sum(),
         )
         .join(rec, on=AID, how="left")
+        .join(easy, on=AID, how="left")
     )
 
 

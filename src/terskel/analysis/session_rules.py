@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
+from terskel.analysis.session_evidence import from_session
+
 AID = "activity_id"
-OUTING_GAP = dt.timedelta(minutes=20)
 RUN_SPORTS = ("running",)
 ORDER = {"below": 0, "in": 1, "above": 2}
 # intensity channels, the zone_time model of each, and the order that breaks a tie
@@ -29,7 +29,15 @@ class SessionParams:
     - x_min_reps: short reps needed for an X-element session; fewer are strides.
     - lag_rep_s: reps shorter than this count above the band when their HR *or*
       their pace is (heart rate lags a short effort).
-    - long_s / long_m: a run at least this long (time or distance) is long.
+    - long_s / long_m: a run at least this long (time or distance) is long (the model's
+      long run is 16-18 km, threshold-model.md section 3: long from 18 km or 90 min).
+    - race_share: a long run this much in or above the band throughout is a race.
+    - own_hard: without markers, reps at least this much faster than the run's own
+      warm-up and cool-down are hard (threshold reps run ~10K-half pace, easy ~20 % slower).
+    - long_rep_s / vo2_rest: without markers, hard reps of long_rep_s or more are
+      threshold unless each recovery is as long as the rep; shorter ones are vo2 when
+      the recovery exceeds vo2_rest of the rep (the model's short-rep threshold formats
+      rest at most half: 25 x 1 min / 30 s, 25 x 400 m; threshold-model.md section 3).
     - tempo_min_s: continuous time in/above the band needed for a tempo run.
     - tempo_share: ... and the share of the run (outing) it must make.
     - hard_share: share of rep (or run) time in/above the band that makes it hard.
@@ -40,13 +48,17 @@ class SessionParams:
     short_rep_s: float = 60.0
     x_min_reps: int = 6
     lag_rep_s: float = 120.0
-    long_s: float = 70 * 60.0
-    long_m: float = 14_000.0
+    long_s: float = 90 * 60.0
+    long_m: float = 18_000.0
     tempo_min_s: float = 10 * 60.0
     tempo_share: float = 0.35
     hard_share: float = 0.5
     race_min_m: float = 3_000.0
     lactate_in: tuple[float, float] = (2.0, 4.0)
+    race_share: float = 0.75
+    own_hard: float = 0.10
+    vo2_rest: float = 0.5
+    long_rep_s: float = 180.0
 
 
 # the defaults (a module-level instance: function defaults must not call)
@@ -59,10 +71,14 @@ RULES = (
     "vo2: most rep time above the threshold band",
     "threshold: most rep time in (or above) the band; or, without reps, >= 10 min in or "
     "above the band making >= 35 % of the run (split outings: the files mostly in the band)",
-    "race: like a tempo, but most of the run above the band and >= 3 km",
-    "long: >= 70 min or >= 14 km without hard reps (a hard long run stays long)",
+    "race: like a tempo, but most of the run above the band and >= 3 km; or a long run "
+    ">= 75 % in or above the band (a marathon)",
+    "long: >= 90 min or >= 18 km without hard reps (a hard long run stays long)",
     "easy: any other run whose intensity is known",
-    "unknown: no HR, pace or power marker to judge intensity",
+    "no marker (too few runs): typed from the run itself, said so in the reason: reps >= 10 % "
+    "faster than its warm-up/cool-down are hard; reps of 3 min or more are threshold unless "
+    "each recovery is as long as the rep, shorter ones vo2 when the recovery is over half the "
+    "rep; a continuous run is easy (long by its length)",
     "intensity: each of HR (2nd-half for reps), pace (grade-adjusted where there is "
     "altitude) and power types the run alone; agreeing channels give the type, else a type "
     "two share, else the channel with the best-founded band (set/synced > lactate fit > "
@@ -114,6 +130,10 @@ def _type_outings(per: pl.DataFrame, p: SessionParams) -> pl.DataFrame:
         work_s=pl.col("work_s").sum(),
         rep_med=pl.col("rep_med").median(),
         rec_min=pl.col("rec_min").min(),
+        rec_med=pl.col("rec_med").median(),
+        work_m=pl.col("work_m").sum(),
+        easy_m=pl.col("easy_m").sum(),
+        easy_s=pl.col("easy_s").sum(),
         lactate_reps=pl.col("lactate_reps").sum(),
         # one mask over the whole column (a mask built before drop_nulls has the wrong length)
         structure=pl.col("structure")
@@ -154,6 +174,8 @@ def _combined(o: Mapping[str, Any], p: SessionParams) -> dict[str, Any]:
     rate lags short efforts and drifts in long ones. `disputed` marks the type `?`.
     """
     seen = _channels(o)
+    if not seen and o["is_run"]:  # no marker: what the run itself shows
+        return from_session(o, p, _rule(_view(o, "hr") | {"basis": "none"}, p))
     reps = _by_reps(o, p, seen)
     if reps is not None:
         return reps
@@ -274,5 +296,8 @@ def _typed_continuous(o: Mapping[str, Any], p: SessionParams, basis: str) -> dic
         why = f"{blocks} effort mostly above the threshold band, race-like: {mins}"
         return {"session_type": "race", "reason": why}
     if o["moving_s"] >= p.long_s or o["distance_m"] >= p.long_m:
-        return None
+        if hard < p.race_share * o["band_known"]:
+            return None  # a long run with some work in it stays long
+        why = f"{blocks} long effort in or above the threshold band throughout, a race: {mins}"
+        return {"session_type": "race", "reason": why}
     return {"session_type": "threshold", "reason": f"{blocks} tempo: {mins}"}

@@ -163,7 +163,9 @@ def _per_activity(
         .join(_band_seconds(band_time), on=AID, how="left")
         .join(known, on=AID, how="left")
         .with_columns(
-            pl.col("n_work", "work_s", "short_reps", *rep_cols).fill_null(0).cast(pl.Float64),
+            pl.col("n_work", "work_s", "work_m", "easy_m", "easy_s", "short_reps", *rep_cols)
+            .fill_null(0)
+            .cast(pl.Float64),
             pl.col(band_cols).fill_null(0.0),
             pl.col("lactate_reps").fill_null(0),
             pl.col("hr_known", "pace_known", "power_known").fill_null(False),
