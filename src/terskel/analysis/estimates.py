@@ -19,19 +19,18 @@ AID = "activity_id"
 # another device's or someone else's runs, cannot make one; a runner out once a week
 # has 13 runs in 90 days). Until then (the start of a
 # history, or a thin spell) the 90 days before and after the date (a look-ahead, said as
-# such, half the confidence); with fewer than MIN_RUNS runs there, the 365 days up to the
-# date (a long break); else no estimate. A window never reaches past 90 days ahead or 365
-# back: files outside it never move a session's markers.
+# such, half the confidence); with fewer than MIN_RUNS runs there, no estimate (the run
+# is typed from itself). A window never reaches past 90 days either way: files outside
+# it never move a session's markers.
 ESTIMATE_WINDOW = dt.timedelta(days=90)
 MIN_HISTORY = dt.timedelta(days=28)
 ESTABLISHED_RUNS = 10
 WINDOW_RULE = (
     "best efforts of the 90 days up to each date once they hold 10 runs over 4 weeks or more; "
     "before that (the start of a history, a thin spell) the 90 days before and after the date "
-    "(a look-ahead, confidence halved); with fewer than 5 runs there, the 365 days up to the "
-    "date; confidence = runs in the window / 15, at most 1"
+    "(a look-ahead, confidence halved); with fewer than 5 runs there, no estimate; "
+    "confidence = runs in the window / 15, at most 1"
 )
-ESTIMATE_REACH = dt.timedelta(days=365)
 ESTIMATE_RULES = {
     "max_hr": "best 60 s HR in the window; at least LT2 HR / 0.87, never above the best "
     "60 s HR recorded (capped, and said so)",
@@ -150,11 +149,8 @@ class _Column:
         lo = bisect.bisect_left(self.dates, day - ESTIMATE_WINDOW)
         if hi - lo >= ESTABLISHED_RUNS and self.dates[lo] <= day - MIN_HISTORY:
             return lo, hi, False
-        ahead = bisect.bisect_right(self.dates, day + ESTIMATE_WINDOW)
-        if ahead - lo >= MIN_RUNS:  # anchored on the day: no older file moves it
-            return lo, ahead, True
-        back = bisect.bisect_left(self.dates, day - ESTIMATE_REACH)  # a long break
-        return (back, hi, False) if hi - back >= MIN_RUNS else (lo, ahead, True)
+        # anchored on the day: no older file moves it (best() wants MIN_RUNS runs in it)
+        return lo, bisect.bisect_right(self.dates, day + ESTIMATE_WINDOW), True
 
     def best(self, lo: int, hi: int, ahead: bool) -> _Best | None:
         """The window's highest value, or None when fewer than MIN_RUNS runs carry it."""

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 OWN = "from the run itself, no marker yet: low confidence"
+# a warm-up plus cool-down shorter than this says nothing about the runner's easy pace
+MIN_EASY_S = 180.0
 
 
 class _Params(Protocol):
@@ -56,7 +58,7 @@ def from_session(o: Mapping[str, Any], p: _Params, plain: dict[str, Any]) -> dic
 def _reps(o: Mapping[str, Any], p: _Params, label: str) -> dict[str, Any] | None:
     """threshold or vo2 from the reps' speed next to the run's own easy running; None: easy."""
     rep_speed = o["work_m"] / o["work_s"]
-    if o["easy_s"] > 0 and o["easy_m"] > 0:
+    if o["easy_s"] >= MIN_EASY_S and o["easy_m"] > 0:
         easy_speed = o["easy_m"] / o["easy_s"]
         faster = rep_speed / easy_speed - 1.0
         if faster < p.own_hard:

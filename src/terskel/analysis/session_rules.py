@@ -31,7 +31,6 @@ class SessionParams:
       their pace is (heart rate lags a short effort).
     - long_s / long_m: a run at least this long (time or distance) is long (the model's
       long run is 16-18 km, threshold-model.md section 3: long from 18 km or 90 min).
-    - race_share: a long run this much in or above the band throughout is a race.
     - own_hard: without markers, reps at least this much faster than the run's own
       warm-up and cool-down are hard (threshold reps run ~10K-half pace, easy ~20 % slower).
     - long_rep_s / vo2_rest: without markers, hard reps of long_rep_s or more are
@@ -55,7 +54,6 @@ class SessionParams:
     hard_share: float = 0.5
     race_min_m: float = 3_000.0
     lactate_in: tuple[float, float] = (2.0, 4.0)
-    race_share: float = 0.75
     own_hard: float = 0.10
     vo2_rest: float = 0.5
     long_rep_s: float = 180.0
@@ -66,13 +64,12 @@ DEFAULT_PARAMS = SessionParams()
 
 RULES = (
     "other_sport: not a run",
-    "x_element: >= 6 reps under 60 s, each recovery at least as long as the rep",
+    "x_element: >= 6 reps under 60 s, the median recovery at least as long as the median rep",
     "strides: fewer short reps than that leave the run as it is (easy stays easy)",
     "vo2: most rep time above the threshold band",
     "threshold: most rep time in (or above) the band; or, without reps, >= 10 min in or "
     "above the band making >= 35 % of the run (split outings: the files mostly in the band)",
-    "race: like a tempo, but most of the run above the band and >= 3 km; or a long run "
-    ">= 75 % in or above the band (a marathon)",
+    "race: like a tempo, but most of the run above the band and >= 3 km",
     "long: >= 90 min or >= 18 km without hard reps (a hard long run stays long)",
     "easy: any other run whose intensity is known",
     "no marker (too few runs): typed from the run itself, said so in the reason: reps >= 10 % "
@@ -239,7 +236,9 @@ def _rule(o: Mapping[str, Any], p: SessionParams) -> dict[str, Any]:
         return out | {"session_type": "other_sport", "reason": f"not a run ({o['sport']})"}
     label = f"{o['structure']}: " if o["structure"] else ""
     n, short = int(o["n_work"]), int(o["short_reps"])
-    recs_full = o["rec_min"] is not None and o["rec_min"] >= (o["rep_med"] or 0)
+    # full recoveries: the typical one at least as long as the typical rep (one short
+    # recovery, a set break or a lap pressed late, does not undo a session of sprints)
+    recs_full = o["rec_med"] is not None and o["rec_med"] >= (o["rep_med"] or 0)
     if n >= p.x_min_reps and short == n and recs_full:
         why = f"{label}{n} reps under {p.short_rep_s:.0f} s with full recoveries"
         return out | {"session_type": "x_element", "reason": why}
@@ -296,8 +295,5 @@ def _typed_continuous(o: Mapping[str, Any], p: SessionParams, basis: str) -> dic
         why = f"{blocks} effort mostly above the threshold band, race-like: {mins}"
         return {"session_type": "race", "reason": why}
     if o["moving_s"] >= p.long_s or o["distance_m"] >= p.long_m:
-        if hard < p.race_share * o["band_known"]:
-            return None  # a long run with some work in it stays long
-        why = f"{blocks} long effort in or above the threshold band throughout, a race: {mins}"
-        return {"session_type": "race", "reason": why}
+        return None
     return {"session_type": "threshold", "reason": f"{blocks} tempo: {mins}"}
