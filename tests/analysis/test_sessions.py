@@ -326,3 +326,33 @@ def test_long_reps_are_judged_by_hr_short_ones_by_pace() -> None:
     out = _typed(acts, _segments(1, short_reps, 30.0), _band_time([(1, "in", 900.0)]),
                  _both_bands([1]))  # fmt: skip
     assert out["session_type"][0] == "vo2"
+
+
+def test_one_session_s_lactate_readings_never_retype_another_session(tmp_path: Path) -> None:
+    # issue 13: five readings of one session made a 4-bpm band that retyped every run
+    from terskel.lactate import add_readings
+    from terskel.recompute import rezone
+    from terskel.sources.lactate import Reading
+
+    history = sorted((SHARED / "history" / "coros-road-runner").glob("*.fit"))[:30]
+    if not history:
+        pytest.skip("../shared/data/history is not here")
+    profile = AthleteProfile()
+    with Store.open(tmp_path / "s.duckdb") as store:
+        import_paths(store, history, workers=1)
+        analyze(store, athlete=profile)
+        before = store.sessions().select(AID, "outing_id", "session_type")
+        interval = store.activity_files()["476137313624162507.fit"]  # 6 x 1 km / 2 min
+        # readings that follow the reps' HR exactly, 1.8 -> 3.4 mmol/L: the strongest fit one
+        # session can give (R² 1); the band still needs a second session
+        reps = store.intervals([interval]).filter(pl.col("kind") == "work")
+        hr = reps.select(pl.coalesce("avg_hr_2nd_half", "avg_hr")).to_series()
+        mmol = (1.8 + 1.6 * (hr - hr.min()) / (hr.max() - hr.min())).to_list()
+        readings = [Reading(i + 1, m, activity=interval, rep=i + 1) for i, m in enumerate(mmol)]
+        assert not add_readings(store, readings, "test", profile).errors
+        rezone(store, profile)  # every run's zones and type again, with the readings known
+        after = store.sessions().select(AID, "outing_id", after="session_type")
+    outing = before.filter(pl.col(AID) == interval)["outing_id"][0]
+    others = before.join(after, on=[AID, "outing_id"]).filter(pl.col("outing_id") != outing)
+    assert others.height >= 20
+    assert others.filter(pl.col("session_type") != pl.col("after")).is_empty()
