@@ -41,8 +41,8 @@ def from_session(o: Mapping[str, Any], p: _Params, plain: dict[str, Any]) -> dic
     """
     out = plain | {"disputed": False, "channel": None, "intensity_basis": "none"}
     kind = plain["session_type"]
-    if kind in ("x_element", "other_sport"):
-        return out
+    if kind in ("x_element", "other_sport") or not o.get("streams", True):
+        return out  # nothing to read the run from: no speed stream
     n, short = int(o["n_work"]), int(o["short_reps"])
     label = f"{o['structure']}: " if o["structure"] else ""
     if n > 0 and short < n and o["work_s"] > 0:

@@ -132,6 +132,8 @@ def _type_outings(per: pl.DataFrame, p: SessionParams) -> pl.DataFrame:
         easy_m=pl.col("easy_m").sum(),
         easy_s=pl.col("easy_s").sum(),
         lactate_reps=pl.col("lactate_reps").sum(),
+        # a structure was read from the streams (runs without speed are labelled unknown)
+        streams=(pl.col("structure").is_not_null() & (pl.col("structure") != "unknown")).any(),
         # one mask over the whole column (a mask built before drop_nulls has the wrong length)
         structure=pl.col("structure")
         .filter(pl.col("structure").is_not_null() & (pl.col("structure") != "continuous"))
