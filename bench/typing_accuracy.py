@@ -79,14 +79,17 @@ def _athlete_files(athlete: str) -> list[Path]:
     return sorted(p for f in folders for p in f.glob(f"{athlete}__*.fit"))
 
 
-def agreement(entries: list[dict[str, str]]) -> tuple[int, int, int]:
-    """Print every disagreement; (agreeing, labelled, typed unknown) sessions.
+SELF_TYPED = "from the run itself"  # the reason of a run typed without markers
+
+
+def agreement(entries: list[dict[str, str]]) -> tuple[int, int, int, tuple[int, int]]:
+    """Print every disagreement; (agreeing, labelled, unknown, (self-typed, agreeing)).
 
     Each athlete's files go into one store, typed from terskel's own estimates
     (no markers configured). terskel has no `tempo` type: a continuous tempo is
     `threshold`, so truth `tempo` accepts `threshold`.
     """
-    ok = total = unknown = 0
+    ok = total = unknown = own = own_ok = 0
     by_athlete: dict[str, list[dict[str, str]]] = {}
     for e in entries:
         by_athlete.setdefault(e["athlete"], []).append(e)
@@ -101,14 +104,17 @@ def agreement(entries: list[dict[str, str]]) -> tuple[int, int, int]:
                 continue
             total += 1
             want = {"tempo": {"tempo", "threshold"}}.get(e["type"], {e["type"]})
+            mine = SELF_TYPED in (row["reason"] or "")
+            own += mine
             if row["session_type"] in want:
                 ok += 1
+                own_ok += mine
                 continue
             unknown += row["session_type"] == "unknown"
             doubt = f"; truth's doubt: {e['doubt']}" if e.get("doubt") else ""
             print(f"  DISAGREE {e['file']}: truth {e['type']} ({e['reason']}{doubt}); typed "
                   f"{row['session_type']} ({row['structure']}; {row['reason']})")  # fmt: skip
-    return ok, total, unknown
+    return ok, total, unknown, (own, own_ok)
 
 
 def _history_paths(name: str) -> list[Path]:
@@ -198,11 +204,14 @@ def main() -> int:
     truth = tomllib.loads(TRUTH.read_text())["session"]
     started = time.perf_counter()
     if not args.skip_agreement:
-        ok, total, unknown = agreement([e for e in truth if (DATA / e["file"]).exists()])
+        ok, total, unknown, (own, own_ok) = agreement(
+            [e for e in truth if (DATA / e["file"]).exists()]
+        )
         print(f"agreement: {ok}/{total} = {ok / max(total, 1):.0%} (target >= 90 %)")
         typed = total - unknown
         share = f"{ok}/{typed} = {ok / max(typed, 1):.0%}"
-        print(f"  of sessions terskel could judge: {share}; unknown (too few runs): {unknown}")
+        print(f"  of sessions terskel could judge: {share}; unknown: {unknown}")
+        print(f"  typed from the run itself (no markers yet): {own}, agreeing {own_ok}")
     if not args.skip_stability:
         total_changes = 0
         for name in HISTORIES:

@@ -11,7 +11,7 @@ from terskel.sources.fit import decode
 from tests.conftest import ROOT, SHARED, shared_path
 
 LABELS = ROOT / "bench" / "labels"
-TYPES = {"easy", "long", "tempo", "race", "threshold", "vo2"}
+TYPES = {"easy", "long", "tempo", "race", "threshold", "vo2", "x_element"}
 
 
 def _sessions(name: str) -> list[dict[str, Any]]:

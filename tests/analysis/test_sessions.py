@@ -149,13 +149,41 @@ def test_a_split_threshold_outing_is_one_threshold_session() -> None:
     assert out["work_s"].to_list() == [0.0, 1300.0, 0.0]  # the block is the work
 
 
-def test_without_markers_the_type_is_unknown_and_the_basis_none() -> None:
+def test_without_markers_a_run_is_typed_from_itself_and_says_so() -> None:
+    # issue 13: too few runs for markers is no reason for `unknown`: a continuous run is
+    # easy (long by its length), said as read from the run itself
     acts = _acts([(1, "running", 0, 2700, 8000), (2, "cycling", 100, 3600, 30000)])
     empty = _segments(1, [], 60.0).clear()
     out = _typed(acts, empty, _band_time([]).cast({AID: pl.Int64, "seconds": pl.Float64}),
                  _bands([1, 2], known=False))  # fmt: skip
-    assert out["session_type"].to_list() == ["unknown", "other_sport"]
+    assert out["session_type"].to_list() == ["easy", "other_sport"]
     assert out["intensity_basis"].to_list() == ["none", "none"]
+    assert "from the run itself" in out["reason"][0]
+
+
+def _with_distance(segments: pl.DataFrame) -> pl.DataFrame:
+    return segments.with_columns(distance_m=pl.col("avg_speed_mps") * pl.col("duration_s"))
+
+
+@pytest.mark.parametrize(
+    ("reps", "rec_s", "expected"),
+    [
+        ([(600.0, 160.0, 4.0)] * 3, 60.0, "threshold"),  # 3x10min/1min, 33 % faster
+        ([(60.0, 160.0, 4.0)] * 12, 30.0, "threshold"),  # 12x1min/30s: short rests
+        ([(80.0, 160.0, 5.0)] * 6, 80.0, "vo2"),  # 6x400m with jogs as long as the rep
+        ([(240.0, 160.0, 4.0)] * 4, 240.0, "vo2"),  # long reps, full recoveries
+        ([(180.0, 140.0, 3.2)] * 4, 60.0, "easy"),  # 7 % faster than the warm-up
+    ],
+)
+def test_without_markers_reps_are_judged_against_the_run_s_own_easy_running(
+    reps: list[tuple[float, float, float]], rec_s: float, expected: str
+) -> None:
+    acts = _acts([(1, "running", 0, 4000, 12000)])
+    segments = _with_distance(_segments(1, reps, rec_s))  # warm-up at 3.0 m/s
+    band_time = _band_time([]).cast({AID: pl.Int64, "seconds": pl.Float64})
+    out = _typed(acts, segments, band_time, _bands([1], known=False))
+    assert out["session_type"][0] == expected, out["reason"][0]
+    assert "from the run itself" in out["reason"][0]
 
 
 # --------------------------------------------------------------------------- real files
@@ -298,3 +326,33 @@ def test_long_reps_are_judged_by_hr_short_ones_by_pace() -> None:
     out = _typed(acts, _segments(1, short_reps, 30.0), _band_time([(1, "in", 900.0)]),
                  _both_bands([1]))  # fmt: skip
     assert out["session_type"][0] == "vo2"
+
+
+def test_one_session_s_lactate_readings_never_retype_another_session(tmp_path: Path) -> None:
+    # issue 13: five readings of one session made a 4-bpm band that retyped every run
+    from terskel.lactate import add_readings
+    from terskel.recompute import rezone
+    from terskel.sources.lactate import Reading
+
+    history = sorted((SHARED / "history" / "coros-road-runner").glob("*.fit"))[:30]
+    if not history:
+        pytest.skip("../shared/data/history is not here")
+    profile = AthleteProfile()
+    with Store.open(tmp_path / "s.duckdb") as store:
+        import_paths(store, history, workers=1)
+        analyze(store, athlete=profile)
+        before = store.sessions().select(AID, "outing_id", "session_type")
+        interval = store.activity_files()["476137313624162507.fit"]  # 6 x 1 km / 2 min
+        # readings that follow the reps' HR exactly, 1.8 -> 3.4 mmol/L: the strongest fit one
+        # session can give (R² 1); the band still needs a second session
+        reps = store.intervals([interval]).filter(pl.col("kind") == "work")
+        hr = reps.select(pl.coalesce("avg_hr_2nd_half", "avg_hr")).to_series()
+        mmol = (1.8 + 1.6 * (hr - hr.min()) / (hr.max() - hr.min())).to_list()
+        readings = [Reading(i + 1, m, activity=interval, rep=i + 1) for i, m in enumerate(mmol)]
+        assert not add_readings(store, readings, "test", profile).errors
+        rezone(store, profile)  # every run's zones and type again, with the readings known
+        after = store.sessions().select(AID, "outing_id", after="session_type")
+    outing = before.filter(pl.col(AID) == interval)["outing_id"][0]
+    others = before.join(after, on=[AID, "outing_id"]).filter(pl.col("outing_id") != outing)
+    assert others.height >= 20
+    assert others.filter(pl.col("session_type") != pl.col("after")).is_empty()

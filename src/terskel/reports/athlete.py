@@ -24,7 +24,7 @@ LABELS = {
 # Why a marker is unknown: estimates need MIN_RUNS runs carrying the stream.
 UNKNOWN_NOTE = (
     f"not set, not synced; too few runs to estimate (needs {MIN_RUNS} with this stream "
-    "in the 365 days before, or after the store's first run)"
+    "within 90 days of the date; runs are then typed from themselves)"
 )
 
 
