@@ -1,4 +1,4 @@
-"""kill -9 after each commit of `import` and of its analysis (a real forked process
+"""kill -9 after each kind of commit of `import` and of its analysis (a real forked process
 killed by the store's test hook); the next `import` or `analyze` must leave the store
 identical, analysis tables included, to an uninterrupted import."""
 

@@ -1,4 +1,4 @@
-"""kill -9 after each commit of `terskel sync` (Garmin and Strava against the fake
+"""kill -9 after each kind of commit of `terskel sync` (Garmin and Strava against the fake
 servers, then the analysis), in a real forked process: the next syncs leave the store
 identical to syncs never killed, and the item that failed is never forgotten."""
 
