@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,3 +29,15 @@ def store(tmp_path: Path) -> Iterator[Store]:
     """A fresh store file in tmp_path."""
     with Store.open(tmp_path / "store.duckdb") as opened:
         yield opened
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cli_output_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Records of `--help` (cli/replay.py) go to a temporary folder, not the user's cache."""
+    before = os.environ.get("TERSKEL_CACHE_DIR")
+    os.environ["TERSKEL_CACHE_DIR"] = str(tmp_path_factory.mktemp("cli-output"))
+    yield
+    if before is None:
+        del os.environ["TERSKEL_CACHE_DIR"]
+    else:
+        os.environ["TERSKEL_CACHE_DIR"] = before

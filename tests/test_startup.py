@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +58,61 @@ def test_analyze_help_still_lists_the_session_rules() -> None:
     assert result.exit_code == 0
     assert "Session types, first rule that matches" in result.output
     assert RULES[0] in result.output and RULES[-1].split(" ")[0] in result.output
+
+
+# The entry point's exit code and stdout as a user gets them, and (on stderr) what got loaded.
+ENTRY = """
+import atexit, json, sys
+sys.argv = ["terskel", *json.loads(sys.argv[1])]
+libraries = ("typer", "rich", *{heavy})
+loaded = lambda: [m for m in libraries if m in sys.modules]
+atexit.register(lambda: print(json.dumps(loaded()), file=sys.stderr))
+from terskel.cli import main
+main()
+"""
+
+
+def _terskel(args: list[str], cache: Path, **env: str) -> tuple[int, bytes, list[str]]:
+    """Exit code, stdout bytes and the loaded libraries of the entry point run fresh."""
+    done = subprocess.run(
+        [sys.executable, "-c", ENTRY.format(heavy=HEAVY), json.dumps(args)],
+        capture_output=True,
+        env={**os.environ, "TERSKEL_CACHE_DIR": str(cache), **env},
+        check=False,
+    )
+    return done.returncode, done.stdout, json.loads(done.stderr.decode().splitlines()[-1])
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], []])
+@pytest.mark.parametrize("env", [{"COLUMNS": "80"}, {"COLUMNS": "123", "FORCE_COLOR": "1"}])
+def test_replayed_output_is_typers_byte_for_byte(
+    tmp_path: Path, args: list[str], env: dict[str, str]
+) -> None:
+    rendered = _terskel(args, tmp_path, **env)  # a miss: typer renders and it is recorded
+    assert "typer" in rendered[2] and rendered[0] == (2 if not args else 0)
+    replayed = _terskel(args, tmp_path, **env)
+    assert replayed[2] == []  # nothing imported: neither typer nor rich
+    assert replayed[:2] == rendered[:2]
+    assert _terskel(args, tmp_path / "empty", **env)[:2] == rendered[:2]  # fresh typer agrees
+
+
+def test_a_changed_terminal_is_rendered_again(tmp_path: Path) -> None:
+    narrow = _terskel(["--help"], tmp_path, COLUMNS="70")
+    wide = _terskel(["--help"], tmp_path, COLUMNS="120")
+    assert "typer" in wide[2]  # a miss, not the 70-column record
+    assert max(len(line) for line in wide[1].decode().splitlines()) == 120
+    assert max(len(line) for line in narrow[1].decode().splitlines()) == 70
+    again = _terskel(["--help"], tmp_path, COLUMNS="120")
+    assert again[2] == [] and again[1] == wide[1]
+
+
+def test_a_changed_source_file_is_rendered_again(tmp_path: Path) -> None:
+    from terskel.cli import replay
+
+    _terskel(["--version"], tmp_path)
+    assert _terskel(["--version"], tmp_path)[2] == []
+    record = tmp_path / "version.txt"
+    stored_key, rest = record.read_text().split("\n", 1)
+    record.write_text(f"{'0' * len(stored_key)}\n{rest}")  # as if a source file changed
+    assert "typer" in _terskel(["--version"], tmp_path)[2]
+    assert replay.replay(["import", "x.fit"]) is None  # only the few pure argument lists

@@ -71,8 +71,12 @@ def test_estimates_show_their_evidence_window_and_confidence(tmp_path: Path) -> 
     names = sorted(p.name for p in folder.glob("*.fit"))[:12]
     db, config = tmp_path / "s.duckdb", tmp_path / "config.toml"
     config.write_text("[athlete]\n")
-    for name in names:
-        runner.invoke(app, ["--db", str(db), "--config", str(config), "import", str(folder / name)])
+    # one import of the 12 files: the estimates read the same analysed runs as 12 imports
+    paths = [str(folder / name) for name in names]
+    imported = runner.invoke(
+        app, ["--db", str(db), "--config", str(config), "import", "--workers", "1", *paths]
+    )
+    assert imported.exit_code == 0, imported.output
     result = runner.invoke(app, ["--db", str(db), "--config", str(config), "athlete", "--on",
                                  "2026-04-10", "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -35,7 +35,7 @@ def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         paths += [shared_path(f"fit/running/runalyze__{name}.fit") for name in pair]
         paths += [shared_path("history/coros-road-runner")]
     with Store.open(db) as store:
-        import_paths(store, paths)
+        import_paths(store, paths, workers=1)  # decoding in parallel is tested elsewhere
         analyze(store)
         first, second = _two_threshold_outings(store)
         with_reps: list[int] = []

@@ -100,3 +100,16 @@ def zygote() -> Iterator[Zygote]:
         yield forked
     finally:
         forked.close()
+
+
+def same_as_its_neighbours(labels: list[str], nth: int) -> bool:
+    """True when commit `nth` (1-based) is inside a run of >= 4 commits of one kind and is
+    not its first, middle or last: killing after it leaves the same kind of store as
+    killing after the commit before it (one more migration, one more saved activity)."""
+    index = nth - 1
+    first = last = index
+    while first > 0 and labels[first - 1] == labels[index]:
+        first -= 1
+    while last + 1 < len(labels) and labels[last + 1] == labels[index]:
+        last += 1
+    return last - first >= 3 and index not in (first, (first + last) // 2, last)

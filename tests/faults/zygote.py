@@ -21,7 +21,9 @@ def main() -> None:
     """Import once, then serve fork requests until stdin closes."""
     import terskel.cli
     import terskel.connectors.garmin
-    import terskel.connectors.strava  # noqa: F401
+    import terskel.connectors.strava
+
+    terskel.cli.app  # noqa: B018  (builds the app: every command module imported)
     from tests.faults import launch  # noqa: F401
 
     for line in sys.stdin:

@@ -11,6 +11,7 @@ import pytest
 
 from terskel.sources.fit import FitError, NotAnActivity, decode
 from tests.conftest import SHARED, TEST_DATA, shared_path
+from tests.sources.fit_layouts import largest_per_layout
 
 # Files from a dozen devices/makers; each one's session message is the truth.
 KNOWN_FILES = [
@@ -130,9 +131,18 @@ def test_settings_file_is_not_an_activity() -> None:
 
 
 def _every_shared_fit() -> list[Path]:
+    """Every file under fit/; of each history (one watch's files), the largest file of
+    each record layout (39 of 174): the others take the same decoding path; every
+    history file is still walked by test_fit_stream.py and imported by the history
+    tests of test_weekly.py and test_sessions.py (weekly km and session types asserted)."""
     if not SHARED.exists():
         return []
-    return sorted(p for p in SHARED.rglob("*") if p.suffix.lower() == ".fit")
+    fit = sorted(p for p in SHARED.rglob("*") if p.suffix.lower() == ".fit")
+    histories = {p.parent for p in fit if p.is_relative_to(SHARED / "history")}
+    chosen = [p for p in fit if p.parent not in histories]
+    for folder in sorted(histories):
+        chosen += largest_per_layout([p for p in fit if p.parent == folder])
+    return sorted(chosen)
 
 
 @pytest.mark.slow
