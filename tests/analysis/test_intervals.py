@@ -423,6 +423,14 @@ def test_real_manual_laps_warmup_lap_runs_into_first_rep() -> None:
     assert lab.row(0)[:4] == (0, "6x1km/2min", "laps", 6)
 
 
+def test_real_dip_inside_a_rep_is_no_recovery() -> None:
+    # 8x1km/2min: one rep eases off for 10-12 s (a corner): a momentary dip, not a
+    # recovery, so the rep stays whole (it was read as 7x4min with the halves split)
+    samples, laps = _real(["history/coros-road-runner/477784089173197013.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    assert session_labels(seg.lazy()).collect()["label"].to_list() == ["8x1km/2min"]
+
+
 def test_real_long_easy_run_is_continuous() -> None:
     samples, laps = _real(["fit/running/runalyze__garmin-runPower.fit"])
     seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()

@@ -62,6 +62,9 @@ MIN_MAX_RECOVERY_S = 360.0
 MAX_PART = 40
 # a gap shorter than this much slow running (s) is no recovery (a stop is not one)
 MIN_RECOVERY_RUN_S = 2 * BIN_S
+# ... and a recovery lasts at least this long (s, elapsed: standing counts): a shorter
+# slow stretch between two fast ones is a dip (a corner, a GPS hiccup) inside one rep
+MIN_RECOVERY_S = 3 * BIN_S
 
 
 def speed_base(pieces: list[Piece]) -> float:
@@ -92,7 +95,8 @@ def _stretches(pieces: list[Piece], thr: float, standing: bool = False) -> list[
     for p in pieces:
         fast = not p.stop and p.speed > thr
         if fast:
-            if cur and (slow_run >= MIN_RECOVERY_RUN_S or (standing and stood >= MIN_STANDING_S)):
+            recovered = slow_run >= MIN_RECOVERY_RUN_S and slow_run + stood >= MIN_RECOVERY_S
+            if cur and (recovered or (standing and stood >= MIN_STANDING_S)):
                 out.append(_stretch(cur))
                 cur = []
             cur.append(p)
