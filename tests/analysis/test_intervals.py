@@ -431,6 +431,15 @@ def test_real_dip_inside_a_rep_is_no_recovery() -> None:
     assert session_labels(seg.lazy()).collect()["label"].to_list() == ["8x1km/2min"]
 
 
+def test_real_faster_reps_stay_in_their_set() -> None:
+    # 9x45s/90s + 9x45s/90s: the runner speeds up over the first set's last reps;
+    # a faster rep is still a rep of the set (only a much slower one is a jog)
+    samples, laps = _real(["fit/running-more/XiangLi00__13691527295_ACTIVITY.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    label = session_labels(seg.lazy()).collect()["label"].to_list()[0]
+    assert label.split(" + ")[0] == "9x45s/90s"
+
+
 def test_real_long_easy_run_is_continuous() -> None:
     samples, laps = _real(["fit/running/runalyze__garmin-runPower.fit"])
     seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()

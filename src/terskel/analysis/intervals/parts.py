@@ -178,8 +178,10 @@ def group_parts(
     base = fit + levels - PART_COST
     reps = st[i:j]
     dim = "time" if reg_t >= reg_d else "distance"
-    # a rep 3 TAU_SPEED off the part's pace is no rep of it (a jog, a cool-down)
-    fits = max(mv - acc[26], acc[27] - mv) <= 3 * TAU_SPEED
+    # a rep 3 TAU_SPEED slower than the part's pace is no rep of it (a jog, a
+    # cool-down); a faster one still is (a runner who speeds up over the last reps
+    # ran the same set; the levels term already charges its spread)
+    fits = mv - acc[26] <= 3 * TAU_SPEED
     out = [Part("set", reps, base + max(reg_t, reg_d) + rec, dim)] if fits else []
     if acc[14] < acc[25] / 2:  # recoveries stood, not run: no ladder, no fartlek
         return out
@@ -209,7 +211,7 @@ def add_rep(acc: list[float], f: Feats, i: int, moving: float) -> None:
     acc[8] += lv
     acc[9] += lv * lv
     acc[10] = max(acc[10], moving)
-    acc[26], acc[27] = min(acc[26], lv), max(acc[27], lv)
+    acc[26] = min(acc[26], lv)
     for q, x in enumerate(f.rm[i]):
         acc[11 + q] += x
 
