@@ -16,8 +16,9 @@ length against `continuous` (score 0):
   run's efforts are all alike, so alike reps prove little there);
 - *fit gain*: 0.5 log(1 + z^2) per rep, z the rep/recovery contrast over the
   pooled spread of the bins inside them;
-- *complexity*: each part costs its parameters (`PART_COST`: count, rep and
-  recovery length, speed, each to within TAU), and where it starts and ends
+- *complexity*: each part costs its parameters (`PART_COST`: rep and
+  recovery length, speed, each to within TAU; its count under a 1/n prior,
+  `count_nats`), and where it starts and ends
   among the candidates (log(k + 1) per boundary between blocks of parts and
   skipped candidates; parts that meet share one; running to the end is none).
 
@@ -36,6 +37,7 @@ import numpy as np
 
 from terskel.analysis.intervals.parts import (
     LOG_SPEED_RANGE,
+    MAX_PART,
     PARAM_NATS,
     TAU_SPEED,
     Feats,
@@ -58,8 +60,6 @@ MAX_REP_S = 1800.0
 # a recovery is at most this many times the rep around it, or this long (s)
 MAX_RECOVERY_FACTOR = 4.0
 MIN_MAX_RECOVERY_S = 360.0
-# reps in one part at most; a ladder has at most this many steps
-MAX_PART = 40
 # a gap shorter than this much slow running (s) is no recovery (a stop is not one)
 MIN_RECOVERY_RUN_S = 2 * BIN_S
 # ... and a recovery lasts at least this long (s, elapsed: standing counts): a shorter
