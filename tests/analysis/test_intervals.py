@@ -341,12 +341,13 @@ def test_confidence_is_low_when_the_reading_is_close() -> None:
     conf = dict(zip(lab["activity_id"], lab["confidence"], strict=True))
     assert conf[1] > 0.9
     assert 0.3 < conf[2] < 0.7
-    # continuous won: the set it beat is kept as the runner-up, with a negative score
+    # the loser of the two is kept as the runner-up, a few nats from `continuous`
+    # (score 0) either way
     alts = alternatives(samples.lazy(), no_laps(), use_laps=False).filter(
         pl.col("activity_id") == 2
     )
-    assert alts["label"].to_list()[:2] == ["continuous", "3x3min/2min"]
-    assert -3.0 < alts["score"][1] < 0.0
+    assert sorted(alts["label"].to_list()[:2]) == ["3x3min/2min", "continuous"]
+    assert -3.0 < float(alts.filter(pl.col("label") == "3x3min/2min")["score"][0]) < 3.0
 
 
 # --------------------------------------------------------------------------- real files
@@ -421,6 +422,48 @@ def test_real_manual_laps_warmup_lap_runs_into_first_rep() -> None:
     seg = detect_segments(samples.lazy(), laps.lazy()).collect()
     lab = session_labels(seg.lazy()).collect()
     assert lab.row(0)[:4] == (0, "6x1km/2min", "laps", 6)
+
+
+def test_real_dip_inside_a_rep_is_no_recovery() -> None:
+    # 8x1km/2min: one rep eases off for 10-12 s (a corner): a momentary dip, not a
+    # recovery, so the rep stays whole (it was read as 7x4min with the halves split)
+    samples, laps = _real(["history/coros-road-runner/477784089173197013.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    assert session_labels(seg.lazy()).collect()["label"].to_list() == ["8x1km/2min"]
+
+
+def test_real_faster_reps_stay_in_their_set() -> None:
+    # 9x45s/90s + 9x45s/90s: the runner speeds up over the first set's last reps;
+    # a faster rep is still a rep of the set (only a much slower one is a jog)
+    samples, laps = _real(["fit/running-more/XiangLi00__13691527295_ACTIVITY.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    label = session_labels(seg.lazy()).collect()["label"].to_list()[0]
+    assert label.split(" + ")[0] == "9x45s/90s"
+
+
+def test_real_few_reps_at_low_contrast() -> None:
+    # a set of three pays its count under the 1/n prior (few reps are prescribed as
+    # often as many), not a fixed cost: 3x3min/10min and a 3x600m track session
+    samples, laps = _real(
+        [
+            "fit/running-more/Bert501796__2025-03-18-12-30-15.fit",
+            "fit/running-more/roznet__track_cs_777501.fit",
+        ]
+    )
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    labels = session_labels(seg.lazy()).collect().sort("activity_id")["label"].to_list()
+    assert labels == ["3x3min/10min", "3x150s/2min"]
+
+
+def test_real_steady_run_with_stops_stays_continuous_at_2s() -> None:
+    # a long steady run resampled to 2 s: its stops are no standing recoveries,
+    # because its "reps" do not stand out from the running before and after them
+    samples, laps = _real(["fit/running/runalyze__garmin-runPower.fit"])
+    # smart recording every 2 s: the first sample of each 2 s bucket (bench/degrade.py)
+    bucket = pl.col("t").dt.epoch("ms") // 2000
+    samples = samples.sort("t").filter(bucket.is_first_distinct())
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    assert session_labels(seg.lazy()).collect()["label"].to_list() == ["continuous"]
 
 
 def test_real_long_easy_run_is_continuous() -> None:

@@ -29,8 +29,20 @@ LOG_SPEED_RANGE = math.log(math.log(8.0 / 1.5))
 TAU = 0.06
 # each boundary of a stream rep is this many seconds off (bin resolution)
 BOUNDARY_S = BIN_S / 2
-# parameters of a part (count, rep length, recovery length, speed): their nats
-PART_COST = 4 * PARAM_NATS
+# reps in one part at most (a ladder has at most MAX_LADDER steps)
+MAX_PART = 40
+# parameters of a part (rep length, recovery length, speed): their nats ...
+PART_COST = 3 * PARAM_NATS
+# ... and its count, an integer 2..MAX_PART with a scale-free prior P(n) ~ 1/n
+# (as many sets of 2-4 reps are prescribed as of 4-8 or 8-16): log n + log H nats
+_LOG_HARMONIC = math.log(sum(1.0 / n for n in range(2, MAX_PART + 1)))
+
+
+def count_nats(n: int) -> float:
+    """The nats a part's rep count costs under the 1/n prior (3 reps: 2.3, 8: 3.3)."""
+    return math.log(n) + _LOG_HARMONIC
+
+
 # a fartlek's surges have no lengths to predict: it must pay its way by levels
 FARTLEK_COST = 4 * PARAM_NATS
 MIN_FARTLEK = 4
@@ -116,6 +128,7 @@ class Feats:
     the part scores are summed from (computed once per parse)."""
 
     def __init__(self, st: list[Stretch], cd: np.ndarray, mo: Moments) -> None:
+        self.mo = mo
         self.lt, self.ld, self.lv, self.w, self.slog = [], [], [], [], []
         self.rm: list[tuple[float, float, float]] = []
         for r in st:
@@ -155,13 +168,27 @@ def _contrast(n: int, r: list[float], g: list[float]) -> float:
     return 0.5 * n * math.log1p(z * z)
 
 
+def _outside(mo: Moments, a: int, b: int) -> list[float]:
+    """Moments of the run's moving seconds before row a and after row b."""
+    return [x + y for x, y in zip(mo.over(0, a), mo.over(b, mo.n.size - 1), strict=True)]
+
+
 def group_parts(
     st: list[Stretch], i: int, j: int, acc: list[float], f: Feats, vbase: float
 ) -> list[Part]:
     """Readings of stretches[i:j] as a set, a ladder or a fartlek, from the sums `acc`
     (see `parse_reps` for their layout)."""
     n = j - i
-    fit = _contrast(n, acc[11:14], acc[14:17])
+    stood = acc[14] < acc[25] / 2
+    easy = _outside(f.mo, st[i].start, st[j - 1].end) if stood else []
+    if stood and easy[0] >= acc[11] / n:
+        # recoveries stood, not run: a stop is no evidence of effort (a steady run
+        # has lights too), so where the run has easy running outside the part
+        # (warm-up, cool-down; at least one rep's length of it) the reps must
+        # stand out from that, not from standing still
+        fit = _contrast(n, acc[11:14], easy)
+    else:
+        fit = _contrast(n, acc[11:14], acc[14:17])
     if fit == -math.inf:
         return []
     sw, swt, swt2, sxt, swd, swd2, sxd, slog, sv, sv2 = acc[:10]
@@ -175,13 +202,15 @@ def group_parts(
         _saving(n - 1, gw, gwt, gwt2, gxt, gslog, LOG_RANGE),
         _saving(n - 1, gw, gwd, gwd2, gxd, gslog, LOG_RANGE),
     )
-    base = fit + levels - PART_COST
+    base = fit + levels - PART_COST - count_nats(n)
     reps = st[i:j]
     dim = "time" if reg_t >= reg_d else "distance"
-    # a rep 3 TAU_SPEED off the part's pace is no rep of it (a jog, a cool-down)
-    fits = max(mv - acc[26], acc[27] - mv) <= 3 * TAU_SPEED
+    # a rep 3 TAU_SPEED slower than the part's pace is no rep of it (a jog, a
+    # cool-down); a faster one still is (a runner who speeds up over the last reps
+    # ran the same set; the levels term already charges its spread)
+    fits = mv - acc[26] <= 3 * TAU_SPEED
     out = [Part("set", reps, base + max(reg_t, reg_d) + rec, dim)] if fits else []
-    if acc[14] < acc[25] / 2:  # recoveries stood, not run: no ladder, no fartlek
+    if stood:  # recoveries stood, not run: no ladder, no fartlek
         return out
     if 3 <= n <= MAX_LADDER:
         for dim, vals in (
@@ -209,7 +238,7 @@ def add_rep(acc: list[float], f: Feats, i: int, moving: float) -> None:
     acc[8] += lv
     acc[9] += lv * lv
     acc[10] = max(acc[10], moving)
-    acc[26], acc[27] = min(acc[26], lv), max(acc[27], lv)
+    acc[26] = min(acc[26], lv)
     for q, x in enumerate(f.rm[i]):
         acc[11 + q] += x
 

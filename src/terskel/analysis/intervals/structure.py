@@ -16,8 +16,9 @@ length against `continuous` (score 0):
   run's efforts are all alike, so alike reps prove little there);
 - *fit gain*: 0.5 log(1 + z^2) per rep, z the rep/recovery contrast over the
   pooled spread of the bins inside them;
-- *complexity*: each part costs its parameters (`PART_COST`: count, rep and
-  recovery length, speed, each to within TAU), and where it starts and ends
+- *complexity*: each part costs its parameters (`PART_COST`: rep and
+  recovery length, speed, each to within TAU; its count under a 1/n prior,
+  `count_nats`), and where it starts and ends
   among the candidates (log(k + 1) per boundary between blocks of parts and
   skipped candidates; parts that meet share one; running to the end is none).
 
@@ -36,6 +37,7 @@ import numpy as np
 
 from terskel.analysis.intervals.parts import (
     LOG_SPEED_RANGE,
+    MAX_PART,
     PARAM_NATS,
     TAU_SPEED,
     Feats,
@@ -58,10 +60,11 @@ MAX_REP_S = 1800.0
 # a recovery is at most this many times the rep around it, or this long (s)
 MAX_RECOVERY_FACTOR = 4.0
 MIN_MAX_RECOVERY_S = 360.0
-# reps in one part at most; a ladder has at most this many steps
-MAX_PART = 40
 # a gap shorter than this much slow running (s) is no recovery (a stop is not one)
 MIN_RECOVERY_RUN_S = 2 * BIN_S
+# ... and a recovery lasts at least this long (s, elapsed: standing counts): a shorter
+# slow stretch between two fast ones is a dip (a corner, a GPS hiccup) inside one rep
+MIN_RECOVERY_S = 3 * BIN_S
 
 
 def speed_base(pieces: list[Piece]) -> float:
@@ -92,7 +95,8 @@ def _stretches(pieces: list[Piece], thr: float, standing: bool = False) -> list[
     for p in pieces:
         fast = not p.stop and p.speed > thr
         if fast:
-            if cur and (slow_run >= MIN_RECOVERY_RUN_S or (standing and stood >= MIN_STANDING_S)):
+            recovered = slow_run >= MIN_RECOVERY_RUN_S and slow_run + stood >= MIN_RECOVERY_S
+            if cur and (recovered or (standing and stood >= MIN_STANDING_S)):
                 out.append(_stretch(cur))
                 cur = []
             cur.append(p)
@@ -155,8 +159,8 @@ def parse_reps(
     for j in range(1, k + 1):
         bs[j] = max(bs[j - 1], bp[j - 1] - where)
         # running sums of stretches[i:j]: reps (weights, time, distance, log, speed), longest
-        # rep, rep and gap moments, gaps (weights, time, distance, log), gap time, speed range
-        acc = [0.0] * 26 + [math.inf, -math.inf]
+        # rep, rep and gap moments, gaps (weights, time, distance, log), gap time, slowest rep
+        acc = [0.0] * 26 + [math.inf]
         add_rep(acc, f, j - 1, stretches[j - 1].moving_s)
         for i in range(j - 2, max(-1, j - 1 - MAX_PART), -1):
             if not _recovery(stretches[i], stretches[i + 1]):
