@@ -51,20 +51,11 @@ class Activities(StoreCore):
 
     def samples(self, activity_ids: list[int] | None = None) -> pl.LazyFrame:
         """Samples of the given activities (all when None), ordered by activity and time."""
-        return self._stream("samples", "t", activity_ids)
+        return self._by_activity("samples", "activity_id, t", activity_ids).lazy()
 
     def laps(self, activity_ids: list[int] | None = None) -> pl.LazyFrame:
         """Laps of the given activities (all when None)."""
-        return self._stream("laps", "lap_index", activity_ids)
-
-    def _stream(self, table: str, order: str, activity_ids: list[int] | None) -> pl.LazyFrame:
-        frame = self._frame(
-            f"SELECT * EXCLUDE (athlete_id) FROM {table} WHERE athlete_id = $athlete "
-            "AND ($ids IS NULL OR list_contains($ids, activity_id)) "
-            f"ORDER BY activity_id, {order}",
-            {"athlete": self.athlete_id, "ids": activity_ids},
-        )
-        return frame.lazy()
+        return self._by_activity("laps", "activity_id, lap_index", activity_ids).lazy()
 
     def local_dates(self, activity_ids: list[int]) -> pl.DataFrame:
         """activity_id and local date of these activities."""

@@ -164,6 +164,15 @@ class StoreCore:
                 f"DELETE FROM {table} WHERE list_contains(?, activity_id)", [activity_ids]
             )
 
+    def _by_activity(self, table: str, order: str, activity_ids: list[int] | None) -> pl.DataFrame:
+        """A table's rows of these activities (all when None), without athlete_id."""
+        return self._frame(
+            f"SELECT * EXCLUDE (athlete_id) FROM {table} WHERE athlete_id = $athlete "
+            "AND ($ids IS NULL OR list_contains($ids, activity_id)) "
+            f"ORDER BY {order}",
+            {"athlete": self.athlete_id, "ids": activity_ids},
+        )
+
     def _frame(self, sql: str, params: dict[str, Any] | list[Any]) -> pl.DataFrame:
         """Run a query and hand back a polars frame (Arrow, no row-by-row copy)."""
         frame: pl.DataFrame = self.con.sql(sql, params=params).pl()

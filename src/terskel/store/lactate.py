@@ -27,8 +27,4 @@ class LactateReadings(StoreCore):
 
     def lactate_readings(self, activity_ids: list[int] | None = None) -> pl.DataFrame:
         """Stored lactate readings, oldest first."""
-        return self._frame(
-            "SELECT * EXCLUDE (athlete_id) FROM lactate WHERE athlete_id = $athlete "
-            "AND ($ids IS NULL OR list_contains($ids, activity_id)) ORDER BY reading_id",
-            {"athlete": self.athlete_id, "ids": activity_ids},
-        )
+        return self._by_activity("lactate", "reading_id", activity_ids)

@@ -33,8 +33,4 @@ class Sessions(StoreCore):
 
     def sessions(self, activity_ids: list[int] | None = None) -> pl.DataFrame:
         """Stored session types."""
-        return self._frame(
-            "SELECT * EXCLUDE (athlete_id) FROM sessions WHERE athlete_id = $athlete "
-            "AND ($ids IS NULL OR list_contains($ids, activity_id)) ORDER BY activity_id",
-            {"athlete": self.athlete_id, "ids": activity_ids},
-        )
+        return self._by_activity("sessions", "activity_id", activity_ids)

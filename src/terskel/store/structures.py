@@ -46,17 +46,8 @@ class Structures(StoreCore):
 
     def structures(self, activity_ids: list[int] | None = None) -> pl.DataFrame:
         """Stored structure labels."""
-        return self._frame(
-            "SELECT * EXCLUDE (athlete_id) FROM structures WHERE athlete_id = $athlete "
-            "AND ($ids IS NULL OR list_contains($ids, activity_id)) ORDER BY activity_id",
-            {"athlete": self.athlete_id, "ids": activity_ids},
-        )
+        return self._by_activity("structures", "activity_id", activity_ids)
 
     def intervals(self, activity_ids: list[int] | None = None) -> pl.DataFrame:
         """Stored segments, in order."""
-        return self._frame(
-            "SELECT * EXCLUDE (athlete_id) FROM intervals WHERE athlete_id = $athlete "
-            "AND ($ids IS NULL OR list_contains($ids, activity_id)) "
-            "ORDER BY activity_id, seg_index",
-            {"athlete": self.athlete_id, "ids": activity_ids},
-        )
+        return self._by_activity("intervals", "activity_id, seg_index", activity_ids)
