@@ -59,7 +59,7 @@ def analysed_store(path: Path = DEFAULT) -> Path:
     partial = path.with_name(path.name + ".building")
     start = time.perf_counter()
     runs = build_store.build(partial, RUNS)
-    from terskel.analyze import analyze
+    from terskel.jobs.analyze import analyze
 
     with Store.open(partial) as store:
         analyze(store, rebuild=True)

@@ -43,7 +43,7 @@ def _timer(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def profiled(db: Path) -> float:
     """Seconds of an in-process `analyze(rebuild=True)`, filling SPENT per part."""
-    import terskel.analyze as analyze_module
+    import terskel.jobs.analyze as analyze_module
     from terskel.store import Store
 
     for name in READS:

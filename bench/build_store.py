@@ -21,7 +21,7 @@ ID_STRIDE = 1_000_000  # copy k gets activity ids + k * ID_STRIDE
 
 def build(db: Path, runs: int) -> int:
     """Create the store at `db` (replacing it) and return how many runs it holds."""
-    from terskel.ingest import import_paths
+    from terskel.jobs.ingest import import_paths
     from terskel.store import Store
 
     for stale in (db, db.with_name(db.name + ".wal")):

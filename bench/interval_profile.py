@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from terskel.analyze import ANALYZED_SPORTS, CHUNK
+from terskel.jobs.analyze import ANALYZED_SPORTS, CHUNK
 from terskel.store import Store
 
 

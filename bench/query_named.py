@@ -21,7 +21,7 @@ def sql_alone(db: Path, name: str) -> float:
     """Seconds for the query's SQL on a fresh read-only DuckDB connection (fetch all)."""
     import duckdb
 
-    from terskel.named_queries import bind, find_query
+    from terskel.queries import bind, find_query
 
     named = find_query(name)
     assert named is not None, name

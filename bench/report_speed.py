@@ -29,7 +29,7 @@ def best_of(repeat: int, command: list[str]) -> float:
 
 def read_frames(db: Path, week: str | None, repeat: int) -> tuple[float, str]:
     """Seconds to open the store and read the frames the week's report reads."""
-    from terskel.reporting import LOOKBACK_WEEKS, WARMUP_WEEKS, pick_week, week_data
+    from terskel.jobs.reporting import LOOKBACK_WEEKS, WARMUP_WEEKS, pick_week, week_data
     from terskel.reports.weekly import TREND_WEEKS, span
     from terskel.store import Store
 
@@ -46,7 +46,7 @@ def read_frames(db: Path, week: str | None, repeat: int) -> tuple[float, str]:
 def in_process(db: Path, week: str, repeat: int) -> tuple[float, float]:
     """Seconds to build the week (frames read) and to render it as HTML, start-up excluded."""
     from terskel.config import Settings
-    from terskel.reporting import week_traces, weekly_report
+    from terskel.jobs.reporting import week_traces, weekly_report
     from terskel.reports.weekly_html import week_html
     from terskel.reports.weekly_render import week_renderable
     from terskel.store import Store

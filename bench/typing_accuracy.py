@@ -26,9 +26,9 @@ from pathlib import Path
 
 import polars as pl
 
-from terskel.analyze import AthleteProfile, analyze
-from terskel.ingest import import_paths
-from terskel.lactate import add_readings
+from terskel.jobs.analyze import AthleteProfile, analyze
+from terskel.jobs.ingest import import_paths
+from terskel.jobs.lactate import add_readings
 from terskel.sources.lactate import Reading
 from terskel.store import Store
 

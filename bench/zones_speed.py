@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_store import SOURCES, build
 
-from terskel.analyze import (
+from terskel.jobs.analyze import (
     ANALYZED_SPORTS,
     CHUNK,
     AthleteProfile,

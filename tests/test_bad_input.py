@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from terskel.cli import app
-from terskel.ingest import import_paths
+from terskel.jobs.ingest import import_paths
 from terskel.sources import files
 from terskel.sources.strava_export import parse_activities_csv
 from terskel.store import Store

@@ -10,8 +10,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from terskel.analysis.sessions import outings, type_sessions
-from terskel.analyze import AthleteProfile, analyze
-from terskel.ingest import import_paths
+from terskel.jobs.analyze import AthleteProfile, analyze
+from terskel.jobs.ingest import import_paths
 from terskel.store import Store
 from tests.conftest import SHARED, shared_path
 
@@ -330,8 +330,8 @@ def test_long_reps_are_judged_by_hr_short_ones_by_pace() -> None:
 
 def test_one_session_s_lactate_readings_never_retype_another_session(tmp_path: Path) -> None:
     # issue 13: five readings of one session made a 4-bpm band that retyped every run
-    from terskel.lactate import add_readings
-    from terskel.recompute import rezone
+    from terskel.jobs.lactate import add_readings
+    from terskel.jobs.recompute import rezone
     from terskel.sources.lactate import Reading
 
     history = sorted((SHARED / "history" / "coros-road-runner").glob("*.fit"))[:30]

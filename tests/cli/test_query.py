@@ -12,10 +12,10 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from terskel.analyze import analyze
 from terskel.cli import app
-from terskel.ingest import import_paths
-from terskel.named_queries import all_queries
+from terskel.jobs.analyze import analyze
+from terskel.jobs.ingest import import_paths
+from terskel.queries import all_queries
 from terskel.store import Store
 from tests.conftest import DEMO_DATA, ROOT, SHARED, TEST_DATA, shared_path
 

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from terskel.cli import app
-from terskel.ingest import import_paths
+from terskel.jobs.ingest import import_paths
 from terskel.store import Store, StoreError
 from terskel.store.sandbox import QueryRefused, check_statement
 from tests.conftest import DEMO_DATA

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from terskel.config import GARMIN_TOKEN_DIR, Settings
-from terskel.connectors import garmin as connector
+from terskel.jobs.sync import SyncOptions
+from terskel.jobs.sync import garmin as connector
 from terskel.store import Store
-from terskel.sync import SyncOptions
 from tests.conftest import TEST_DATA
 from tests.garmin_fake import FakeGarmin, demo_run, serve, zip_of
 

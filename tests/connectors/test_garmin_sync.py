@@ -14,11 +14,11 @@ from typer.testing import CliRunner, Result
 
 from terskel.cli import app
 from terskel.config import GARMIN_TOKEN_DIR, Settings
-from terskel.connectors import garmin as connector
-from terskel.ingest import import_paths
+from terskel.jobs.ingest import import_paths
+from terskel.jobs.sync import AuthRequired, SourceReport, SyncOptions, sync_source
+from terskel.jobs.sync import garmin as connector
 from terskel.sources import garmin
 from terskel.store import Store
-from terskel.sync import AuthRequired, SourceReport, SyncOptions, sync_source
 from tests.garmin_fake import (
     LATEST_LACTATE,
     MFA_CODE,

@@ -16,13 +16,13 @@ from typer.testing import CliRunner
 
 from terskel.cli import app
 from terskel.config import STRAVA_TOKEN_FILE, Settings, StravaSettings
-from terskel.connectors import strava as connector
-from terskel.ingest import import_paths
+from terskel.jobs.ingest import import_paths
+from terskel.jobs.sync import SourceReport, SyncOptions, sync_source
+from terskel.jobs.sync import strava as connector
 from terskel.sources import strava as strava_source
 from terskel.sources.strava import StravaApi, Tokens, load_tokens, save_tokens
 from terskel.sources.units import SAMPLE_SCHEMA
 from terskel.store import Store
-from terskel.sync import SourceReport, SyncOptions, sync_source
 from tests.conftest import TEST_DATA
 from tests.connectors.fake_strava import (
     INACTIVE_BODY,

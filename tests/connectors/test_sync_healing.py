@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 
 from terskel.cli import app
 from terskel.config import GARMIN_TOKEN_DIR, STRAVA_TOKEN_FILE, Settings, SyncSettings
-from terskel.connectors import strava as strava_connector
-from terskel.ingest import import_paths
+from terskel.jobs.ingest import import_paths
+from terskel.jobs.sync import SourceReport, SyncOptions, sync_source
+from terskel.jobs.sync import strava as strava_connector
 from terskel.sources import strava as strava_source
 from terskel.sources.strava import Tokens, save_tokens
 from terskel.store import Store
-from terskel.sync import SourceReport, SyncOptions, sync_source
 from tests.connectors.fake_strava import RIDE_ID, FakeStrava, Raw, clone
 from tests.garmin_fake import FakeGarmin, demo_run, serve, zip_of
 

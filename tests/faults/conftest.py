@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from terskel.analyze import analyze
-from terskel.ingest import import_paths
+from terskel.jobs.analyze import analyze
+from terskel.jobs.ingest import import_paths
 from terskel.store import Store
 from tests.conftest import DEMO_DATA, ROOT
 from tests.faults.snapshot import snapshot

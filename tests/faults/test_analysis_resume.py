@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from terskel import analyze as analyze_module
-from terskel.analyze import analyze
+from terskel.jobs import analyze as analyze_module
+from terskel.jobs.analyze import analyze
 from terskel.store import Store
 from tests.faults.conftest import imported_demo
 from tests.faults.snapshot import analysed, differences, snapshot

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from terskel.analyze import analyze
 from terskel.config import GARMIN_TOKEN_DIR, STRAVA_TOKEN_FILE, Settings, SyncSettings
+from terskel.jobs.analyze import analyze
+from terskel.jobs.sync import SourceReport, SyncOptions, sync_source
 from terskel.sources import strava as strava_source
 from terskel.sources.strava import Tokens, save_tokens
 from terskel.store import Store
-from terskel.sync import SourceReport, SyncOptions, sync_source
 from tests.connectors.fake_strava import RIDE_ID, FakeStrava, Raw
 from tests.connectors.fake_strava import fake_strava as fake_strava  # the fixture
 from tests.faults.snapshot import differences, snapshot

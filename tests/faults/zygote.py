@@ -20,8 +20,8 @@ import sys
 def main() -> None:
     """Import once, then serve fork requests until stdin closes."""
     import terskel.cli
-    import terskel.connectors.garmin
-    import terskel.connectors.strava
+    import terskel.jobs.sync.garmin
+    import terskel.jobs.sync.strava  # noqa: F401
 
     terskel.cli.app  # noqa: B018  (builds the app: every command module imported)
     from tests.faults import launch  # noqa: F401

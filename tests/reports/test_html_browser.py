@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from terskel.analyze import analyze
 from terskel.cli import app
-from terskel.demo import assemble_weeks, demo_folders
-from terskel.ingest import import_paths
+from terskel.jobs.analyze import analyze
+from terskel.jobs.demo import assemble_weeks, demo_folders
+from terskel.jobs.ingest import import_paths
 from terskel.store import Store
 from tests.conftest import shared_path
 from tests.reports.browser import chromium, probe_page

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from terskel.config import Settings
+from terskel.jobs.reporting import template_of
 from terskel.models import SHIPPED, Band, TemplateError, load_template
-from terskel.reporting import template_of
 from terskel.reports.weekly import build_week
 from tests.reports.helpers import WEEK, easy_zones, run, week_data
 

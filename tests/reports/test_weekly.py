@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from terskel.ingest import import_paths
+from terskel.jobs.ingest import import_paths
+from terskel.jobs.reporting import week_data
 from terskel.models import Band, load_template
-from terskel.reporting import week_data
 from terskel.reports.checks import grade, grade_count
 from terskel.reports.weekly import (
     WeekData,
@@ -180,7 +180,7 @@ def test_the_trend_starts_with_the_history() -> None:
 
 
 def _store(tmp_path: Path, *paths: Path) -> Store:
-    from terskel.analyze import analyze
+    from terskel.jobs.analyze import analyze
 
     store = Store.open(tmp_path / "s.duckdb")
     import_paths(store, list(paths), workers=2)

@@ -9,7 +9,7 @@ import fitfast
 import polars as pl
 import pytest
 
-from terskel.ingest import import_paths
+from terskel.jobs.ingest import import_paths
 from terskel.sources.fit import FitError, decode, is_decoder_panic
 from terskel.store import Store
 from tests.conftest import DEMO_DATA, TEST_DATA

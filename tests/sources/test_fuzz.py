@@ -19,8 +19,9 @@ from types import FrameType
 
 import pytest
 
-from terskel.analyze import analyze
-from terskel.ingest import ImportSummary, import_paths
+from terskel.jobs.analyze import analyze
+from terskel.jobs.import_summary import ImportSummary
+from terskel.jobs.ingest import import_paths
 from terskel.sources.plausibility import DEFAULT_BOUNDS, FOOT_SPORTS
 from terskel.store import Store
 from tests.conftest import DEMO_DATA, SHARED, TEST_DATA

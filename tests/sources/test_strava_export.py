@@ -12,8 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from terskel.cli import app
-from terskel.ingest import import_paths
-from terskel.sources.files import count_inputs
+from terskel.jobs.ingest import count_inputs, import_paths
 from terskel.sources.strava_export import (
     ExportError,
     is_strava_export,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from terskel.ingest import import_paths
+from terskel.jobs.ingest import import_paths
 from terskel.store import Store
 from tests.conftest import DEMO_DATA
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from terskel.ingest import import_paths
+from terskel.jobs.ingest import import_paths
 from terskel.store import Store, StoreLocked
 from terskel.store.lock import read_holder
 from tests.conftest import DEMO_DATA

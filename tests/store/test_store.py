@@ -13,7 +13,7 @@ import duckdb
 import fitparse
 import pytest
 
-from terskel.ingest import import_paths
+from terskel.jobs.ingest import import_paths
 from terskel.store import Store, StoreError
 from terskel.store.schema import latest_version
 from tests.conftest import DEMO_DATA, TEST_DATA, shared_path

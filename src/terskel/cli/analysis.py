@@ -40,9 +40,9 @@ def analyze(
     """Find the interval structure of every run (import and sync do this for new runs)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from terskel.analyze import AthleteProfile
-    from terskel.analyze import analyze as run_analysis
-    from terskel.recompute import rezone
+    from terskel.jobs.analyze import AthleteProfile
+    from terskel.jobs.analyze import analyze as run_analysis
+    from terskel.jobs.recompute import rezone
 
     with open_store(ctx) as (store, settings):
         columns = (TextColumn("analysing"), BarColumn(), MofNCompleteColumn())
@@ -92,7 +92,7 @@ def intervals(
 ) -> None:
     """Show one session's reps and recoveries, with pace, heart rate and drift."""
     from terskel.analysis.intervals import alternatives
-    from terskel.analyze import ANALYZED_SPORTS, structure
+    from terskel.jobs.analyze import ANALYZED_SPORTS, structure
     from terskel.reports.intervals import (
         alternatives_table,
         drift_line,
@@ -146,8 +146,8 @@ def _user_structure(ctx: typer.Context, target: str) -> None:
 
 def _correct(ctx: typer.Context, target: str, label: str | None, clear: bool) -> None:
     """Store or drop the runner's structure of a stored activity, then show its session."""
-    from terskel.analyze import AthleteProfile
-    from terskel.corrections import CorrectionError, clear_structure, set_structure
+    from terskel.jobs.analyze import AthleteProfile
+    from terskel.jobs.corrections import CorrectionError, clear_structure, set_structure
 
     if not target.isdigit():
         fail(f"{target}: --set and --clear need an activity id from the store")

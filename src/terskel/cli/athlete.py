@@ -25,7 +25,7 @@ def athlete(
     """Your markers in force today, where each came from, and the zone table they give."""
     from terskel.analysis.athlete import WINDOW_RULE
     from terskel.analysis.sessions import RULES
-    from terskel.analyze import AthleteProfile, markers_on
+    from terskel.jobs.analyze import AthleteProfile, markers_on
     from terskel.reports.athlete import (
         athlete_json,
         band_lines,

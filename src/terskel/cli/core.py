@@ -29,7 +29,7 @@ from terskel.cli.common import (
 
 if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load inside the commands
     from terskel.config import Settings
-    from terskel.ingest import ImportSummary
+    from terskel.jobs.import_summary import ImportSummary
     from terskel.store import Store
 
 
@@ -73,8 +73,8 @@ def import_command(
     ] = True,
 ) -> None:
     """Import FIT files; files already imported are recognised and skipped."""
-    from terskel.analyze import AthleteProfile, analyze
-    from terskel.ingest import Terminated
+    from terskel.jobs.analyze import AthleteProfile, analyze
+    from terskel.jobs.ingest import Terminated
     from terskel.sources.files import InputError, check_paths
 
     try:
@@ -115,8 +115,7 @@ def _import_with_progress(
         TimeRemainingColumn,
     )
 
-    from terskel.ingest import import_paths
-    from terskel.sources.files import count_inputs
+    from terskel.jobs.ingest import count_inputs, import_paths
 
     total = count_inputs(paths)
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -264,14 +263,13 @@ def parse_since(text: str, today: dt.date) -> dt.date:
 @app.command()
 def demo(ctx: typer.Context) -> None:
     """Import the bundled real runs into a temporary store; end with their weekly report."""
-    from terskel.analyze import analyze
     from terskel.config import Settings
-    from terskel.demo import NOTE, assemble_weeks, demo_folders, demo_week
-    from terskel.ingest import import_paths
-    from terskel.reporting import weekly_report
+    from terskel.jobs.analyze import analyze
+    from terskel.jobs.demo import NOTE, assemble_weeks, demo_folders, demo_week
+    from terskel.jobs.ingest import count_inputs, import_paths
+    from terskel.jobs.reporting import weekly_report
     from terskel.reports.activities import activities_table
     from terskel.reports.weekly_render import week_renderable
-    from terskel.sources.files import count_inputs
     from terskel.store import Store
 
     with tempfile.TemporaryDirectory(prefix="terskel-demo-") as folder:

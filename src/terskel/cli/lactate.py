@@ -11,7 +11,7 @@ import typer
 from terskel.cli.common import EXIT_OK, EXIT_PARTIAL, app, err, fail, open_store, out
 
 if TYPE_CHECKING:  # start-up: polars and the analysis stack load inside the commands
-    from terskel.lactate import AddOutcome
+    from terskel.jobs.lactate import AddOutcome
     from terskel.sources.lactate import Reading
 
 lactate_app = typer.Typer(
@@ -35,8 +35,8 @@ def add(
     note: Annotated[str | None, typer.Option(help="A note kept with the reading.")] = None,
 ) -> None:
     """Add one reading after a rep: by rep number (--rep N) or by time (--at HH:MM:SS)."""
-    from terskel.analyze import AthleteProfile
-    from terskel.lactate import add_readings
+    from terskel.jobs.analyze import AthleteProfile
+    from terskel.jobs.lactate import add_readings
     from terskel.sources.lactate import parse_mmol
 
     if (rep is None) == (at is None):
@@ -64,7 +64,7 @@ def _reading(
     note: str | None,
 ) -> Reading:
     """The reading the options describe (errors exit with one line)."""
-    from terskel.lactate import at_time_of_day
+    from terskel.jobs.lactate import at_time_of_day
     from terskel.sources.lactate import Reading
 
     if row is None:
@@ -86,8 +86,8 @@ def import_csv(
     path: Annotated[Path, typer.Argument(help="CSV: timestamp or activity + rep, mmol, note.")],
 ) -> None:
     """Import readings from a CSV file; bad rows are listed by line, good rows are kept."""
-    from terskel.analyze import AthleteProfile
-    from terskel.lactate import add_readings
+    from terskel.jobs.analyze import AthleteProfile
+    from terskel.jobs.lactate import add_readings
     from terskel.sources.lactate import LactateCsvError, parse_csv
 
     try:
@@ -135,7 +135,7 @@ def show(
     import polars as pl
 
     from terskel.analysis.athlete import attach_readings
-    from terskel.analyze import AthleteProfile, context
+    from terskel.jobs.analyze import AthleteProfile, context
     from terskel.reports.athlete import fit_lines
     from terskel.reports.lactate import curve_table, slope_line
 

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from terskel.cli.common import app, err, fail, open_store, out
-from terskel.named_queries import QueryError, all_queries, bind, find_query, parse_params
+from terskel.queries import QueryError, all_queries, bind, find_query, parse_params
 
 
 @app.command()

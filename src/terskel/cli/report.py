@@ -49,8 +49,8 @@ def report_week(
 ) -> None:
     """One week: the day-by-day sessions, then every check with value, target and why."""
     # heavy modules load here, not at start-up (every command pays for module-level imports)
+    from terskel.jobs.reporting import pick_week, week_traces, weekly_report
     from terskel.models import TemplateError
-    from terskel.reporting import pick_week, week_traces, weekly_report
     from terskel.reports.weekly_render import week_json, week_markdown, week_renderable
 
     with open_store(ctx, read_only=True) as (store, settings):
@@ -85,8 +85,8 @@ def report_weeks(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """The trend: one row per week (volume, threshold sessions, dose, long run, checks)."""
+    from terskel.jobs.reporting import pick_week, weekly_trend
     from terskel.models import TemplateError
-    from terskel.reporting import pick_week, weekly_trend
     from terskel.reports.weekly_render import trend_json, trend_table
 
     with open_store(ctx, read_only=True) as (store, settings):

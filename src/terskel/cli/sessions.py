@@ -27,9 +27,9 @@ def sessions(
     ] = False,
 ) -> None:
     """Show why a session got its type; --type sets yours (kept through rebuilds)."""
-    from terskel.analyze import AthleteProfile
-    from terskel.corrections import CorrectionError, clear_type
-    from terskel.corrections import set_type as store_type
+    from terskel.jobs.analyze import AthleteProfile
+    from terskel.jobs.corrections import CorrectionError, clear_type
+    from terskel.jobs.corrections import set_type as store_type
 
     if activity is None:
         if set_type or clear:

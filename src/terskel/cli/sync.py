@@ -30,8 +30,8 @@ from terskel.cli.common import (
 
 if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load inside the commands
     from terskel.config import Settings
+    from terskel.jobs.sync import SourceReport, SyncOptions
     from terskel.store import Store
-    from terskel.sync import SourceReport, SyncOptions
 
 auth_app = typer.Typer(
     help="Sign in to Strava or Garmin Connect. Tokens are saved in a 0600 file beside "
@@ -83,9 +83,9 @@ def sync(
     second sync while one runs exits at once. Every run is kept in sync_log
     (see `terskel status`).
     """
-    from terskel.analyze import AthleteProfile, analyze
     from terskel.config import secrets_dir
-    from terskel.sync import SyncOptions, sync_source
+    from terskel.jobs.analyze import AthleteProfile, analyze
+    from terskel.jobs.sync import SyncOptions, sync_source
 
     locations = ctx.ensure_object(AppState).locations
     options = SyncOptions(full, wait, sys.stdin.isatty(), secrets_dir(locations))
@@ -126,8 +126,8 @@ def _stop_on_sigterm() -> Iterator[None]:
 
 def _write_report(store: Store, settings: Settings, folder: Path) -> list[Path]:
     """The weekly report files; a failure to write them is one line, not a lost sync."""
+    from terskel.jobs.reporting import write_latest_report
     from terskel.models import TemplateError
-    from terskel.reporting import write_latest_report
 
     try:
         return write_latest_report(store, settings, folder)
@@ -144,7 +144,7 @@ def _sources_to_sync(
     given: list[str] | None, settings: Settings, options: SyncOptions
 ) -> list[str]:
     """The sources named on the command line, else the configured ones; checked."""
-    from terskel.sync import CONNECTORS
+    from terskel.jobs.sync import CONNECTORS
 
     sources = given or configured_sources(settings, options)
     unknown = sorted(set(sources) - set(CONNECTORS))

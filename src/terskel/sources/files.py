@@ -48,12 +48,9 @@ def is_fit_name(name: str) -> bool:
     return lower.endswith(".fit") or lower.endswith(".fit.gz")
 
 
-def count_inputs(paths: list[Path]) -> int:
-    """How many FIT files `iter_inputs` will yield, plus a Strava export's other rows."""
-    from terskel.sources.strava_export import count_other_rows, is_strava_export
-
-    extra = sum(count_other_rows(p) for p in paths if is_strava_export(p))
-    return sum(1 for _ in _walk(paths, read=False)) + extra
+def count_fit_inputs(paths: list[Path]) -> int:
+    """How many FIT files `iter_inputs` will yield."""
+    return sum(1 for _ in _walk(paths, read=False))
 
 
 def iter_inputs(paths: list[Path]) -> Iterator[FitInput]:

@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from terskel.store.core import StoreCore
 from terskel.store.errors import StoreError
 
 
@@ -33,3 +34,46 @@ def prepare_folder(folder: Path, tables: Iterable[str]) -> None:
             shutil.rmtree(entry)
     except OSError as exc:
         raise StoreError(f"{folder}: cannot write the export here ({exc.strerror})") from exc
+
+
+class ParquetExport(StoreCore):
+    """Store part that writes the core tables as Parquet."""
+
+    def export_parquet(self, folder: Path) -> dict[str, int]:
+        """Write the core tables as Parquet, partitioned by athlete and year; row counts."""
+        counts = {}
+        prepare_folder(folder, _EXPORTS)
+        for table, year_of in _EXPORTS.items():
+            target = folder / table
+            self.con.execute(
+                f"COPY (SELECT t.*, {year_of} AS year FROM {table} t) TO '{_sql_text(target)}' "
+                "(FORMAT parquet, PARTITION_BY (athlete_id, year), OVERWRITE_OR_IGNORE)"
+            )
+            counts[table] = int(self.scalar(f"SELECT count(*) FROM {table}"))
+        return counts
+
+
+# table -> expression for the year a row belongs to (the activity's local year)
+_ACTIVITY_YEAR = (
+    "(SELECT year(a.start_local) FROM activities a WHERE a.activity_id = t.activity_id)"
+)
+_EXPORTS = {
+    "activities": "year(t.start_local)",
+    "activity_sources": "year(t.start_utc)",
+    "laps": _ACTIVITY_YEAR,
+    "samples": "year(t.t)",
+    "import_log": "year(t.logged_at)",
+    "sync_log": "year(t.started_at)",
+    "athlete_thresholds": "year(t.effective_from)",
+    "intervals": "year(t.start_utc)",
+    "structures": _ACTIVITY_YEAR,
+    "zone_time": _ACTIVITY_YEAR,
+    "sessions": "year(t.local_date)",
+    "lactate": f"coalesce({_ACTIVITY_YEAR}, year(t.created_at))",
+    "activity_peaks": "year(t.local_date)",
+}
+
+
+def _sql_text(path: Path) -> str:
+    """A path as the inside of a SQL string literal."""
+    return str(path).replace("'", "''")

@@ -11,10 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from terskel.store import faults
+from terskel.store.core import StoreCore
 
 # sync_state key of each source's retry queue:
 # {"<item id>": {"tries": 2, "error": "Strava answered 502", "first_failed": "...",
@@ -35,11 +35,8 @@ class RetryItem:
     payload: Any = None  # what the connector needs to fetch it again (a summary ...)
 
 
-class SyncState:
-    """Sync state methods of the Store (needs `con` and `athlete_id`)."""
-
-    con: duckdb.DuckDBPyConnection
-    athlete_id: str
+class SyncState(StoreCore):
+    """Sync state methods of the Store."""
 
     def _write(self, sql: str, params: list[Any]) -> list[Any]:
         """One self-committing statement (a kill point for the fault tests)."""
@@ -64,6 +61,38 @@ class SyncState:
             "VALUES (?, ?, ?, ?, current_timestamp)",
             [self.athlete_id, source, key, json.dumps(value)],
         )
+
+    # -- a source's stored records --------------------------------------------------
+
+    def source_ids(self, source: str) -> set[str]:
+        """Every stored record id of one source (to find what was deleted upstream)."""
+        rows = self.con.execute(
+            "SELECT source_id FROM activity_sources WHERE athlete_id = ? AND source = ?",
+            [self.athlete_id, source],
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def mark_deleted(self, source: str, source_ids: list[str]) -> int:
+        """Mark activities deleted whose only records are these (deleted upstream)."""
+        if not source_ids:
+            return 0
+        rows = self.con.execute(
+            "UPDATE activities SET deleted = true, updated_at = current_timestamp "
+            "WHERE athlete_id = $athlete AND NOT deleted AND activity_id IN ("
+            " SELECT activity_id FROM activity_sources WHERE athlete_id = $athlete "
+            " GROUP BY activity_id HAVING bool_and(source = $source "
+            " AND list_contains($ids, source_id))) RETURNING activity_id",
+            {"athlete": self.athlete_id, "source": source, "ids": source_ids},
+        ).fetchall()
+        return len(rows)
+
+    def newest_start(self, source: str) -> dt.datetime | None:
+        """Start (UTC) of the newest stored record of a source: the incremental cursor."""
+        value = self.scalar(
+            "SELECT max(start_utc) FROM activity_sources WHERE athlete_id = ? AND source = ?",
+            [self.athlete_id, source],
+        )
+        return value if isinstance(value, dt.datetime) else None
 
     # -- retry queue -----------------------------------------------------------------
 

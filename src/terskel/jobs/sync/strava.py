@@ -8,6 +8,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from terskel.config import STRAVA_TOKEN_FILE, Settings
+from terskel.jobs.sync import (
+    AuthRequired,
+    SourceReport,
+    SourceUnavailable,
+    SyncOptions,
+    given_up,
+    item_failed,
+    retry_queue,
+)
 from terskel.sources.strava import (
     ACTIVITY_REQUESTS,
     FINGERPRINT_FIELDS,
@@ -29,15 +38,6 @@ from terskel.sources.strava import (
 )
 from terskel.store import Store, Upload
 from terskel.store.strava_state import stored_fingerprints
-from terskel.sync import (
-    AuthRequired,
-    SourceReport,
-    SourceUnavailable,
-    SyncOptions,
-    given_up,
-    item_failed,
-    retry_queue,
-)
 
 INACTIVE_HINT = (
     'Strava answers 403 "Inactive": its API now serves only apps whose owner has an '

@@ -10,14 +10,15 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from terskel.sources.files import FitInput, iter_inputs
+from terskel.jobs.import_summary import ImportSummary
+from terskel.sources.files import FitInput, count_fit_inputs, iter_inputs
 from terskel.sources.fit import FitError, FitFile, NotAnActivity, decode, sha256_of, uploads
 from terskel.sources.plausibility import implausible
-from terskel.store import SaveOutcome, Store, Upload
+from terskel.store import Store, Upload
 from terskel.store.import_log import ImportLog
 from terskel.store.quarantine import quarantine
 
@@ -27,29 +28,6 @@ MIN_FILES_FOR_WORKERS = 8
 # amortises DuckDB's per-statement and per-commit cost over many files.
 BATCH_FILES = 32
 BATCH_SAMPLES = 500_000
-
-
-@dataclass
-class ImportSummary:
-    """What an import did, file by file."""
-
-    imported: int = 0  # new activities
-    linked: int = 0  # recordings of an activity already stored (another device or source)
-    present: int = 0  # files imported before (same bytes)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # not activities
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
-    quarantined: list[tuple[str, str]] = field(default_factory=list)  # implausible values
-    activity_ids: list[int] = field(default_factory=list)
-
-    def count(self, outcomes: list[SaveOutcome]) -> None:
-        """Add what the store did with a batch: new activities, or linked to stored ones."""
-        for outcome in outcomes:
-            self.activity_ids.append(outcome.activity_id)
-            if outcome.status == "imported":
-                self.imported += 1
-            else:
-                self.linked += 1
 
 
 @dataclass(frozen=True)
@@ -72,6 +50,14 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+def count_inputs(paths: list[Path]) -> int:
+    """How many FIT files `iter_inputs` will yield, plus a Strava export's other rows."""
+    from terskel.sources.strava_export import count_other_rows, is_strava_export
+
+    extra = sum(count_other_rows(p) for p in paths if is_strava_export(p))
+    return count_fit_inputs(paths) + extra
+
+
 def import_paths(
     store: Store,
     paths: list[Path],
@@ -91,7 +77,7 @@ def import_paths(
             _import_fit(store, log, checks, paths, fallback_tz, workers, total, summary, on_file)
             if any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
                 # a Strava export's FIT files came through above; its GPX, TCX and summaries now
-                from terskel.ingest_export import import_exports
+                from terskel.jobs.ingest_export import import_exports
 
                 import_exports(store, paths, summary, fallback_tz, on_file, log, checks.now)
     finally:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from terskel.config import Settings
-from terskel.ingest import import_paths
+from terskel.jobs.ingest import import_paths
+from terskel.jobs.sync import SourceReport, SourceUnavailable, SyncOptions
 from terskel.store import Store
-from terskel.sync import SourceReport, SourceUnavailable, SyncOptions
 
 
 def sync(

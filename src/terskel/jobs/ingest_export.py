@@ -29,7 +29,7 @@ from terskel.store.import_log import ImportLog
 from terskel.store.quarantine import quarantine
 
 if TYPE_CHECKING:
-    from terskel.ingest import ImportSummary
+    from terskel.jobs.import_summary import ImportSummary
 
 BATCH_ROWS = 32
 

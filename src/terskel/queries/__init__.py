@@ -1,4 +1,4 @@
-"""Named SQL queries shipped in `queries/`: each file documents itself in its header."""
+"""Named SQL queries shipped in this folder: each file documents itself in its header."""
 
 from __future__ import annotations
 

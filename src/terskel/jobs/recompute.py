@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from terskel.analyze import CHUNK, AnalyzeSummary, AthleteProfile, context, type_days, zones
+from terskel.jobs.analyze import CHUNK, AnalyzeSummary, AthleteProfile, context, type_days, zones
 from terskel.store import Store
 
 

@@ -10,13 +10,7 @@ from typing import Any
 import polars as pl
 
 from terskel.config import GARMIN_TOKEN_DIR, Settings
-from terskel.sources import garmin
-from terskel.sources.fit import FitError, FitFile, NotAnActivity, decode, sha256_of
-from terskel.sources.model import Upload
-from terskel.sources.plausibility import implausible
-from terskel.store import Store
-from terskel.store.quarantine import quarantine
-from terskel.sync import (
+from terskel.jobs.sync import (
     AuthRequired,
     SourceReport,
     SourceUnavailable,
@@ -25,6 +19,12 @@ from terskel.sync import (
     item_failed,
     retry_queue,
 )
+from terskel.sources import garmin
+from terskel.sources.fit import FitError, FitFile, NotAnActivity, decode, sha256_of
+from terskel.sources.model import Upload
+from terskel.sources.plausibility import implausible
+from terskel.store import Store
+from terskel.store.quarantine import quarantine
 
 SOURCE = "garmin"
 # `--full` and a first sync start here: before any Garmin Connect account existed.

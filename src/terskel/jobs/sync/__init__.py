@@ -15,9 +15,9 @@ from terskel.store.sync_state import RetryItem
 
 # source name -> "module:function" of its connector, imported only when used
 CONNECTORS: dict[str, str] = {
-    "strava": "terskel.connectors.strava:sync",
-    "garmin": "terskel.connectors.garmin:sync",
-    "folders": "terskel.connectors.folders:sync",
+    "strava": "terskel.jobs.sync.strava:sync",
+    "garmin": "terskel.jobs.sync.garmin:sync",
+    "folders": "terskel.jobs.sync.folders:sync",
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from terskel.analysis.athlete import attach_readings
-from terskel.analyze import AthleteProfile, context, type_days
+from terskel.jobs.analyze import AthleteProfile, context, type_days
 from terskel.sources.lactate import Reading
 from terskel.store import Store
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from terskel.analysis.corrections import LabelError, parse_label
 from terskel.analysis.session_types import SESSION_TYPES
-from terskel.analyze import AthleteProfile, analyze, context, type_days
+from terskel.jobs.analyze import AthleteProfile, analyze, context, type_days
 from terskel.store import Store
 
 

@@ -1,1 +1,0 @@
-"""Connectors: fetch from a source (through `terskel.sources`), save through the store."""

@@ -1,0 +1,1 @@
+"""Jobs: join sources, store and analysis and run them (import, sync, analyze, report, demo)."""

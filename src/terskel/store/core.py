@@ -1,0 +1,179 @@
+"""The connection core of the Store: open, migrate, transactions, bulk reads and writes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+import duckdb
+import polars as pl
+
+from terskel.store import faults
+from terskel.store.checkpoints import checkpoint, defer_checkpoints
+from terskel.store.errors import StoreError, StoreLocked
+from terskel.store.lock import StoreBusy, WriterLock
+from terskel.store.opening import default_wait, open_connection
+from terskel.store.schema import MIGRATIONS, latest_version
+from terskel.store.views import ensure_views
+
+
+class StoreCore:
+    """A terskel DuckDB file, opened for one athlete: what every concept's part builds on."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        athlete_id: str,
+        path: Path,
+        lock: WriterLock | None = None,
+    ) -> None:
+        self.con = con
+        self.athlete_id = athlete_id
+        self.path = path
+        self._lock = lock
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        athlete_id: str = "me",
+        read_only: bool = False,
+        wait_s: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Self:
+        """Open (and create or migrate, unless read-only) the store at `path`, waiting up to
+        `wait_s` for another process (default: seconds to read, minutes to write)."""
+        if read_only and not path.exists():
+            raise StoreError(f"{path}: no store here yet (run `terskel import` or `terskel init`)")
+        wait = default_wait(read_only) if wait_s is None else wait_s
+        started = time.monotonic()
+        lock = None if read_only else WriterLock(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if lock is not None:
+                lock.acquire(wait, on_wait)
+        except StoreBusy as exc:
+            raise StoreLocked(str(exc)) from exc
+        except OSError as exc:  # a read-only folder, a file where a folder should be ...
+            raise StoreError(f"{path}: cannot write the store here ({exc.strerror})") from exc
+        try:
+            left = max(0.0, wait - (time.monotonic() - started))
+            con = open_connection(path, read_only, left, on_wait)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        con.execute("SET TimeZone = 'UTC'")  # current_timestamp columns hold UTC
+        store = cls(con, athlete_id, path, lock)
+        if not read_only:
+            defer_checkpoints(con)
+            store._migrate()
+            ensure_views(con)
+        return store
+
+    def checkpoint(self) -> None:
+        """Write the WAL into the store file (writers defer it: store/checkpoints.py)."""
+        checkpoint(self.con)
+
+    def close(self) -> None:
+        """Close the connection and let the next writer in (every write commits itself)."""
+        self.con.close()
+        if self._lock is not None:
+            self._lock.release()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the file (0 for a new file)."""
+        exists = self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        )
+        if not exists:
+            return 0
+        return int(self.scalar("SELECT max(version) FROM schema_version") or 0)
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        """The first column of the first row (fetching the whole result, as DuckDB asks)."""
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
+
+    def _migrate(self) -> None:
+        """Apply missing migrations, each in one transaction with its version bump."""
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
+        )
+        current = self.schema_version()
+        if current > latest_version():
+            raise StoreError(f"{self.path}: store was written by a newer terskel (v{current})")
+        for version in range(current + 1, latest_version() + 1):
+            with self.transaction():
+                self.con.execute(MIGRATIONS[version - 1])
+                self.con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one transaction: all of it lands, or none of it."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+        faults.committed()
+
+    # -- bulk helpers of every part ------------------------------------------
+
+    def _with_athlete(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(athlete_id=pl.lit(self.athlete_id))
+
+    def _insert(
+        self,
+        table: str,
+        frame: pl.DataFrame,
+        on_conflict: str | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Bulk-insert a frame by column name through Arrow (replace: upsert on the key)."""
+        if frame.is_empty():
+            return
+        self.con.register("incoming", frame.to_arrow())
+        try:
+            columns = ", ".join(frame.columns)
+            conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
+            verb = "INSERT OR REPLACE" if replace else "INSERT"
+            self.con.execute(
+                f"{verb} INTO {table} ({columns}) SELECT {columns} FROM incoming{conflict}"
+            )
+        finally:
+            self.con.unregister("incoming")
+
+    def _delete_for(self, table: str, activity_ids: list[int]) -> None:
+        if activity_ids:
+            self.con.execute(
+                f"DELETE FROM {table} WHERE list_contains(?, activity_id)", [activity_ids]
+            )
+
+    def _by_activity(self, table: str, order: str, activity_ids: list[int] | None) -> pl.DataFrame:
+        """A table's rows of these activities (all when None), without athlete_id."""
+        return self._frame(
+            f"SELECT * EXCLUDE (athlete_id) FROM {table} WHERE athlete_id = $athlete "
+            "AND ($ids IS NULL OR list_contains($ids, activity_id)) "
+            f"ORDER BY {order}",
+            {"athlete": self.athlete_id, "ids": activity_ids},
+        )
+
+    def _frame(self, sql: str, params: dict[str, Any] | list[Any]) -> pl.DataFrame:
+        """Run a query and hand back a polars frame (Arrow, no row-by-row copy)."""
+        frame: pl.DataFrame = self.con.sql(sql, params=params).pl()
+        return frame

@@ -1,0 +1,42 @@
+"""What the weekly report reads: a week's activities and work reps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from terskel.store.core import StoreCore
+
+
+class ReportFrames(StoreCore):
+    """Store part that reads the frames of the weekly report."""
+
+    def report_activities(self, first: dt.date, last: dt.date) -> pl.DataFrame:
+        """Activities (all sports) with a local date in [first, last], for the weekly report."""
+        return self._frame(
+            "SELECT a.activity_id, a.sport, a.start_local, a.elapsed_s, a.timer_s, a.distance_m, "
+            "a.avg_hr, (SELECT count(*) FROM activity_sources s WHERE s.athlete_id = "
+            "a.athlete_id AND s.activity_id = a.activity_id) AS recordings FROM activities a "
+            "WHERE a.athlete_id = $athlete AND NOT a.deleted "
+            "AND CAST(a.start_local AS DATE) BETWEEN $first AND $last ORDER BY a.start_utc",
+            {"athlete": self.athlete_id, "first": first, "last": last},
+        )
+
+    def report_reps(self, activity_ids: list[int]) -> pl.DataFrame:
+        """Work reps of these activities, in time order."""
+        return self._frame(
+            "SELECT activity_id, set_no, rep_no, start_utc, duration_s, distance_m, "
+            "avg_speed_mps, avg_hr, avg_hr_2nd_half FROM intervals WHERE athlete_id = $athlete "
+            "AND kind = 'work' AND list_contains($ids, activity_id) "
+            "ORDER BY activity_id, start_utc",
+            {"athlete": self.athlete_id, "ids": activity_ids},
+        )
+
+    def latest_local_start(self) -> dt.datetime | None:
+        """Local start of the newest activity (what the default report week follows)."""
+        value = self.scalar(
+            "SELECT max(start_local) FROM activities WHERE athlete_id = ? AND NOT deleted",
+            [self.athlete_id],
+        )
+        return value if isinstance(value, dt.datetime) else None

@@ -1,0 +1,152 @@
+"""Imports: raw files, uploads deduplicated into activities, the import log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+
+from terskel.sources.model import Upload
+from terskel.store.batch import Batch, Known, SaveOutcome
+from terskel.store.core import StoreCore
+from terskel.store.dedupe import MAX_START_GAP, Recording
+
+
+class Uploads(StoreCore):
+    """Store part that saves imported uploads (raw_files, activities, streams, import_log)."""
+
+    def has_file(self, sha256: str) -> bool:
+        """True when a file with these bytes was imported before."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM raw_files WHERE athlete_id = ? AND sha256 = ?",
+                [self.athlete_id, sha256],
+            )
+        )
+
+    def known_files(self) -> set[str]:
+        """SHA-256 of every file imported before (one query, for a whole import)."""
+        rows = self.con.execute(
+            "SELECT sha256 FROM raw_files WHERE athlete_id = ?", [self.athlete_id]
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def save_uploads(self, uploads: list[Upload]) -> list[SaveOutcome]:
+        """Store uploads in one transaction: all of them land whole, or none does."""
+        with self.transaction():
+            batch = Batch(
+                self._recordings_near(uploads), self._seen_sources(uploads), self._new_ids(uploads)
+            )
+            outcomes = [batch.add(upload) for upload in uploads]
+            self._write_batch(batch, uploads)
+        return outcomes
+
+    def log_import(self, path: str, sha256: str | None, status: str, message: str | None) -> None:
+        """Record a file that was skipped, already present, or failed."""
+        self.con.execute(
+            "INSERT INTO import_log (athlete_id, path, sha256, status, message) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [self.athlete_id, path, sha256, status, message],
+        )
+
+    def _recordings_near(self, uploads: list[Upload]) -> list[Known]:
+        """Stored activities that an upload could duplicate (or that it updates)."""
+        starts = [u.session.start_utc for u in uploads]
+        if not starts:
+            return []
+        window = MAX_START_GAP
+        rows = self.con.execute(
+            "SELECT a.activity_id, a.start_utc, a.elapsed_s, a.distance_m, s.stream_quality "
+            "FROM activities a JOIN activity_sources s ON s.athlete_id = a.athlete_id "
+            " AND s.source = a.primary_source AND s.source_id = a.primary_source_id "
+            "WHERE a.athlete_id = ? AND NOT a.deleted AND (a.start_utc BETWEEN ? AND ? "
+            " OR a.activity_id IN (SELECT activity_id FROM activity_sources "
+            "  WHERE athlete_id = ? AND list_contains(?, source || ':' || source_id)))",
+            [
+                self.athlete_id,
+                min(starts) - window,
+                max(starts) + window,
+                self.athlete_id,
+                [f"{u.source}:{u.source_id}" for u in uploads],
+            ],
+        ).fetchall()
+        return [
+            Known(int(aid), Recording(start, elapsed, distance), float(quality), stored=True)
+            for aid, start, elapsed, distance, quality in rows
+        ]
+
+    def _seen_sources(self, uploads: list[Upload]) -> dict[tuple[str, str], tuple[int, bool]]:
+        """Source records stored before: (source, id) -> (activity, is its primary)."""
+        rows = self.con.execute(
+            "SELECT s.source, s.source_id, s.activity_id, "
+            " (a.primary_source = s.source AND a.primary_source_id = s.source_id) "
+            "FROM activity_sources s JOIN activities a USING (athlete_id, activity_id) "
+            "WHERE s.athlete_id = ? AND list_contains(?, s.source || ':' || s.source_id)",
+            [self.athlete_id, [f"{u.source}:{u.source_id}" for u in uploads]],
+        ).fetchall()
+        return {(src, sid): (int(aid), bool(primary)) for src, sid, aid, primary in rows}
+
+    def _new_ids(self, uploads: list[Upload]) -> Iterator[int]:
+        """Activity ids from the sequence, one per upload (unused ones leave gaps)."""
+        count = len(uploads)
+        rows = self.con.execute(
+            "SELECT nextval('activity_id_seq') FROM range(?)", [count]
+        ).fetchall()
+        return iter(int(row[0]) for row in rows)
+
+    def _write_batch(self, batch: Batch, uploads: list[Upload]) -> None:
+        """Write everything a batch decided, a few bulk statements per table."""
+        files = [u for u in uploads if u.content is not None and u.file_sha256]
+        raw = pl.DataFrame(
+            {
+                "athlete_id": [self.athlete_id] * len(files),
+                "sha256": [u.file_sha256 for u in files],
+                "size_bytes": [len(u.content or b"") for u in files],
+                "content": [u.content for u in files],
+                "first_path": [u.path for u in files],
+            },
+            schema={
+                "athlete_id": pl.String,
+                "sha256": pl.String,
+                "size_bytes": pl.Int64,
+                "content": pl.Binary,
+                "first_path": pl.String,
+            },
+        ).unique("sha256", keep="first")
+        self._insert("raw_files", raw, on_conflict="DO NOTHING")
+        replaced = [aid for aid in batch.updated if aid not in batch.created]
+        for table in ("samples", "laps"):
+            self._delete_for(table, replaced)
+        for aid in replaced:
+            self._update_activity(aid, batch.updated[aid])
+        self._insert("activities", self._with_athlete(batch.activity_frame()))
+        for table, frame in batch.stream_frames().items():
+            self._insert(table, self._with_athlete(frame))
+        self._insert("activity_sources", self._with_athlete(batch.source_frame()), replace=True)
+        self._insert("import_log", self._with_athlete(batch.log_frame()))
+
+    def _update_activity(self, activity_id: int, values: dict[str, Any]) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in values if name != "activity_id")
+        params = [v for k, v in values.items() if k != "activity_id"]
+        self.con.execute(
+            f"UPDATE activities SET {assignments}, updated_at = current_timestamp "
+            "WHERE activity_id = ?",
+            [*params, activity_id],
+        )
+
+    def import_log(self, limit: int = 100) -> pl.DataFrame:
+        """The newest import log rows."""
+        return self._frame(
+            "SELECT * EXCLUDE (athlete_id) FROM import_log WHERE athlete_id = ? "
+            "ORDER BY log_id DESC LIMIT ?",
+            [self.athlete_id, limit],
+        )
+
+    def table_counts(self) -> dict[str, int]:
+        """Row counts of the core tables, for summaries and tests."""
+        counts = {}
+        for table in ("activities", "activity_sources", "raw_files", "laps", "samples"):
+            sql = f"SELECT count(*) FROM {table} WHERE athlete_id = ?"
+            counts[table] = int(self.scalar(sql, [self.athlete_id]))
+        return counts
