@@ -21,7 +21,7 @@ def main() -> None:
     """Import once, then serve fork requests until stdin closes."""
     import terskel.cli
     import terskel.jobs.sync.garmin
-    import terskel.jobs.sync.strava  # noqa: F401
+    import terskel.jobs.sync.strava
 
     terskel.cli.app  # noqa: B018  (builds the app: every command module imported)
     from tests.faults import launch  # noqa: F401
