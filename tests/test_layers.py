@@ -32,15 +32,6 @@ LAYERS = {
 }
 LAYER_NAMES = ["shared", "sources", "store", "analysis", "reports", "jobs", "cli", "__main__"]
 
-# Arrows a circle is allowed to run through, until their owner breaks it. The `Outing`
-# circle of reports/weekly (reports/checks and reports/load take the type under
-# TYPE_CHECKING, reports/weekly takes their functions) is house-split's (issue 16):
-# remove these two lines when `Outing` has moved down.
-ALLOWED_CIRCLE_ARROWS = {
-    ("terskel.reports.checks", "terskel.reports.weekly"),
-    ("terskel.reports.load", "terskel.reports.weekly"),
-}
-
 
 def modules(src: Path = SRC) -> dict[str, Path]:
     """Dotted name -> file of every module of the package (a package is its __init__)."""
@@ -179,13 +170,6 @@ def _cycle_in(group: set[str], graph: dict[str, set[str]]) -> list[str]:
     raise AssertionError(f"no circle in {sorted(group)}")  # a group of > 1 always has one
 
 
-def _without_allowed(graph: dict[str, set[str]]) -> dict[str, set[str]]:
-    return {
-        source: {t for t in targets if (source, t) not in ALLOWED_CIRCLE_ARROWS}
-        for source, targets in graph.items()
-    }
-
-
 def test_every_module_has_a_layer() -> None:
     unplaced = [name for name in modules() if layer_of(name) is None]
     assert unplaced == [], f"modules in a room with no layer (add it to LAYERS): {unplaced}"
@@ -197,35 +181,6 @@ def test_no_arrow_climbs_the_flow() -> None:
 
 
 def test_no_import_circle() -> None:
-    found = circles(_without_allowed(import_graph()))
+    found = circles(import_graph())
     said = "\n".join(" -> ".join(circle) for circle in found)
     assert found == [], f"import circles:\n{said}"
-
-
-def test_allowed_circle_arrows_still_exist() -> None:
-    graph = import_graph()
-    stale = sorted(arrow for arrow in ALLOWED_CIRCLE_ARROWS if arrow[1] not in graph[arrow[0]])
-    assert stale == [], f"allowed arrows that are gone (delete them from the list): {stale}"
-
-
-def test_the_checks_see_lazy_and_type_only_imports(tmp_path: Path) -> None:
-    root = tmp_path / PACKAGE
-    (root / "store").mkdir(parents=True)
-    (root / "analysis").mkdir()
-    (root / "__init__.py").write_text("")
-    (root / "store" / "__init__.py").write_text(
-        "from typing import TYPE_CHECKING\n"
-        "if TYPE_CHECKING:\n    from terskel.analysis.a import A\n"
-    )
-    (root / "store" / "b.py").write_text("def f():\n    from . import c\n")
-    (root / "store" / "c.py").write_text("from terskel.store import b\n")
-    (root / "analysis" / "__init__.py").write_text("")
-    (root / "analysis" / "a.py").write_text("import terskel.store\n")
-    graph = import_graph(tmp_path)
-    assert graph["terskel.store"] == {"terskel.analysis.a"}
-    assert graph["terskel.store.b"] == {"terskel.store.c"}
-    assert climbing_arrows(graph) == ["terskel.store -> terskel.analysis.a: store imports analysis"]
-    assert circles(graph) == [
-        ["terskel.analysis.a", "terskel.store", "terskel.analysis.a"],
-        ["terskel.store.b", "terskel.store.c", "terskel.store.b"],
-    ]

@@ -21,6 +21,7 @@ import requests
 from stravalib.protocol import ApiV3
 
 from terskel.sources import strava
+from terskel.sources.strava import client as strava_client
 from tests.conftest import TEST_DATA
 
 DATA = TEST_DATA / "strava"
@@ -211,7 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-class LocalSession(strava.TimeoutSession):
+class LocalSession(strava_client.TimeoutSession):
     """stravalib always builds https:// URLs; the fake speaks plain HTTP on 127.0.0.1."""
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
@@ -231,8 +232,8 @@ def fake_strava(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStrava]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setattr(ApiV3, "server", f"127.0.0.1:{fake.port}")
-    monkeypatch.setattr(strava, "http_session", LocalSession)
-    monkeypatch.setattr(strava, "RETRY_WAIT_S", 0.01)
+    monkeypatch.setattr(strava_client, "http_session", LocalSession)
+    monkeypatch.setattr(strava_client, "RETRY_WAIT_S", 0.01)
     monkeypatch.delenv("STRAVA_CLIENT_ID", raising=False)
     monkeypatch.delenv("STRAVA_CLIENT_SECRET", raising=False)
     # nothing may leave this machine: a request to strava.com fails the test

@@ -19,8 +19,8 @@ from terskel.config import STRAVA_TOKEN_FILE, Settings, StravaSettings
 from terskel.jobs.ingest import import_paths
 from terskel.jobs.sync import SourceReport, SyncOptions, sync_source
 from terskel.jobs.sync import strava as connector
-from terskel.sources import strava as strava_source
 from terskel.sources.strava import StravaApi, Tokens, load_tokens, save_tokens
+from terskel.sources.strava import client as strava_client
 from terskel.sources.units import SAMPLE_SCHEMA
 from terskel.store import Store
 from tests.conftest import TEST_DATA
@@ -140,7 +140,7 @@ def test_sync_walks_every_page(
 ) -> None:
     _tokens(tmp_path)
     _long_history(fake_strava, 45)
-    monkeypatch.setattr(strava_source, "PAGE_SIZE", 20)  # 3 pages without 600 slow saves
+    monkeypatch.setattr(strava_client, "PAGE_SIZE", 20)  # 3 pages without 600 slow saves
     report = _sync(store, tmp_path)
     assert (report.status, report.new) == ("ok", 45)
     pages = fake_strava.api_calls("/athlete/activities")

@@ -19,6 +19,7 @@ from terskel.jobs.sync import SourceReport, SyncOptions, sync_source
 from terskel.jobs.sync import strava as strava_connector
 from terskel.sources import strava as strava_source
 from terskel.sources.strava import Tokens, save_tokens
+from terskel.sources.strava import client as strava_client
 from terskel.store import Store
 from tests.connectors.fake_strava import RIDE_ID, FakeStrava, Raw, clone
 from tests.garmin_fake import FakeGarmin, demo_run, serve, zip_of
@@ -212,7 +213,7 @@ def test_strava_timeouts_are_retried_then_fail_the_item(
     fake_strava: FakeStrava, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _strava_tokens(tmp_path)
-    monkeypatch.setattr(strava_source, "TIMEOUT_S", (1.0, 0.3))
+    monkeypatch.setattr(strava_client, "TIMEOUT_S", (1.0, 0.3))
     fake_strava.once(rf"/api/v3/activities/{RIDE_ID}", (200, Raw(b"{}", delay_s=1.0)))
     report = _sync(store, tmp_path, "strava")
     assert (report.status, report.new) == ("ok", 14)  # one slow answer: retried, fetched
@@ -222,7 +223,7 @@ def test_strava_429_on_listing_page_2_keeps_page_1_and_resumes_there(
     fake_strava: FakeStrava, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _strava_tokens(tmp_path)
-    monkeypatch.setattr(strava_source, "PAGE_SIZE", 5)
+    monkeypatch.setattr(strava_client, "PAGE_SIZE", 5)
 
     def page_2_limited(path: str, query: dict[str, list[str]]) -> tuple[int, object] | None:
         if path.endswith("/athlete/activities") and query.get("page") == ["2"]:

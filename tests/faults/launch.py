@@ -14,14 +14,15 @@ def main() -> None:
     """Point the clients at the fakes, then run the CLI."""
     from stravalib.protocol import ApiV3
 
-    from terskel.sources import garmin, strava
+    from terskel.sources import garmin
+    from terskel.sources.strava import client as strava_client
     from tests.connectors.fake_strava import LocalSession
 
     port = os.environ.get("FAKE_STRAVA_PORT")
     if port:
         ApiV3.server = f"127.0.0.1:{port}"
-        strava.http_session = LocalSession
-        strava.RETRY_WAIT_S = 0.01
+        strava_client.http_session = LocalSession
+        strava_client.RETRY_WAIT_S = 0.01
     base = os.environ.get("FAKE_GARMIN")
     if base:
         token = f"{base}/di-oauth2-service/oauth/token"

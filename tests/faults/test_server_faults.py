@@ -18,6 +18,7 @@ from terskel.jobs.analyze import analyze
 from terskel.jobs.sync import SourceReport, SyncOptions, sync_source
 from terskel.sources import strava as strava_source
 from terskel.sources.strava import Tokens, save_tokens
+from terskel.sources.strava import client as strava_client
 from terskel.store import Store
 from tests.connectors.fake_strava import RIDE_ID, FakeStrava, Raw
 from tests.connectors.fake_strava import fake_strava as fake_strava  # the fixture
@@ -132,7 +133,7 @@ def _cases(faults: dict[str, Any], slow: set[str]) -> list[Any]:
 def test_strava_fault_then_rerun_ends_identical(
     fake_strava: FakeStrava, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
-    monkeypatch.setattr(strava_source, "TIMEOUT_S", (2.0, 0.3))
+    monkeypatch.setattr(strava_client, "TIMEOUT_S", (2.0, 0.3))
     save_tokens(
         tmp_path / STRAVA_TOKEN_FILE, Tokens("ACCESS_TOKEN", "REFRESH_TOKEN", 4_000_000_000)
     )

@@ -12,8 +12,9 @@ import pytest
 from terskel.models import load_template
 from terskel.reports import charts
 from terskel.reports.load import FATIGUE_DAYS, FITNESS_DAYS, load_curve, session_load
+from terskel.reports.outing import Rep, rep_groups
 from terskel.reports.svg import TIME_STEPS, Chart, mss, ticks, value_range
-from terskel.reports.weekly import Rep, build_trend, build_week, rep_groups
+from terskel.reports.weekly import build_trend, build_week
 from terskel.reports.weekly_html import week_html
 from terskel.reports.weekly_render import week_json
 from tests.reports.helpers import WEEK, easy_zones, elite_week, run

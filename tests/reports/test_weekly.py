@@ -10,7 +10,7 @@ import pytest
 from terskel.jobs.ingest import import_paths
 from terskel.jobs.reporting import week_data
 from terskel.models import Band, load_template
-from terskel.reports.checks import grade, grade_count
+from terskel.reports.check_base import grade, grade_count
 from terskel.reports.weekly import (
     WeekData,
     WeekReport,

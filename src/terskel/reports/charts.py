@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from terskel.reports.load import LoadDay
+from terskel.reports.outing import ZONES, Outing, rep_groups
 from terskel.reports.svg import TIME_STEPS, Chart, mss
-from terskel.reports.weekly import ZONES, Outing, WeekReport, WeekRow, rep_groups
+from terskel.reports.weekly import WeekReport, WeekRow
 
 ZONE_COLOURS = {
     "I1": "#9ecae1",

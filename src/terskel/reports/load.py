@@ -18,10 +18,8 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from terskel.reports.weekly import Outing
+from terskel.reports.outing import Outing
 
 ZONE_WEIGHTS = {"I1": 1.0, "I2": 2.0, "I3": 3.0, "I4": 4.0, "I5": 5.0}
 TYPE_WEIGHTS = {

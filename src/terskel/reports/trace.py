@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from terskel.reports.format import duration
-from terskel.reports.weekly import Outing
+from terskel.reports.outing import Outing
 
 # About this many points per trace: enough to see reps, small enough for the page.
 POINTS = 300

@@ -16,9 +16,10 @@ from html import escape
 from terskel.reports import charts
 from terskel.reports.format import duration, pace
 from terskel.reports.load import LOAD_METHOD, session_load
+from terskel.reports.outing import ZONES, Outing, rep_groups
 from terskel.reports.svg import mss
 from terskel.reports.trace import Trace
-from terskel.reports.weekly import ZONES, Outing, WeekReport, WeekRow, rep_groups
+from terskel.reports.weekly import WeekReport, WeekRow
 from terskel.reports.weekly_render import STATUS_MARK, value_text, zones_text
 
 TYPE_COLOURS = {
@@ -175,7 +176,7 @@ def _session_row(outing: Outing, day: dt.date) -> str:
         ("time", duration(outing.moving_s)),
         ("pace", pace(outing.distance_m, outing.moving_s) if outing.running else ""),
         ("threshold min", f"{outing.threshold_s / 60:.0f}" if outing.threshold_s else ""),
-        ("load", f"{outing.load:.0f}"),
+        ("load", f"{session_load(outing)[0]:.0f}"),
         ("", zone_bar(outing.zones)),
     ]
     numeric = {4, 5, 6, 7, 8}

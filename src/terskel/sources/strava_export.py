@@ -1,8 +1,8 @@
 """Strava bulk export (zip or unpacked folder): activities.csv and GPX/TCX files as uploads.
 
 FIT files in an export are not read here: the FIT importer walks the same zip or folder
-(they are ordinary .fit.gz files). This module covers the rest: GPX and TCX files, and
-activities without a file (a summary row). No database access here.
+(they are ordinary .fit.gz files). This module covers the rest: GPX and TCX files (read
+by `tracks`), and activities without a file (a summary row). No database access here.
 """
 
 from __future__ import annotations
@@ -18,19 +18,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
-from zoneinfo import ZoneInfo
+from typing import IO
 
 import polars as pl
 
 from terskel.sources.files import MAX_FIT_BYTES, TooLarge, gunzip_capped, read_capped
 from terskel.sources.model import Session, Upload
-from terskel.sources.units import LAP_SCHEMA, SAMPLE_SCHEMA, steps_per_minute_sports
+from terskel.sources.tracks import TrackError, gpx_samples, tcx_samples
+from terskel.sources.units import LAP_SCHEMA, SAMPLE_SCHEMA, steps_per_minute_sports, zone_offset
 
 SOURCE = "strava_export"
 CSV_NAME = "activities.csv"
 DATE_FORMATS = ("%b %d, %Y, %I:%M:%S %p", "%d %b %Y, %H:%M:%S", "%Y-%m-%d %H:%M:%S")
-TRACKPOINT_NS = "{http://www.garmin.com/xmlschemas/TrackPointExtension/v1}"
 # activities.csv of a 20-year, 20,000-activity account is ~20 MB; a larger one is refused
 MAX_CSV_BYTES = 256 * 1024 * 1024
 
@@ -232,145 +231,18 @@ def track_upload(
     """A GPX or TCX file of a row as an upload (samples, laps, summary from the CSV)."""
     body = data.lstrip()  # Strava's TCX files often start with spaces before <?xml
     is_gpx = name.lower().removesuffix(".gz").endswith(".gpx")
-    if is_gpx:
-        samples, laps = gpx_samples(body), _empty_laps()
-    else:
-        samples, laps = tcx_samples(body)
+    try:
+        if is_gpx:
+            samples, laps = gpx_samples(body), _empty_laps()
+        else:
+            samples, laps = tcx_samples(body)
+    except TrackError as exc:
+        raise ExportError(str(exc)) from exc
     sport, _ = sport_of(row.activity_type)
     if sport in steps_per_minute_sports():
         samples = samples.with_columns(pl.col("cadence_spm") * 2)
     session = _session(row, samples, laps, fallback_tz)
     return _upload(row, session, label, data, "gpxpy" if is_gpx else "tcxreader")
-
-
-def gpx_samples(data: bytes) -> pl.DataFrame:
-    """GPX track points as samples: HR, cadence and power from the Garmin extensions."""
-    # <trkpt lat="43.8" lon="9.7"><ele>218.4</ele><time>2017-11-19T11:23:07.000Z</time>
-    #   <extensions><ns3:TrackPointExtension><ns3:hr>113</ns3:hr><ns3:cad>21</ns3:cad>
-    #   </ns3:TrackPointExtension><power>250</power></extensions></trkpt>
-    import gpxpy
-    import gpxpy.gpx
-
-    try:
-        gpx = gpxpy.parse(data.decode("utf-8", errors="replace"))
-    except gpxpy.gpx.GPXException as exc:
-        raise ExportError(f"unreadable GPX ({exc})") from exc
-    rows = []
-    distance, previous = 0.0, None
-    for track in gpx.tracks:
-        for segment in track.segments:
-            for point in segment.points:
-                if point.time is None:
-                    continue
-                if previous is not None:
-                    distance += point.distance_2d(previous) or 0.0
-                previous = point
-                rows.append(_gpx_row(point, distance))
-    return _samples(rows, derive_speed=True)
-
-
-def _gpx_row(point: Any, distance: float) -> dict[str, Any]:
-    extras = _gpx_extensions(point.extensions)
-    return {
-        "t": _utc(point.time),
-        "distance_m": distance,
-        "speed_mps": None,
-        "heart_rate": extras.get("hr"),
-        "cadence_spm": extras.get("cad"),
-        "altitude_m": point.elevation,
-        "power_w": extras.get("power"),
-        "lat": point.latitude,
-        "lon": point.longitude,
-    }
-
-
-def _gpx_extensions(elements: list[Any]) -> dict[str, float]:
-    """hr, cad and power values found in a point's extension elements (any namespace)."""
-    found: dict[str, float] = {}
-    for element in elements:
-        for node in element.iter():
-            local = str(node.tag).rsplit("}", 1)[-1].lower()
-            if local in ("hr", "cad", "power") and node.text:
-                try:
-                    found[local] = float(node.text)
-                except ValueError:
-                    continue
-    return found
-
-
-def tcx_samples(data: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """TCX track points and laps (HR, cadence, speed and watts from its extensions)."""
-    # <Trackpoint><Time>2022-07-16T16:08:25.000Z</Time><Position>...</Position>
-    #   <DistanceMeters>0.75</DistanceMeters><HeartRateBpm><Value>96</Value></HeartRateBpm>
-    #   <Extensions><ns3:TPX><ns3:Speed>0.268</ns3:Speed><ns3:RunCadence>88</ns3:RunCadence>
-    from xml.etree.ElementTree import ParseError
-
-    from tcxreader.tcxreader import TCXReader  # type: ignore[import-untyped]
-
-    try:
-        exercise = TCXReader().read(io.BytesIO(data), only_gps=False)
-    except (ParseError, ValueError, KeyError) as exc:
-        raise ExportError(f"unreadable TCX ({type(exc).__name__}: {exc})") from exc
-    rows = [_tcx_row(point) for point in exercise.trackpoints if point.time is not None]
-    return _samples(rows, derive_speed=False), _tcx_laps(exercise.laps)
-
-
-def _tcx_row(point: Any) -> dict[str, Any]:
-    ext = point.tpx_ext or {}
-    return {
-        "t": _utc(point.time),
-        "distance_m": point.distance,
-        "speed_mps": ext.get("Speed"),
-        "heart_rate": point.hr_value,
-        "cadence_spm": point.cadence if point.cadence is not None else ext.get("RunCadence"),
-        "altitude_m": point.elevation,
-        "power_w": ext.get("Watts"),
-        "lat": point.latitude,
-        "lon": point.longitude,
-    }
-
-
-def _tcx_laps(laps: list[Any]) -> pl.DataFrame:
-    rows = []
-    for index, lap in enumerate(laps):
-        points = [p for p in lap.trackpoints if p.time is not None]
-        if not points:
-            continue
-        start, end = _utc(points[0].time), _utc(points[-1].time)
-        elapsed = (end - start).total_seconds()
-        distance = lap.distance
-        rows.append(
-            {
-                "lap_index": index,
-                "start_utc": start,
-                "end_utc": end,
-                "elapsed_s": elapsed,
-                "timer_s": lap.duration if lap.duration is not None else elapsed,
-                "distance_m": distance,
-                "avg_speed_mps": distance / elapsed if distance and elapsed > 0 else None,
-                "max_speed_mps": None,
-                "avg_hr": lap.hr_avg,
-                "max_hr": lap.hr_max,
-                "avg_cadence": lap.cadence_avg,
-                "avg_power_w": None,
-                "intensity": None,
-                "lap_trigger": None,
-                "wkt_step_index": None,
-            }
-        )
-    return pl.DataFrame(rows, schema=LAP_SCHEMA)
-
-
-def _samples(rows: list[dict[str, Any]], derive_speed: bool) -> pl.DataFrame:
-    if not rows:
-        return _empty_samples()
-    frame = pl.DataFrame(rows, schema=SAMPLE_SCHEMA, strict=False)
-    frame = frame.unique(subset="t", keep="first", maintain_order=True).sort("t")
-    if derive_speed or frame["speed_mps"].null_count() == frame.height:
-        seconds = pl.col("t").diff().dt.total_milliseconds() / 1000
-        speed = pl.col("distance_m").diff() / seconds
-        frame = frame.with_columns(speed_mps=pl.when(seconds > 0).then(speed).otherwise(None))
-    return frame
 
 
 def _session(
@@ -388,7 +260,7 @@ def _session(
         sport=sport,
         sub_sport=sub_sport,
         start_utc=start,
-        utc_offset_s=_zone_offset(start, fallback_tz),
+        utc_offset_s=zone_offset(start, fallback_tz),
         utc_offset_source="config" if fallback_tz else "system",
         elapsed_s=elapsed,
         timer_s=row.number("Moving Time"),
@@ -454,21 +326,6 @@ def _last(samples: pl.DataFrame, column: str) -> float | None:
 def _mean(samples: pl.DataFrame, column: str) -> float | None:
     value = samples[column].mean() if not samples.is_empty() else None
     return float(value) if isinstance(value, int | float) else None
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """Aware times to naive UTC; naive ones are UTC already (GPX/TCX 'Z' times)."""
-    if moment.tzinfo is not None:
-        return moment.astimezone(dt.UTC).replace(tzinfo=None)
-    return moment
-
-
-def _zone_offset(utc: dt.datetime, tz_name: str | None) -> int:
-    """The offset the export does not carry: the configured zone, else this machine's."""
-    aware = utc.replace(tzinfo=dt.UTC)
-    local = aware.astimezone(ZoneInfo(tz_name)) if tz_name else aware.astimezone()
-    offset = local.utcoffset()
-    return int(offset.total_seconds()) if offset else 0
 
 
 def _empty_samples() -> pl.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -62,3 +63,14 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, int | float | str | bool) or value is None:
         return value
     return str(value)
+
+
+def zone_offset(utc: dt.datetime, tz_name: str | None) -> int:
+    """UTC offset in seconds of `tz_name` (or the machine's zone) at a UTC instant.
+
+    For files that carry no offset: the configured zone, else this machine's.
+    """
+    aware = utc.replace(tzinfo=dt.UTC)
+    local = aware.astimezone(ZoneInfo(tz_name)) if tz_name else aware.astimezone()
+    offset = local.utcoffset()
+    return int(offset.total_seconds()) if offset else 0
