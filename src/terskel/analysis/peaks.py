@@ -29,6 +29,8 @@ def activity_peaks(samples: pl.LazyFrame, local_dates: pl.LazyFrame) -> pl.LazyF
         .agg(pl.col("heart_rate").mean(), pl.col("distance_m").max(), pl.col("power_w").mean())
         .sort(AID, "t")
         .with_columns(since_start=(pl.col("t") - pl.col("t").min().over(AID)).dt.total_seconds())
+        .collect()  # materialised once: the six best efforts below all read the bins
+        .lazy()
     )
     hr = s.with_columns(
         hr60=pl.col("heart_rate").rolling_mean_by("t", window_size="60s").over(AID)

@@ -21,6 +21,8 @@ import polars as pl
 AID = "activity_id"
 # channel name -> sample column
 CHANNELS = {"heart_rate": "heart_rate", "speed": "speed", "power": "power_w"}
+# the sample columns zones read (the others are not carried through the sort)
+SAMPLE_COLUMNS = ("distance_m", "speed_mps", "heart_rate", "altitude_m", "power_w")
 MARKER_COLUMNS = (
     "max_hr", "resting_hr", "lt1_hr", "lt2_hr", "threshold_speed_mps", "threshold_power_w",
 )  # fmt: skip
@@ -116,22 +118,36 @@ def zone_edges(model: ZoneModel, markers: dict[str, float | None]) -> list[float
 
 def with_weights(samples: pl.LazyFrame, max_gap_s: float = 10.0) -> pl.LazyFrame:
     """Add `w`: seconds each sample stands for (pauses and signal gaps capped), and `speed`."""
-    dt_s = (pl.col("t").shift(-1) - pl.col("t")).dt.total_microseconds().over(AID) / 1e6
-    typical = dt_s.filter(dt_s <= max_gap_s).median().over(AID).fill_null(1.0)
-    d_dist = pl.col("distance_m").diff().over(AID)
-    d_t = (pl.col("t").diff().dt.total_microseconds().over(AID) / 1e6).clip(lower_bound=0.5)
+    # sorted by activity, so a shift stays in the activity where the ids match: the
+    # same values as `.diff().over(AID)`, without a window per activity
+    dt_s = pl.when(_same(-1)).then(
+        (pl.col("t").shift(-1) - pl.col("t")).dt.total_microseconds() / 1e6
+    )
+    dt = pl.col("dt_s")
+    typical = dt.filter(dt <= max_gap_s).median().over(AID).fill_null(1.0)
+    d_dist = pl.when(_same(1)).then(pl.col("distance_m").diff())
+    d_t = (pl.when(_same(1)).then(pl.col("t").diff().dt.total_microseconds()) / 1e6).clip(
+        lower_bound=0.5
+    )
+    names = set(samples.collect_schema().names())
     derived = pl.when(d_t <= max_gap_s).then((d_dist / d_t).clip(0.0, 12.0))
     return (
-        samples.sort(AID, "t")
+        samples.select(AID, "t", *(c for c in SAMPLE_COLUMNS if c in names))
+        .sort(AID, "t")
+        .with_columns(dt_s=dt_s)
         .with_columns(
-            w=pl.when(dt_s.is_null() | (dt_s > max_gap_s) | (dt_s < 0))
-            .then(typical)
-            .otherwise(dt_s),
+            w=pl.when(dt.is_null() | (dt > max_gap_s) | (dt < 0)).then(typical).otherwise(dt),
             speed=pl.coalesce(pl.col("speed_mps"), derived),
             heart_rate=pl.when(pl.col("heart_rate").is_between(30, 250)).then(pl.col("heart_rate")),
         )
         .with_columns(gap_speed=pl.col("speed") * _grade_factor(samples))
+        .drop("dt_s")
     )
+
+
+def _same(n: int) -> pl.Expr:
+    """True where the row `n` rows away is of the same activity (rows sorted by activity)."""
+    return pl.col(AID).shift(n) == pl.col(AID)
 
 
 def _grade_factor(samples: pl.LazyFrame) -> pl.Expr:
@@ -139,8 +155,9 @@ def _grade_factor(samples: pl.LazyFrame) -> pl.Expr:
     if not {"altitude_m", "distance_m"} <= set(samples.collect_schema().names()):
         return pl.lit(1.0)
     if_known = pl.col("altitude_m").is_not_null() & pl.col("distance_m").is_not_null()
-    run = pl.col("distance_m").diff(GRADE_SAMPLES).over(AID)
-    rise = pl.col("altitude_m").diff(GRADE_SAMPLES).over(AID)
+    same = _same(GRADE_SAMPLES)
+    run = pl.when(same).then(pl.col("distance_m").diff(GRADE_SAMPLES))
+    rise = pl.when(same).then(pl.col("altitude_m").diff(GRADE_SAMPLES))
     grade = pl.when(if_known & (run >= GRADE_MIN_M)).then(rise / run).otherwise(0.0)
     i = grade.clip(-GRADE_CLIP, GRADE_CLIP).fill_null(0.0)
     cost = pl.lit(0.0)
@@ -150,24 +167,24 @@ def _grade_factor(samples: pl.LazyFrame) -> pl.Expr:
 
 
 def with_segments(samples: pl.LazyFrame, segments: pl.LazyFrame) -> pl.LazyFrame:
-    """Add `seg_index`: the segment each sample falls in (null outside every segment)."""
+    """Add `seg_index`: the segment each sample falls in (null outside every segment).
+
+    `samples` sorted by activity_id, t (as `with_weights` leaves them): an as-of
+    join by activity needs its keys sorted only within each activity.
+    """
     seg = segments.select(
         AID,
         "seg_index",
         seg_start=pl.col("start_utc").cast(pl.Datetime("us")),
         seg_end=pl.col("end_utc").cast(pl.Datetime("us")),
-    ).sort("seg_start")
-    joined = (
-        samples.with_columns(pl.col("t").cast(pl.Datetime("us")))
-        .sort("t")
-        .join_asof(
-            seg,
-            left_on="t",
-            right_on="seg_start",
-            by=AID,
-            strategy="backward",
-            check_sortedness=False,
-        )
+    ).sort(AID, "seg_start")
+    joined = samples.with_columns(pl.col("t").cast(pl.Datetime("us"))).join_asof(
+        seg,
+        left_on="t",
+        right_on="seg_start",
+        by=AID,
+        strategy="backward",
+        check_sortedness=False,
     )
     inside = pl.col("t") < pl.col("seg_end")
     return joined.with_columns(
