@@ -18,6 +18,7 @@ from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.checkpoints import checkpoint, defer_checkpoints
 from terskel.store.corrections import CorrectionsMixin
 from terskel.store.dedupe import MAX_START_GAP, Recording
+from terskel.store.device_markers import save_device_markers
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.exporting import prepare_folder
 from terskel.store.invalidate import Invalidation
@@ -169,6 +170,7 @@ class Store(SyncState, Invalidation, CorrectionsMixin):
             )
             outcomes = [batch.add(upload) for upload in uploads]
             self._write_batch(batch, uploads)
+            save_device_markers(self, uploads)
         return outcomes
 
     def log_import(self, path: str, sha256: str | None, status: str, message: str | None) -> None:
