@@ -7,8 +7,9 @@ or more are threshold unless each recovery is as long as the rep; shorter reps
 are threshold only with short rests (25 x 1 min / 30 s, 25 x 400 m: at most half
 the rep), vo2 with longer ones (400 m / 200 m jog, 600 m / 2 min). A continuous
 run is easy, or long by its length.
-When the watch's own max HR is known (source `device`), reps that settle at or above
-87 % of it (I4 and up, threshold-model.md section 2) are vo2 whatever their rests.
+When the watch's own max HR is known (source `device`), hard reps long enough for HR
+to settle are vo2 at or above 87 % of it (I4 and up, threshold-model.md section 2),
+threshold below, whatever their rests.
 The reason says the type came from the run alone, so it reads as a low-confidence call.
 """
 
@@ -77,9 +78,10 @@ def _reps(o: Mapping[str, Any], p: _Params, label: str) -> dict[str, Any] | None
     rests = f"recoveries {rest:.0%} of the rep"
     long_reps = (o["rep_med"] or 0.0) >= p.long_rep_s
     share = _of_device_max(o, p)
-    if share is not None and share >= I4_OF_MAX:
-        why = f"{label}{pace}, rep HR {share:.0%} of the watch's max HR: vo2-type reps ({OWN})"
-        return {"session_type": "vo2", "reason": why}
+    if share is not None:  # the reps' settled HR says which side of I3/I4 they sit
+        kind = "vo2" if share >= I4_OF_MAX else "threshold"
+        why = f"{label}{pace}, rep HR {share:.0%} of the watch's max HR: {kind}-type reps ({OWN})"
+        return {"session_type": kind, "reason": why}
     if rest >= 1.0 or (not long_reps and rest > p.vo2_rest):
         why = f"{label}{pace}, {rests}: vo2-type reps ({OWN})"
         return {"session_type": "vo2", "reason": why}
