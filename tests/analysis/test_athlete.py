@@ -41,6 +41,45 @@ def test_garmin_fills_gaps_and_estimates_come_last_and_say_so() -> None:
     assert early["resting_hr"].value == 50.0 and "earliest" in early["resting_hr"].note
 
 
+DEVICE = pl.DataFrame(
+    {
+        "source": ["device"] * 3,
+        "marker": ["max_hr", "lt2_hr", "max_hr"],
+        "value": [197.0, 172.0, 190.0],
+        "effective_from": [D(2026, 5, 1), D(2026, 5, 1), D(2026, 5, 9)],
+        "note": ["set on the watch"] * 3,
+    }
+)
+
+
+def test_the_watch_s_settings_count_on_their_own_date_only() -> None:
+    found = resolve(D(2026, 5, 1), [], DEVICE, {"max_hr": 180.0, "lt2_hr": 165.0})
+    assert found["max_hr"].value == 197.0 and found["max_hr"].source == "device"
+    assert found["lt2_hr"].value == 172.0 and found["lt2_hr"].source == "device"
+    assert found["lt1_hr"].value == pytest.approx(0.88 * 172.0)
+    later = resolve(D(2026, 5, 2), [], DEVICE, {"max_hr": 180.0, "lt2_hr": 165.0})
+    assert later["max_hr"].source == "estimate" and later["lt2_hr"].source == "estimate"
+    # config beats the watch
+    assert resolve(D(2026, 5, 1), CONFIG, DEVICE, {})["max_hr"].source == "config"
+
+
+def test_a_watch_threshold_the_runner_never_reached_is_not_used() -> None:
+    # best 60 s HR in the window 170: a threshold HR of 172 contradicts the data
+    found = resolve(D(2026, 5, 1), [], DEVICE, {"max_hr": 170.0})
+    assert "lt2_hr" not in found
+    # no estimate: the day's best 60 s HR is the evidence
+    assert "lt2_hr" not in resolve(D(2026, 5, 1), [], DEVICE, {}, day_best_hr=168.0)
+    assert resolve(D(2026, 5, 1), [], DEVICE, {}, day_best_hr=178.0)["lt2_hr"].value == 172.0
+
+
+def test_a_watch_s_max_hr_never_places_the_band() -> None:
+    only_max = resolve(D(2026, 5, 9), [], DEVICE, {})
+    assert only_max["max_hr"].source == "device"
+    assert band(only_max, None, None)["hr_band_basis"] is None
+    with_estimate = resolve(D(2026, 5, 9), [], DEVICE, {"lt2_hr": 165.0})
+    assert band(with_estimate, None, None)["hr_band_basis"] == "lt2_hr"
+
+
 def test_nothing_known_means_nothing_assumed() -> None:
     found = resolve(D(2026, 5, 1), [], pl.DataFrame(), {})
     assert found == {}

@@ -186,6 +186,44 @@ def test_without_markers_reps_are_judged_against_the_run_s_own_easy_running(
     assert "from the run itself" in out["reason"][0]
 
 
+@pytest.mark.parametrize(("source", "expected"), [("device", "vo2"), ("estimate", "threshold")])
+def test_without_a_band_reps_at_i4_of_the_watch_s_max_hr_are_vo2(
+    source: str, expected: str
+) -> None:
+    # 3x5min/3min, 33 % faster than the warm-up: threshold-type by its rests, but the
+    # reps' HR 175 is 89 % of the max HR set on the watch (I4): vo2. Only the watch's
+    # own setting counts here (no band, so an estimated max never gets this far).
+    acts = _acts([(1, "running", 0, 4000, 12000)])
+    segments = _with_distance(_segments(1, [(300.0, 175.0, 4.0)] * 3, 180.0))
+    band_time = _band_time([]).cast({AID: pl.Int64, "seconds": pl.Float64})
+    bands = _bands([1], known=False).with_columns(
+        max_hr=pl.lit(197.0), max_hr_source=pl.lit(source)
+    )
+    out = _typed(acts, segments, band_time, bands)
+    assert out["session_type"][0] == expected, out["reason"][0]
+    assert "from the run itself" in out["reason"][0]
+
+
+def test_reps_below_i4_of_the_watch_s_max_hr_are_threshold_whatever_their_rests() -> None:
+    # 4x4min with full recoveries (vo2-type by rests) at HR 150, 76 % of the watch's 197
+    acts = _acts([(1, "running", 0, 4000, 12000)])
+    segments = _with_distance(_segments(1, [(240.0, 150.0, 4.0)] * 4, 240.0))
+    band_time = _band_time([]).cast({AID: pl.Int64, "seconds": pl.Float64})
+    bands = _bands([1], known=False).with_columns(
+        max_hr=pl.lit(197.0), max_hr_source=pl.lit("device")
+    )
+    out = _typed(acts, segments, band_time, bands)
+    assert out["session_type"][0] == "threshold", out["reason"][0]
+    assert "76% of the watch's max HR" in out["reason"][0]
+
+
+def test_a_watch_s_max_hr_types_real_reps(tmp_path: Path) -> None:
+    # Bert501796: 3x5min/3min at HR 173-176, the watch's max HR 197 (its own file)
+    out = _analysed(tmp_path, ["fit/running-more/Bert501796__2025-04-10-17-25-28.fit"])
+    assert out["session_type"][0] == "vo2"
+    assert "of the watch's max HR" in out["reason"][0]
+
+
 # --------------------------------------------------------------------------- real files
 
 

@@ -70,8 +70,9 @@ def test_sync_saves_summary_original_fit_and_thresholds(
     assert raw["activityId"] == int(ids[0]) and "summaryDTO" in raw  # the summary, kept as sent
     assert store.table_counts()["raw_files"] == 3  # the FIT bytes, for a later local import
     assert store.table_counts()["samples"] > 1000
-    thresholds = store.thresholds()
-    assert set(thresholds["source"]) == {"garmin"}
+    # the synced FIT files' own watch settings are kept too, as source `device`
+    assert set(store.thresholds()["source"]) <= {"garmin", "device"}
+    thresholds = store.thresholds().filter(source="garmin")
     values = dict(zip(thresholds["marker"], thresholds["value"], strict=True))
     assert values == {
         "lt2_hr": 168,
@@ -94,7 +95,8 @@ def test_second_sync_is_incremental_and_adds_no_duplicate_thresholds(
     query = fake_garmin.paths("/activitylist-service")[0][1]
     assert query["startDate"] == [f"{(newest - dt.timedelta(days=7)).date()}"]
     assert fake_garmin.paths("/download-service") == []  # nothing fetched twice
-    assert store.thresholds().height == 3  # zone settings unchanged: no new rows
+    garmin = store.thresholds().filter(source="garmin")
+    assert garmin.height == 3  # zone settings unchanged: no new rows
 
 
 def test_new_activity_upstream_is_picked_up(

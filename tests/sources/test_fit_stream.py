@@ -12,6 +12,7 @@ from tests.conftest import DEMO_DATA, SHARED, TEST_DATA
 
 KEPT_NAMES = {"file_id", "sport", "session", "lap", "activity", "monitoring", "hr"}
 KEPT_NAMES |= {"field_description", "developer_data_id"}
+KEPT_NAMES |= {"user_profile", "zones_target", "time_in_zone"}  # the watch's HR settings
 
 
 LOCAL = [*sorted(DEMO_DATA.glob("*.fit")), TEST_DATA / "fitparse__sample_mulitple_header.fit"]

@@ -6,8 +6,12 @@ Precedence, per marker and date (the first that has a value wins):
    latest entry from on or before the date);
 2. garmin: dated values synced into `athlete_thresholds` (the latest on or
    before the date, else the earliest one);
-3. lactate: threshold pace from the athlete's own pace-to-lactate fit;
-4. estimate: from the runs themselves (see `ESTIMATE_RULES`).
+3. device: the max, threshold and resting HR the watch had set, read from the
+   FIT files of that same date (a file's settings describe the runner who wore
+   it that day; nothing carries them to other dates, so another runner's files
+   in the store never move a session's markers);
+4. lactate: threshold pace from the athlete's own pace-to-lactate fit;
+5. estimate: from the runs themselves (see `ESTIMATE_RULES`).
 
 Nothing else: when no source knows a marker it stays missing and every value
 that needs it stays empty.
@@ -48,12 +52,13 @@ __all__ = [
 MARKERS = (
     "max_hr", "resting_hr", "lt1_hr", "lt2_hr", "threshold_speed_mps", "threshold_power_w",
 )  # fmt: skip
-SOURCES = ("config", "garmin", "lactate", "estimate")
+SOURCES = ("config", "garmin", "device", "lactate", "estimate")
 # Threshold band proxies (threshold-model.md sections 2-3).
 LT2_BAND = (0.92, 1.00)  # x LT2 heart rate
 HRMAX_BAND = (0.80, 0.87)  # x max HR: the I2/I3 border to the top of I3
 SPEED_BAND = (0.90, 1.04)  # x threshold speed
 POWER_BAND = (0.90, 1.00)  # x threshold power (the 2-3 mmol/L band sits under it)
+DEVICE = "device"
 BAND_VALUES = ("hr_lo", "hr_hi", "speed_lo", "speed_hi", "power_lo", "power_hi")
 
 
@@ -63,7 +68,7 @@ class Marker:
 
     name: str
     value: float
-    source: str  # config | garmin | lactate | estimate
+    source: str  # config | garmin | device | lactate | estimate
     since: dt.date | None = None
     note: str = ""
     evidence: str = ""  # the effort it came from: activity id, date, duration
@@ -80,16 +85,24 @@ def resolve(
     stored: pl.DataFrame,
     estimated: Mapping[str, float | Estimate],
     lactate_speed: LactateFit | None = None,
+    day_best_hr: float | None = None,
 ) -> dict[str, Marker]:
-    """The markers in force on `day`, each from the first source that has it."""
+    """The markers in force on `day`, each from the first source that has it.
+
+    `day_best_hr`: the best 60 s HR of the day's runs, the evidence a device
+    threshold HR is checked against when the window holds no estimate.
+    """
     found: dict[str, Marker] = {}
+    best = estimated.get("max_hr")
+    seen = best.value if isinstance(best, Estimate) else best
+    seen = day_best_hr if seen is None else seen
     for since, values in config:  # oldest first: later entries overwrite
         if since is None or since <= day:
             for name, value in values.items():
                 found[name] = Marker(name, value, "config", since)
     for name in MARKERS:
         if name not in found:
-            marker = _stored(name, day, stored)
+            marker = _stored(name, day, stored) or _device(name, day, stored, seen)
             if marker is not None:
                 found[name] = marker
     usable = lactate_speed is not None and lactate_speed.usable
@@ -129,7 +142,7 @@ def _stored(name: str, day: dt.date, stored: pl.DataFrame) -> Marker | None:
     """A synced (non-estimate) value: the latest on or before `day`, else the earliest."""
     if stored.is_empty():
         return None
-    rows = stored.filter((pl.col("marker") == name) & (pl.col("source") != "estimate"))
+    rows = stored.filter((pl.col("marker") == name) & ~pl.col("source").is_in(["estimate", DEVICE]))
     if rows.is_empty():
         return None
     rows = rows.sort("effective_from")
@@ -137,6 +150,26 @@ def _stored(name: str, day: dt.date, stored: pl.DataFrame) -> Marker | None:
     row = before.row(-1, named=True) if before.height else rows.row(0, named=True)
     note = "" if before.height else "the earliest synced value (none before this date)"
     return Marker(name, float(row["value"]), str(row["source"]), row["effective_from"], note)
+
+
+def _device(name: str, day: dt.date, stored: pl.DataFrame, seen: float | None) -> Marker | None:
+    """The watch's own setting recorded in a file of `day`, unless the runs contradict it."""
+    if stored.is_empty():
+        return None
+    rows = stored.filter(
+        (pl.col("marker") == name)
+        & (pl.col("source") == DEVICE)
+        & (pl.col("effective_from") == day)
+    )
+    if rows.is_empty():
+        return None
+    row = rows.row(0, named=True)
+    value = float(row["value"])
+    # a threshold HR the runner never reached for 60 s (in the estimate window, else
+    # that day) is a setting the data contradicts (seen: LTHR 151 set, HR never above 148)
+    if name == "lt2_hr" and (seen is None or value >= seen):
+        return None
+    return Marker(name, value, DEVICE, day, str(row["note"] or ""))
 
 
 def markers_frame(
@@ -149,9 +182,10 @@ def markers_frame(
 ) -> pl.DataFrame:
     """One row per day: each marker's value and source, and the threshold band."""
     est = estimates(days, peaks)
+    day_best = _day_best_hr(peaks)
     rows = []
     for day in sorted(set(days)):
-        found = resolve(day, config, stored, est[day], speed_fit)
+        found = resolve(day, config, stored, est[day], speed_fit, day_best.get(day))
         row: dict[str, object] = {"local_date": day}
         for name in MARKERS:
             marker = found.get(name)
@@ -169,6 +203,14 @@ def markers_frame(
     return pl.DataFrame(rows, schema=schema)
 
 
+def _day_best_hr(peaks: pl.DataFrame) -> dict[dt.date, float]:
+    """The best 60 s HR of each day's runs."""
+    if peaks.is_empty() or "hr_60s" not in peaks.columns:
+        return {}
+    best = peaks.group_by("local_date").agg(pl.col("hr_60s").max()).drop_nulls()
+    return dict(zip(best["local_date"].to_list(), best["hr_60s"].to_list(), strict=True))
+
+
 def band(
     found: Mapping[str, Marker], hr_fit: LactateFit | None, speed_fit: LactateFit | None
 ) -> dict[str, object]:
@@ -181,13 +223,17 @@ def band(
         out["power_band_basis"] = "threshold_power"
     hr_fit = hr_fit if hr_fit is not None and hr_fit.usable else None
     speed_fit = speed_fit if speed_fit is not None and speed_fit.usable else None
+    # A watch's max HR is often its factory 220-minus-age value: shown and used for the
+    # %max-HR zones, but too crude to place the threshold band (typing bench: 67 -> 63/80)
+    top_marker = found.get("max_hr")
+    top_marker = None if top_marker is not None and top_marker.source == DEVICE else top_marker
     if hr_fit is not None:
         out |= {"hr_lo": hr_fit.lo, "hr_hi": hr_fit.hi, "hr_band_basis": "lactate"}
-    elif "lt2_hr" in found and _rank(found["lt2_hr"]) <= _rank(found.get("max_hr")):
+    elif "lt2_hr" in found and _rank(found["lt2_hr"]) <= _rank(top_marker):
         lt2 = found["lt2_hr"].value
         out |= {"hr_lo": LT2_BAND[0] * lt2, "hr_hi": LT2_BAND[1] * lt2, "hr_band_basis": "lt2_hr"}
-    elif "max_hr" in found:
-        top = found["max_hr"].value
+    elif top_marker is not None:
+        top = top_marker.value
         out |= {"hr_lo": HRMAX_BAND[0] * top, "hr_hi": HRMAX_BAND[1] * top}
         out["hr_band_basis"] = "max_hr"
     if speed_fit is not None:

@@ -7,6 +7,9 @@ or more are threshold unless each recovery is as long as the rep; shorter reps
 are threshold only with short rests (25 x 1 min / 30 s, 25 x 400 m: at most half
 the rep), vo2 with longer ones (400 m / 200 m jog, 600 m / 2 min). A continuous
 run is easy, or long by its length.
+When the watch's own max HR is known (source `device`), hard reps long enough for HR
+to settle are vo2 at or above 87 % of it (I4 and up, threshold-model.md section 2),
+threshold below, whatever their rests.
 The reason says the type came from the run alone, so it reads as a low-confidence call.
 """
 
@@ -18,6 +21,8 @@ from typing import Any, Protocol
 OWN = "from the run itself, no marker yet: low confidence"
 # a warm-up plus cool-down shorter than this says nothing about the runner's easy pace
 MIN_EASY_S = 180.0
+# the top of Olympiatoppen I3 as a share of max HR: above it a rep is VO2 work
+I4_OF_MAX = 0.87
 
 
 class _Params(Protocol):
@@ -31,6 +36,9 @@ class _Params(Protocol):
 
     @property
     def long_rep_s(self) -> float: ...
+
+    @property
+    def lag_rep_s(self) -> float: ...
 
 
 def from_session(o: Mapping[str, Any], p: _Params, plain: dict[str, Any]) -> dict[str, Any]:
@@ -69,8 +77,21 @@ def _reps(o: Mapping[str, Any], p: _Params, label: str) -> dict[str, Any] | None
     rest = (o["rec_med"] or 0.0) / (o["rep_med"] or 1.0)
     rests = f"recoveries {rest:.0%} of the rep"
     long_reps = (o["rep_med"] or 0.0) >= p.long_rep_s
+    share = _of_device_max(o, p)
+    if share is not None:  # the reps' settled HR says which side of I3/I4 they sit
+        kind = "vo2" if share >= I4_OF_MAX else "threshold"
+        why = f"{label}{pace}, rep HR {share:.0%} of the watch's max HR: {kind}-type reps ({OWN})"
+        return {"session_type": kind, "reason": why}
     if rest >= 1.0 or (not long_reps and rest > p.vo2_rest):
         why = f"{label}{pace}, {rests}: vo2-type reps ({OWN})"
         return {"session_type": "vo2", "reason": why}
     why = f"{label}{pace}, {rests}: threshold-type reps ({OWN})"
     return {"session_type": "threshold", "reason": why}
+
+
+def _of_device_max(o: Mapping[str, Any], p: _Params) -> float | None:
+    """Median rep HR over the watch's max HR, for reps long enough for HR to settle."""
+    top, hr = o.get("device_max_hr"), o.get("rep_hr")
+    if not top or not hr or (o["rep_med"] or 0.0) < p.lag_rep_s:
+        return None
+    return float(hr) / float(top)

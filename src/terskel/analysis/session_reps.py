@@ -25,7 +25,7 @@ BAND_FRAME = {
         "hr_band_basis", "speed_band_basis", "power_band_basis", "lt2_hr_source",
         "max_hr_source", "threshold_speed_mps_source", "threshold_power_w_source",
     )
-}  # fmt: skip
+} | {"max_hr": pl.Float64()}  # fmt: skip
 
 
 def classify_reps(
@@ -116,6 +116,7 @@ def _rep_stats(reps: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
             work_s=dur.sum(),
             work_m=pl.col("distance_m").sum(),
             rep_med=dur.median(),
+            rep_hr=pl.col("hr").median(),
             short_reps=(dur < 60.0).sum(),
             rep_basis=pl.col("basis").drop_nulls().mode().first(),
             lactate_reps=(pl.col("basis") == "lactate").sum(),

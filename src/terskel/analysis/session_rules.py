@@ -126,6 +126,8 @@ def _type_outings(per: pl.DataFrame, p: SessionParams) -> pl.DataFrame:
         short_reps=pl.col("short_reps").sum(),
         work_s=pl.col("work_s").sum(),
         rep_med=pl.col("rep_med").median(),
+        rep_hr=pl.col("rep_hr").median(),
+        device_max_hr=pl.col("device_max_hr").max(),
         rec_min=pl.col("rec_min").min(),
         rec_med=pl.col("rec_med").median(),
         work_m=pl.col("work_m").sum(),

@@ -142,6 +142,8 @@ def _per_activity(
     b = _with_columns(bands, BAND_FRAME)
     known = b.select(
         AID,
+        # the watch's max HR, read by the run-itself rules (session_evidence)
+        device_max_hr=pl.when(pl.col("max_hr_source") == "device").then(pl.col("max_hr")),
         hr_known=pl.col("hr_lo").is_not_null(),
         pace_known=pl.col("speed_lo").is_not_null(),
         power_known=pl.col("power_lo").is_not_null(),

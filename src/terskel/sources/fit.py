@@ -22,6 +22,7 @@ import fitfast
 import numpy as np
 import polars as pl
 
+from terskel.sources.fit_device import device_markers
 from terskel.sources.fit_sessions import (
     FIT_EPOCH_OFFSET,
     FIT_MIN_REAL_TIME,
@@ -56,6 +57,7 @@ class FitFile:
     sessions: list[Session]
     warnings: list[str] = field(default_factory=list)
     created_utc: dt.datetime | None = None  # file_id.time_created, when a real time (naive UTC)
+    device_markers: dict[str, float] = field(default_factory=dict)  # the watch's HR settings
 
 
 def sha256_of(data: bytes) -> str:
@@ -83,6 +85,7 @@ def decode(data: bytes, fallback_tz: str | None = None) -> FitFile:
         sessions=sessions,
         warnings=raw.warnings,
         created_utc=_real_time(file_id.get("time_created")),
+        device_markers=device_markers(raw.messages),
     )
 
 
@@ -111,6 +114,7 @@ def uploads(fit: FitFile, path: str, content: bytes) -> list[Upload]:
             content=content,
             decoder=fit.decoder,
             warnings=tuple(fit.warnings),
+            device_markers=fit.device_markers,
         )
         for session in fit.sessions
     ]

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from terskel.sources.fit_device import MESSAGES as DEVICE_MESSAGES
+
 # Global message numbers read as dicts: file_id, sport, session, lap, activity,
 # monitoring, hr (swim heart rate), field_description and developer_data_id (they
-# name the developer fields of sessions and laps).
-KEEP = frozenset({0, 12, 18, 19, 34, 55, 132, 206, 207})
+# name the developer fields of sessions and laps), and the watch's HR settings
+# (sources/fit_device.py).
+KEEP = frozenset({0, 12, 18, 19, 34, 55, 132, 206, 207, *DEVICE_MESSAGES})
 RECORD = 20
 COMPRESSED_SPEED_DISTANCE = 8  # record field: 3 bytes of packed speed and distance
 

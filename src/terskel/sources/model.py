@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -49,3 +50,5 @@ class Upload:
     content: bytes | None = None
     decoder: str | None = None
     warnings: tuple[str, ...] = ()
+    # FIT: the HR settings the watch had (sources/fit_device.py)
+    device_markers: Mapping[str, float] = field(default_factory=dict)

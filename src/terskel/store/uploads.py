@@ -9,11 +9,12 @@ import polars as pl
 
 from terskel.sources.model import Upload
 from terskel.store.batch import Batch, Known, SaveOutcome
-from terskel.store.core import StoreCore
 from terskel.store.dedupe import MAX_START_GAP, Recording
+from terskel.store.device_markers import device_rows
+from terskel.store.thresholds import Thresholds
 
 
-class Uploads(StoreCore):
+class Uploads(Thresholds):
     """Store part that saves imported uploads (raw_files, activities, streams, import_log)."""
 
     def has_file(self, sha256: str) -> bool:
@@ -40,6 +41,8 @@ class Uploads(StoreCore):
             )
             outcomes = [batch.add(upload) for upload in uploads]
             self._write_batch(batch, uploads)
+            if rows := device_rows(uploads):  # the watch's own HR settings (source `device`)
+                self.save_thresholds(rows)
         return outcomes
 
     def log_import(self, path: str, sha256: str | None, status: str, message: str | None) -> None:
