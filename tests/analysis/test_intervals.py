@@ -441,6 +441,23 @@ def test_real_faster_reps_stay_in_their_set() -> None:
     assert label.split(" + ")[0] == "9x45s/90s"
 
 
+def test_real_hill_reps_with_irregular_walks_are_a_set() -> None:
+    # 20 hill sprints of ~30 s, walked back down in 50-260 s: the reps repeat, the
+    # recoveries do not; a recovery never costs more than an unpredicted length, so
+    # the session is a set of 30 s reps (it was read as `fartlek 13 x 25-45s`), and
+    # the ladder session's 10-17 s warm-up strides with irregular jogs (too short for
+    # the grid to show they repeat) stay out of it
+    samples, laps = _real(
+        [
+            "fit/running-more/XiangLi00__12493325937_ACTIVITY.fit",
+            "fit/running-more/XiangLi00__12069799515_ACTIVITY.fit",
+        ]
+    )
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    labels = session_labels(seg.lazy()).collect().sort("activity_id")["label"].to_list()
+    assert labels == ["20x30s/90s", "400-600-800-600-400m + 5x800m/2min"]
+
+
 def test_real_few_reps_at_low_contrast() -> None:
     # a set of three pays its count under the 1/n prior (few reps are prescribed as
     # often as many), not a fixed cost: 3x3min/10min and a 3x600m track session

@@ -121,6 +121,8 @@ def _saving(n: int, sw: float, swx: float, swx2: float, sx: float, slog: float, 
 
 
 _LOG_TAU_SPEED = math.log(2 * math.pi * TAU_SPEED**2)
+# log of the shortest rep length the grid resolves to a quarter (see `group_parts`)
+_LOG_RESOLVED_S = math.log(4 * 2 * BOUNDARY_S)
 
 
 class Feats:
@@ -198,9 +200,18 @@ def group_parts(
     levels = (n - 1) * vbase - 0.5 * (sv2 - n * mv * mv) / TAU_SPEED**2
     levels -= 0.5 * n * _LOG_TAU_SPEED
     gw, gwt, gwt2, gxt, gwd, gwd2, gxd, gslog = acc[17:25]
+    # recoveries are predicted from their mean, or sent as unpredicted lengths
+    # (LOG_RANGE each, saving 0) when they do not repeat (hill reps jogged back
+    # down, reps started when the group is ready): a recovery never costs more
+    # than an unpredicted length, so irregular recoveries do not turn a set of
+    # repeating reps into a fartlek (the set still pays for its recovery term).
+    # Only reps whose length the grid resolves (boundary error 2 BOUNDARY_S at most
+    # a quarter of the rep) show that they repeat; shorter ones (strides of 2-3 bins)
+    # need regular recoveries to be a set
     rec = max(
         _saving(n - 1, gw, gwt, gwt2, gxt, gslog, LOG_RANGE),
         _saving(n - 1, gw, gwd, gwd2, gxd, gslog, LOG_RANGE),
+        0.0 if acc[3] / n >= _LOG_RESOLVED_S else -math.inf,
     )
     base = fit + levels - PART_COST - count_nats(n)
     reps = st[i:j]
