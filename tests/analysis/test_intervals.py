@@ -483,6 +483,23 @@ def test_real_steady_run_with_stops_stays_continuous_at_2s() -> None:
     assert session_labels(seg.lazy()).collect()["label"].to_list() == ["continuous"]
 
 
+def test_real_steady_run_with_paused_stops_stays_continuous() -> None:
+    # an even 40 min run with its timer paused for 97, 57 and 86 s at a quarter, half
+    # and three quarters (and its own stops): the efforts between the stops are no
+    # reps, since a stop is no evidence of effort and there is no easy running
+    # outside them to stand out from (it was read as 4x1600m/90s)
+    samples, laps = _real(["fit/running/sportslib__6909950168.fit"])
+    samples = samples.sort("t")
+    start, end = samples["t"][0], samples["t"][-1]
+    shift_s = pl.lit(0)
+    for frac, length in ((0.25, 97), (0.5, 57), (0.75, 86)):
+        at = start + (end - start) * frac  # type: ignore[operator]
+        shift_s = shift_s + pl.when(pl.col("t") >= at).then(length).otherwise(0)
+    samples = samples.with_columns(pl.col("t") + pl.duration(seconds=shift_s))
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    assert session_labels(seg.lazy()).collect()["label"].to_list() == ["continuous"]
+
+
 def test_real_long_easy_run_is_continuous() -> None:
     samples, laps = _real(["fit/running/runalyze__garmin-runPower.fit"])
     seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()

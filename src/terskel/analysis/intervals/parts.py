@@ -183,12 +183,14 @@ def group_parts(
     n = j - i
     stood = acc[14] < acc[25] / 2
     easy = _outside(f.mo, st[i].start, st[j - 1].end) if stood else []
-    if stood and easy[0] >= acc[11] / n:
+    if stood:
         # recoveries stood, not run: a stop is no evidence of effort (a steady run
-        # has lights too), so where the run has easy running outside the part
-        # (warm-up, cool-down; at least one rep's length of it) the reps must
-        # stand out from that, not from standing still
-        fit = _contrast(n, acc[11:14], easy)
+        # has lights too), so the reps must stand out from the run's easy running
+        # outside the part (warm-up, cool-down; at least one rep's length of it), not
+        # from standing still; with less there is nothing to measure them against:
+        # no fit gain, the part must pay its way by its regularity alone (efforts of
+        # any lengths between stops are one run with stops)
+        fit = _contrast(n, acc[11:14], easy) if easy[0] >= acc[11] / n else 0.0
     else:
         fit = _contrast(n, acc[11:14], acc[14:17])
     if fit == -math.inf:
