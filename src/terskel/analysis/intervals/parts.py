@@ -51,6 +51,10 @@ MAX_SURGE_S = 300.0
 # reps of one part run at one pace within this relative spread
 TAU_SPEED = 0.08
 MAX_LADDER = 11
+# a ladder's lengths step by at least this factor
+LADDER_STEP = 1.15
+# a recovery lasts at least this long (s; `structure.MIN_RECOVERY_S`)
+RECOVERY_RUN_S = 3 * BIN_S
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,8 @@ def _ladder_shape(lengths: list[float]) -> bool:
     if n < 3 or n > MAX_LADDER:
         return False
     peak = max(range(n), key=lambda i: lengths[i])
-    up = all(lengths[i + 1] > lengths[i] * 1.15 for i in range(peak))
-    down = all(lengths[i + 1] < lengths[i] / 1.15 for i in range(peak, n - 1))
+    up = all(lengths[i + 1] > lengths[i] * LADDER_STEP for i in range(peak))
+    down = all(lengths[i + 1] < lengths[i] / LADDER_STEP for i in range(peak, n - 1))
     return peak > 0 and up and down
 
 
@@ -187,10 +191,16 @@ def group_parts(
         # recoveries stood, not run: a stop is no evidence of effort (a steady run
         # has lights too), so the reps must stand out from the run's easy running
         # outside the part (warm-up, cool-down; at least one rep's length of it), not
-        # from standing still; with less there is nothing to measure them against:
-        # no fit gain, the part must pay its way by its regularity alone (efforts of
-        # any lengths between stops are one run with stops)
-        fit = _contrast(n, acc[11:14], easy) if easy[0] >= acc[11] / n else 0.0
+        # from standing still; with less, from the walking or jogging inside the
+        # recoveries (a recovery's worth, RECOVERY_RUN_S, each on average); with
+        # neither there is nothing to measure them against: efforts between stops
+        # are one run with stops
+        if easy[0] >= acc[11] / n:
+            fit = _contrast(n, acc[11:14], easy)
+        elif acc[14] >= (n - 1) * RECOVERY_RUN_S:
+            fit = _contrast(n, acc[11:14], acc[14:17])
+        else:
+            return []
     else:
         fit = _contrast(n, acc[11:14], acc[14:17])
     if fit == -math.inf:
@@ -226,10 +236,11 @@ def group_parts(
     if stood:  # recoveries stood, not run: no ladder, no fartlek
         return out
     if 3 <= n <= MAX_LADDER:
-        for dim, vals in (
-            ("time", [r.moving_s for r in reps]),
-            ("distance", [r.dist for r in reps]),
-        ):
+        for dim, key in (("time", "moving_s"), ("distance", "dist")):
+            # a ladder's second rep is a step up (see `_ladder_shape`): a cheap test first
+            if getattr(reps[1], key) <= getattr(reps[0], key) * LADDER_STEP:
+                continue
+            vals = [getattr(r, key) for r in reps]
             if _ladder_shape(vals):
                 lad = _mirror([math.log(max(x, 1.0)) for x in vals], [r.moving_s for r in reps])
                 out.append(Part("ladder", reps, base + lad + rec - PARAM_NATS, dim))
