@@ -441,6 +441,23 @@ def test_real_faster_reps_stay_in_their_set() -> None:
     assert label.split(" + ")[0] == "9x45s/90s"
 
 
+def test_real_hill_reps_with_irregular_walks_are_a_set() -> None:
+    # 20 hill sprints of ~30 s, walked back down in 50-260 s: the reps repeat, the
+    # recoveries do not; a recovery never costs more than an unpredicted length, so
+    # the session is a set of 30 s reps (it was read as `fartlek 13 x 25-45s`), and
+    # the ladder session's 10-17 s warm-up strides with irregular jogs (too short for
+    # the grid to show they repeat) stay out of it
+    samples, laps = _real(
+        [
+            "fit/running-more/XiangLi00__12493325937_ACTIVITY.fit",
+            "fit/running-more/XiangLi00__12069799515_ACTIVITY.fit",
+        ]
+    )
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    labels = session_labels(seg.lazy()).collect().sort("activity_id")["label"].to_list()
+    assert labels == ["20x30s/90s", "400-600-800-600-400m + 5x800m/2min"]
+
+
 def test_real_few_reps_at_low_contrast() -> None:
     # a set of three pays its count under the 1/n prior (few reps are prescribed as
     # often as many), not a fixed cost: 3x3min/10min and a 3x600m track session
@@ -462,6 +479,23 @@ def test_real_steady_run_with_stops_stays_continuous_at_2s() -> None:
     # smart recording every 2 s: the first sample of each 2 s bucket (bench/degrade.py)
     bucket = pl.col("t").dt.epoch("ms") // 2000
     samples = samples.sort("t").filter(bucket.is_first_distinct())
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    assert session_labels(seg.lazy()).collect()["label"].to_list() == ["continuous"]
+
+
+def test_real_steady_run_with_paused_stops_stays_continuous() -> None:
+    # an even 40 min run with its timer paused for 97, 57 and 86 s at a quarter, half
+    # and three quarters (and its own stops): the efforts between the stops are no
+    # reps, since a stop is no evidence of effort and there is no easy running
+    # outside them to stand out from (it was read as 4x1600m/90s)
+    samples, laps = _real(["fit/running/sportslib__6909950168.fit"])
+    samples = samples.sort("t")
+    start, end = samples["t"][0], samples["t"][-1]
+    shift_s = pl.lit(0)
+    for frac, length in ((0.25, 97), (0.5, 57), (0.75, 86)):
+        at = start + (end - start) * frac  # type: ignore[operator]
+        shift_s = shift_s + pl.when(pl.col("t") >= at).then(length).otherwise(0)
+    samples = samples.with_columns(pl.col("t") + pl.duration(seconds=shift_s))
     seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
     assert session_labels(seg.lazy()).collect()["label"].to_list() == ["continuous"]
 

@@ -51,6 +51,10 @@ MAX_SURGE_S = 300.0
 # reps of one part run at one pace within this relative spread
 TAU_SPEED = 0.08
 MAX_LADDER = 11
+# a ladder's lengths step by at least this factor
+LADDER_STEP = 1.15
+# a recovery lasts at least this long (s; `structure.MIN_RECOVERY_S`)
+RECOVERY_RUN_S = 3 * BIN_S
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,8 @@ def _ladder_shape(lengths: list[float]) -> bool:
     if n < 3 or n > MAX_LADDER:
         return False
     peak = max(range(n), key=lambda i: lengths[i])
-    up = all(lengths[i + 1] > lengths[i] * 1.15 for i in range(peak))
-    down = all(lengths[i + 1] < lengths[i] / 1.15 for i in range(peak, n - 1))
+    up = all(lengths[i + 1] > lengths[i] * LADDER_STEP for i in range(peak))
+    down = all(lengths[i + 1] < lengths[i] / LADDER_STEP for i in range(peak, n - 1))
     return peak > 0 and up and down
 
 
@@ -121,6 +125,8 @@ def _saving(n: int, sw: float, swx: float, swx2: float, sx: float, slog: float, 
 
 
 _LOG_TAU_SPEED = math.log(2 * math.pi * TAU_SPEED**2)
+# log of the shortest rep length the grid resolves to a quarter (see `group_parts`)
+_LOG_RESOLVED_S = math.log(4 * 2 * BOUNDARY_S)
 
 
 class Feats:
@@ -181,12 +187,20 @@ def group_parts(
     n = j - i
     stood = acc[14] < acc[25] / 2
     easy = _outside(f.mo, st[i].start, st[j - 1].end) if stood else []
-    if stood and easy[0] >= acc[11] / n:
+    if stood:
         # recoveries stood, not run: a stop is no evidence of effort (a steady run
-        # has lights too), so where the run has easy running outside the part
-        # (warm-up, cool-down; at least one rep's length of it) the reps must
-        # stand out from that, not from standing still
-        fit = _contrast(n, acc[11:14], easy)
+        # has lights too), so the reps must stand out from the run's easy running
+        # outside the part (warm-up, cool-down; at least one rep's length of it), not
+        # from standing still; with less, from the walking or jogging inside the
+        # recoveries (a recovery's worth, RECOVERY_RUN_S, each on average); with
+        # neither there is nothing to measure them against: efforts between stops
+        # are one run with stops
+        if easy[0] >= acc[11] / n:
+            fit = _contrast(n, acc[11:14], easy)
+        elif acc[14] >= (n - 1) * RECOVERY_RUN_S:
+            fit = _contrast(n, acc[11:14], acc[14:17])
+        else:
+            return []
     else:
         fit = _contrast(n, acc[11:14], acc[14:17])
     if fit == -math.inf:
@@ -198,9 +212,18 @@ def group_parts(
     levels = (n - 1) * vbase - 0.5 * (sv2 - n * mv * mv) / TAU_SPEED**2
     levels -= 0.5 * n * _LOG_TAU_SPEED
     gw, gwt, gwt2, gxt, gwd, gwd2, gxd, gslog = acc[17:25]
+    # recoveries are predicted from their mean, or sent as unpredicted lengths
+    # (LOG_RANGE each, saving 0) when they do not repeat (hill reps jogged back
+    # down, reps started when the group is ready): a recovery never costs more
+    # than an unpredicted length, so irregular recoveries do not turn a set of
+    # repeating reps into a fartlek (the set still pays for its recovery term).
+    # Only reps whose length the grid resolves (boundary error 2 BOUNDARY_S at most
+    # a quarter of the rep) show that they repeat; shorter ones (strides of 2-3 bins)
+    # need regular recoveries to be a set
     rec = max(
         _saving(n - 1, gw, gwt, gwt2, gxt, gslog, LOG_RANGE),
         _saving(n - 1, gw, gwd, gwd2, gxd, gslog, LOG_RANGE),
+        0.0 if acc[3] / n >= _LOG_RESOLVED_S else -math.inf,
     )
     base = fit + levels - PART_COST - count_nats(n)
     reps = st[i:j]
@@ -213,10 +236,11 @@ def group_parts(
     if stood:  # recoveries stood, not run: no ladder, no fartlek
         return out
     if 3 <= n <= MAX_LADDER:
-        for dim, vals in (
-            ("time", [r.moving_s for r in reps]),
-            ("distance", [r.dist for r in reps]),
-        ):
+        for dim, key in (("time", "moving_s"), ("distance", "dist")):
+            # a ladder's second rep is a step up (see `_ladder_shape`): a cheap test first
+            if getattr(reps[1], key) <= getattr(reps[0], key) * LADDER_STEP:
+                continue
+            vals = [getattr(r, key) for r in reps]
             if _ladder_shape(vals):
                 lad = _mirror([math.log(max(x, 1.0)) for x in vals], [r.moving_s for r in reps])
                 out.append(Part("ladder", reps, base + lad + rec - PARAM_NATS, dim))
