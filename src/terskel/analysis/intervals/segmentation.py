@@ -5,7 +5,9 @@ Speed comes from cumulative distance on the 1 s grid of `samples.to_grid`
 own speed field swings while its distance stays good). Standing and
 timer-paused seconds are a state of their own (a *stop*): they are taken out
 before the change-point search, so a stop inside an even effort changes
-nothing, and put back afterwards as stop pieces between the efforts.
+no effort level, and put back afterwards as stop pieces between the efforts (a
+stop of `STANDING_SPLIT_S` or more ends its piece even at one level: a light or
+a standing recovery, the grammar decides).
 
 The moving seconds are averaged into bins of `BIN_S` seconds (speed from
 distance over a few seconds) and fit by a penalized change-point search
@@ -41,6 +43,8 @@ PENALTY = 3.0
 STOP_MPS = 0.6
 # window (s) of the speed that decides standing
 STOP_WINDOW_S = 5
+# a stop this long (s) inside an effort splits its piece (see `pieces`)
+STANDING_SPLIT_S = 20
 # the noise is never taken below this (a treadmill's constant speed)
 MIN_SIGMA = 0.05
 
@@ -255,10 +259,14 @@ def pieces(v: np.ndarray, stop: np.ndarray, block: np.ndarray) -> tuple[list[Pie
         return [Piece(0, v.size, 0.0, 0.0, 0.0, True, float(v.size))], MIN_SIGMA
     mv = v[moving]
     cuts, sigma = _bounds(mv, block[moving])
+    # a long stop ends its piece (module docstring); a sliver before it joins the last
+    gaps = set((np.flatnonzero(np.diff(moving) > STANDING_SPLIT_S) + 1).tolist())
     edges = [0]
-    for c in [*cuts, moving.size]:  # no effort shorter than a bin (a refined sliver)
+    for c in sorted({*cuts, *gaps, moving.size}):  # no effort shorter than a bin
         if c - edges[-1] >= BIN_S or (c == moving.size and len(edges) == 1):
             edges.append(c)
+        elif c in gaps and len(edges) > 1:
+            edges[-1] = c
     edges[-1] = moving.size
     out: list[Piece] = []
     cursor = 0
