@@ -222,16 +222,7 @@ def _band_expr() -> pl.Expr:
     out: pl.Expr = pl.lit(None, pl.String)
     for channel in ("speed", "heart_rate"):  # later wins: heart rate before speed
         lo, hi = BAND_COLUMNS[channel]
-        value = pl.col(CHANNELS[channel])
-        zone = (
-            pl.when(value < pl.col(lo))
-            .then(pl.lit("below"))
-            .when(value <= pl.col(hi))
-            .then(pl.lit("in"))
-            .otherwise(pl.lit("above"))
-        )
-        known = value.is_not_null() & pl.col(lo).is_not_null() & pl.col(hi).is_not_null()
-        out = pl.when(known).then(zone).otherwise(out)
+        out = _channel_band(CHANNELS[channel], lo, hi).fill_null(out)
     return out
 
 
