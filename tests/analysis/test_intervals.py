@@ -513,11 +513,6 @@ def test_real_long_easy_run_is_continuous() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="the model scores 19/26 exact labels on the shared set (the rule cascade: 24/26, "
-    "fit to it); rep dimension and extra efforts are the misses",
-    strict=False,
-)
 def test_all_labelled_sessions() -> None:
     if not DATA.exists():
         pytest.skip("../shared/data is absent")
