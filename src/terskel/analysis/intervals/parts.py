@@ -249,15 +249,20 @@ def group_parts(
     return out
 
 
+def _add_moments(acc: list[float], at: int, w: float, lt: float, ld: float) -> None:
+    """Weighted sums of a part's log-time and log-distance, from slot `at` on (reps 0, gaps 17)."""
+    acc[at] += w
+    acc[at + 1] += w * lt
+    acc[at + 2] += w * lt * lt
+    acc[at + 3] += lt
+    acc[at + 4] += w * ld
+    acc[at + 5] += w * ld * ld
+    acc[at + 6] += ld
+
+
 def add_rep(acc: list[float], f: Feats, i: int, moving: float) -> None:
-    w, lt, ld, lv = f.w[i], f.lt[i], f.ld[i], f.lv[i]
-    acc[0] += w
-    acc[1] += w * lt
-    acc[2] += w * lt * lt
-    acc[3] += lt
-    acc[4] += w * ld
-    acc[5] += w * ld * ld
-    acc[6] += ld
+    lv = f.lv[i]
+    _add_moments(acc, 0, f.w[i], f.lt[i], f.ld[i])
     acc[7] += f.slog[i]
     acc[8] += lv
     acc[9] += lv * lv
@@ -270,13 +275,6 @@ def add_rep(acc: list[float], f: Feats, i: int, moving: float) -> None:
 def add_gap(acc: list[float], f: Feats, i: int) -> None:
     for q, x in enumerate(f.gm[i]):
         acc[14 + q] += x
-    w, lt, ld = f.gw[i], f.glt[i], f.gld[i]
-    acc[17] += w
-    acc[18] += w * lt
-    acc[19] += w * lt * lt
-    acc[20] += lt
-    acc[21] += w * ld
-    acc[22] += w * ld * ld
-    acc[23] += ld
+    _add_moments(acc, 17, f.gw[i], f.glt[i], f.gld[i])
     acc[24] += f.gslog[i]
     acc[25] += f.gel[i]
