@@ -16,7 +16,7 @@ def main() -> None:
 
     from terskel.sources import garmin
     from terskel.sources.strava import client as strava_client
-    from tests.connectors.fake_strava import LocalSession
+    from tests.jobs.sync.fake_strava import LocalSession
 
     port = os.environ.get("FAKE_STRAVA_PORT")
     if port:

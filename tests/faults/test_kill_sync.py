@@ -17,11 +17,11 @@ from terskel.config import GARMIN_TOKEN_DIR, STRAVA_TOKEN_FILE
 from terskel.sources.strava import Tokens, save_tokens
 from terskel.store import Store
 from terskel.store.faults import KILL_ENV, LOG_ENV
-from tests.connectors.fake_strava import FakeStrava, Raw
-from tests.connectors.fake_strava import fake_strava as fake_strava  # the fixture
 from tests.faults.conftest import Zygote, same_as_its_neighbours
 from tests.faults.snapshot import Snapshot, differences, snapshot
 from tests.garmin_fake import FakeGarmin, demo_run, serve
+from tests.jobs.sync.fake_strava import FakeStrava, Raw
+from tests.jobs.sync.fake_strava import fake_strava as fake_strava  # the fixture
 
 KILLED = -signal.SIGKILL
 # Kill point of the default run: right after the failed download is queued. The slow

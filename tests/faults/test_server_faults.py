@@ -20,10 +20,10 @@ from terskel.sources import strava as strava_source
 from terskel.sources.strava import Tokens, save_tokens
 from terskel.sources.strava import client as strava_client
 from terskel.store import Store
-from tests.connectors.fake_strava import RIDE_ID, FakeStrava, Raw
-from tests.connectors.fake_strava import fake_strava as fake_strava  # the fixture
 from tests.faults.snapshot import differences, snapshot
 from tests.garmin_fake import LATEST_LACTATE, FakeGarmin, demo_run, serve, zip_of
+from tests.jobs.sync.fake_strava import RIDE_ID, FakeStrava, Raw
+from tests.jobs.sync.fake_strava import fake_strava as fake_strava  # the fixture
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 _REFERENCE: dict[str, Snapshot] = {}  # source -> store of a sync without faults

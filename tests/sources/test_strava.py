@@ -19,7 +19,7 @@ from terskel.cli import strava as strava_cli
 from terskel.config import STRAVA_TOKEN_FILE
 from terskel.sources import strava
 from terskel.sources.units import LAP_SCHEMA, SAMPLE_SCHEMA
-from tests.connectors.fake_strava import FakeStrava, fake_strava, load
+from tests.jobs.sync.fake_strava import FakeStrava, fake_strava, load
 
 __all__ = ["fake_strava"]
 

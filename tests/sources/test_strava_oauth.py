@@ -19,7 +19,7 @@ from terskel.cli import app
 from terskel.cli import strava as strava_cli
 from terskel.config import STRAVA_TOKEN_FILE
 from terskel.sources import strava
-from tests.connectors.fake_strava import FakeStrava, fake_strava
+from tests.jobs.sync.fake_strava import FakeStrava, fake_strava
 
 __all__ = ["fake_strava"]
 

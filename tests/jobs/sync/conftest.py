@@ -1,5 +1,5 @@
 """Fixtures of the connector tests."""
 
-from tests.connectors.fake_strava import fake_strava
+from tests.jobs.sync.fake_strava import fake_strava
 
 __all__ = ["fake_strava"]

@@ -24,7 +24,7 @@ from terskel.sources.strava import client as strava_client
 from terskel.sources.units import SAMPLE_SCHEMA
 from terskel.store import Store
 from tests.conftest import TEST_DATA
-from tests.connectors.fake_strava import (
+from tests.jobs.sync.fake_strava import (
     INACTIVE_BODY,
     LAPS_ID,
     RIDE_ID,

@@ -21,8 +21,8 @@ from terskel.sources import strava as strava_source
 from terskel.sources.strava import Tokens, save_tokens
 from terskel.sources.strava import client as strava_client
 from terskel.store import Store
-from tests.connectors.fake_strava import RIDE_ID, FakeStrava, Raw, clone
 from tests.garmin_fake import FakeGarmin, demo_run, serve, zip_of
+from tests.jobs.sync.fake_strava import RIDE_ID, FakeStrava, Raw, clone
 
 runner = CliRunner()
 
