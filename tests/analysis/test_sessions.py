@@ -217,6 +217,30 @@ def test_reps_below_i4_of_the_watch_s_max_hr_are_threshold_whatever_their_rests(
     assert "76% of the watch's max HR" in out["reason"][0]
 
 
+@pytest.mark.parametrize(
+    ("avg_hr", "max_hr", "expected"),
+    [
+        (167.0, 175.0, "threshold"),  # 90 % of the watch's 185 for 37 min: a tempo
+        (150.0, 165.0, "easy"),  # 81 %: under I4
+        (167.0, 190.0, "easy"),  # the runner went above the watch's max: not theirs
+    ],
+)
+def test_without_a_band_a_run_held_at_i4_of_the_watch_s_max_hr_is_a_tempo(
+    avg_hr: float, max_hr: float, expected: str
+) -> None:
+    # issue 13 (fnardmann my_activity): 37 min continuous at HR 163-173, the watch's 185
+    acts = _acts([(1, "running", 0, 37 * 60, 7600)]).with_columns(
+        avg_hr=pl.lit(avg_hr), max_hr=pl.lit(max_hr)
+    )
+    band_time = _band_time([]).cast({AID: pl.Int64, "seconds": pl.Float64})
+    bands = _bands([1], known=False).with_columns(
+        max_hr=pl.lit(185.0), max_hr_source=pl.lit("device")
+    )
+    out = _typed(acts, _segments(1, [], 60.0).clear(), band_time, bands)
+    assert out["session_type"][0] == expected, out["reason"][0]
+    assert "from the run itself" in out["reason"][0]
+
+
 def test_a_watch_s_max_hr_types_real_reps(tmp_path: Path) -> None:
     # Bert501796: 3x5min/3min at HR 173-176, the watch's max HR 197 (its own file)
     out = _analysed(tmp_path, ["fit/running-more/Bert501796__2025-04-10-17-25-28.fit"])

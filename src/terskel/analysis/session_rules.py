@@ -79,7 +79,8 @@ RULES = (
     "no marker (too few runs): typed from the run itself, said so in the reason: reps >= 10 % "
     "faster than its warm-up/cool-down are hard; reps of 3 min or more are threshold unless "
     "each recovery is as long as the rep, shorter ones vo2 when the recovery is over half the "
-    "rep; a continuous run is easy (long by its length)",
+    "rep; a continuous run is easy (long by its length), threshold when its mean HR is 87 % "
+    "or more of the watch's own max HR for 10 min or more (a max the run exceeded not counted)",
     "intensity: each of HR (2nd-half for reps), pace (grade-adjusted where there is "
     "altitude) and power types the run alone; agreeing channels give the type, else a type "
     "two share, else the channel with the best-founded band (set/synced > lactate fit > "
@@ -134,6 +135,10 @@ def _type_outings(per: pl.DataFrame, p: SessionParams) -> pl.DataFrame:
         rep_med=pl.col("rep_med").median(),
         rep_hr=pl.col("rep_hr").median(),
         device_max_hr=pl.col("device_max_hr").max(),
+        # the outing's own heart rate: its time-weighted mean and its highest
+        run_hr=(pl.col("avg_hr") * pl.col("moving_s")).sum()
+        / pl.col("moving_s").filter(pl.col("avg_hr").is_not_null()).sum(),
+        run_max_hr=pl.col("max_hr").max(),
         rec_min=pl.col("rec_min").min(),
         rec_med=pl.col("rec_med").median(),
         work_m=pl.col("work_m").sum(),
