@@ -241,6 +241,19 @@ def test_without_a_band_a_run_held_at_i4_of_the_watch_s_max_hr_is_a_tempo(
     assert "from the run itself" in out["reason"][0]
 
 
+@pytest.mark.parametrize(("sub_sport", "expected"), [("treadmill", "easy"), ("road", "vo2")])
+def test_without_a_band_treadmill_reps_are_not_judged_by_their_speed(
+    sub_sport: str, expected: str
+) -> None:
+    # issue 13 (peterhighgrove 21140843580): treadmill 3 x 1 min, 13 % faster than the
+    # warm-up by the foot pod, HR 115-124: pickups in an easy run, not vo2 reps
+    acts = _acts([(1, "running", 0, 1100, 3000)]).with_columns(sub_sport=pl.lit(sub_sport))
+    segments = _with_distance(_segments(1, [(61.0, 124.0, 3.4)] * 3, 120.0))
+    band_time = _band_time([]).cast({AID: pl.Int64, "seconds": pl.Float64})
+    out = _typed(acts, segments, band_time, _bands([1], known=False))
+    assert out["session_type"][0] == expected, out["reason"][0]
+
+
 def test_a_watch_s_max_hr_types_real_reps(tmp_path: Path) -> None:
     # Bert501796: 3x5min/3min at HR 173-176, the watch's max HR 197 (its own file)
     out = _analysed(tmp_path, ["fit/running-more/Bert501796__2025-04-10-17-25-28.fit"])

@@ -11,6 +11,8 @@ When the watch's own max HR is known (source `device`), hard reps long enough fo
 to settle are vo2 at or above 87 % of it (I4 and up, threshold-model.md section 2),
 threshold below, whatever their rests; a run whose mean HR is at or above 87 % of it
 for 10 min or more (and never above it) is a tempo: threshold.
+On a treadmill with HR, reps count as hard only by that settled HR (speed there is a
+foot pod's guess).
 The reason says the type came from the run alone, so it reads as a low-confidence call.
 """
 
@@ -71,9 +73,17 @@ def from_session(o: Mapping[str, Any], p: _Params, plain: dict[str, Any]) -> dic
 
 
 def _reps(o: Mapping[str, Any], p: _Params, label: str) -> dict[str, Any] | None:
-    """threshold or vo2 from the reps' speed next to the run's own easy running; None: easy."""
+    """threshold or vo2 from the reps' speed next to the run's own easy running; None: easy.
+
+    On a treadmill with HR the speed is a foot pod's guess (as for the bands): the reps
+    are hard only by their settled HR against the watch's max, else the run stays easy.
+    """
     rep_speed = o["work_m"] / o["work_s"]
-    if o["easy_s"] >= MIN_EASY_S and o["easy_m"] > 0:
+    if o.get("treadmill") and o.get("rep_hr"):
+        pace = "treadmill reps (speed not used)"
+        if _of_device_max(o, p) is None:
+            return None
+    elif o["easy_s"] >= MIN_EASY_S and o["easy_m"] > 0:
         easy_speed = o["easy_m"] / o["easy_s"]
         faster = rep_speed / easy_speed - 1.0
         if faster < p.own_hard:

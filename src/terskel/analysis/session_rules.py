@@ -89,7 +89,9 @@ RULES = (
     "HR's type (threshold pace is about the best hour: such a run is steady); a "
     "disagreement shows as `threshold?` and the reason names both; reps of 2 min or more are "
     "judged by HR, shorter ones by pace; a lactate reading decides its rep",
-    "long runs are long even when no marker is known; treadmill runs ignore pace when HR is there",
+    "long runs are long even when no marker is known; treadmill runs ignore pace when HR is "
+    "there (without a marker too: treadmill reps are hard only by settled HR vs the watch's "
+    "max)",
     "threshold band: HR/pace at 2-3 mmol/L from your lactate fit (when it passes the quality "
     "bar), else 92-100 % of LT2 HR (or 80-87 % of max HR); 90-104 % of threshold speed; "
     "90-100 % of threshold power",
