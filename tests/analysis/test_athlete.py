@@ -137,6 +137,21 @@ def test_older_files_outside_the_window_do_not_move_a_day_s_markers() -> None:
     assert estimates([day], pl.concat([old, recent]))[day] == alone
 
 
+def test_one_stray_file_weeks_back_does_not_end_a_history_s_look_ahead() -> None:
+    # issue 13: another runner's file 7 weeks before a history's first run made the
+    # 90 days "established" (its first run over 4 weeks back), so the markers of the
+    # history's first weeks lost their look-ahead and moved (COROS 16 km Sunday runs)
+    days = [D(2026, 3, 9) + dt.timedelta(days=2 * i) for i in range(40)]
+    hr20 = [165.0 if i != 30 else 174.0 for i in range(40)]  # the hard effort comes later
+    history = _peaks(days, [180.0] * 40, hr20)
+    stray = _peaks([D(2026, 1, 29)], [170.0], [150.0]).with_columns(pl.col("activity_id") + 100)
+    day = D(2026, 3, 29)
+    alone = estimates_with_evidence([day], history)[day]["lt2_hr"]
+    with_stray = estimates_with_evidence([day], pl.concat([stray, history]))[day]["lt2_hr"]
+    assert alone.looked_ahead and alone.value == 174.0
+    assert with_stray.looked_ahead and with_stray.value == 174.0
+
+
 def test_a_max_hr_above_what_the_data_shows_is_capped_and_said() -> None:
     days = [D(2026, 3, 1) + dt.timedelta(days=2 * i) for i in range(10)]
     peaks = _peaks(days, [182.0] * 10, [174.0] * 10)  # LT2 / 0.87 = 200

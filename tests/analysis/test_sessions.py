@@ -217,6 +217,43 @@ def test_reps_below_i4_of_the_watch_s_max_hr_are_threshold_whatever_their_rests(
     assert "76% of the watch's max HR" in out["reason"][0]
 
 
+@pytest.mark.parametrize(
+    ("avg_hr", "max_hr", "expected"),
+    [
+        (167.0, 175.0, "threshold"),  # 90 % of the watch's 185 for 37 min: a tempo
+        (150.0, 165.0, "easy"),  # 81 %: under I4
+        (167.0, 190.0, "easy"),  # the runner went above the watch's max: not theirs
+    ],
+)
+def test_without_a_band_a_run_held_at_i4_of_the_watch_s_max_hr_is_a_tempo(
+    avg_hr: float, max_hr: float, expected: str
+) -> None:
+    # issue 13 (fnardmann my_activity): 37 min continuous at HR 163-173, the watch's 185
+    acts = _acts([(1, "running", 0, 37 * 60, 7600)]).with_columns(
+        avg_hr=pl.lit(avg_hr), max_hr=pl.lit(max_hr)
+    )
+    band_time = _band_time([]).cast({AID: pl.Int64, "seconds": pl.Float64})
+    bands = _bands([1], known=False).with_columns(
+        max_hr=pl.lit(185.0), max_hr_source=pl.lit("device")
+    )
+    out = _typed(acts, _segments(1, [], 60.0).clear(), band_time, bands)
+    assert out["session_type"][0] == expected, out["reason"][0]
+    assert "from the run itself" in out["reason"][0]
+
+
+@pytest.mark.parametrize(("sub_sport", "expected"), [("treadmill", "easy"), ("road", "vo2")])
+def test_without_a_band_treadmill_reps_are_not_judged_by_their_speed(
+    sub_sport: str, expected: str
+) -> None:
+    # issue 13 (peterhighgrove 21140843580): treadmill 3 x 1 min, 13 % faster than the
+    # warm-up by the foot pod, HR 115-124: pickups in an easy run, not vo2 reps
+    acts = _acts([(1, "running", 0, 1100, 3000)]).with_columns(sub_sport=pl.lit(sub_sport))
+    segments = _with_distance(_segments(1, [(61.0, 124.0, 3.4)] * 3, 120.0))
+    band_time = _band_time([]).cast({AID: pl.Int64, "seconds": pl.Float64})
+    out = _typed(acts, segments, band_time, _bands([1], known=False))
+    assert out["session_type"][0] == expected, out["reason"][0]
+
+
 def test_a_watch_s_max_hr_types_real_reps(tmp_path: Path) -> None:
     # Bert501796: 3x5min/3min at HR 173-176, the watch's max HR 197 (its own file)
     out = _analysed(tmp_path, ["fit/running-more/Bert501796__2025-04-10-17-25-28.fit"])
@@ -315,14 +352,27 @@ def test_the_whole_coros_history_from_estimates_alone(coros_history: pl.DataFram
 
 @pytest.mark.slow
 @pytest.mark.xfail(
-    reason="issue 13: the 16 km Sunday runs (long by the old 70 min / 14 km rule) are typed "
-    "threshold by pace while HR says easy, since long became 90 min or 18 km",
+    reason="issue 13: the 16 km Sunday runs (long by the old 70 min / 14 km rule) are steady "
+    "(`easy?`, HR decides over pace in the band's floor), not long: long is 90 min or 18 km "
+    "(bench/labels/session-types.toml), and they run 66-70 min over 16.1 km",
     strict=True,
 )
 def test_the_coros_sunday_16_km_runs_are_long(coros_history: pl.DataFrame) -> None:
     runs = coros_history.filter(pl.col("sport") == "running")
     typed = dict(runs.group_by("local_date").agg(pl.col("session_type").first()).iter_rows())
     assert typed[dt.date(2026, 3, 29)] == "long" and typed[dt.date(2026, 4, 5)] == "long"
+
+
+@pytest.mark.slow
+def test_the_coros_sunday_16_km_runs_are_steady_not_threshold(coros_history: pl.DataFrame) -> None:
+    # issue 13: 16 km in 66-70 min at 4:08-4:20/km (92-96 % of threshold speed, the pace
+    # band's floor), HR 150-155 under the LT2 band: pace alone made them threshold
+    runs = coros_history.filter(pl.col("sport") == "running")
+    for day in (dt.date(2026, 3, 29), dt.date(2026, 4, 5)):
+        one = runs.filter(pl.col("local_date") == day)
+        assert one["session_type"].unique().to_list() == ["easy"] and one["disputed"].all()
+        assert "HR decides (over 60 min" in one["reason"][0]
+        assert "pace says threshold" in one["reason"][0]
 
 
 def test_an_outing_with_an_unlabelled_file_is_typed() -> None:
@@ -347,6 +397,27 @@ def _channel_time(aid: int, hr: dict[str, float], pace: dict[str, float]) -> pl.
 
 def _both_bands(ids: list[int]) -> pl.DataFrame:
     return _bands(ids).with_columns(speed_lo=pl.lit(4.0), speed_hi=pl.lit(4.6))
+
+
+@pytest.mark.parametrize(
+    ("minutes", "pace_above", "expected", "decides"),
+    [
+        (70, 3.0, "easy", "HR decides (over 60 min"),  # steady: the pace band's floor
+        (70, 12.0, "threshold", "pace decides"),  # 12 min above threshold pace: hard
+        (45, 3.0, "threshold", "pace decides"),  # under an hour: a tempo by pace
+    ],
+)
+def test_over_an_hour_pace_only_in_its_band_with_hr_under_its_band_is_steady(
+    minutes: float, pace_above: float, expected: str, decides: str
+) -> None:
+    # issue 13: the COROS 16 km Sunday runs, pace at 92-96 % of threshold speed, HR 150
+    s = minutes * 60.0
+    acts = _acts([(1, "running", 0, s, 16000)])
+    pace = {"in": 0.6 * s, "above": pace_above * 60.0, "below": 0.4 * s - pace_above * 60.0}
+    band_time = _channel_time(1, {"below": 0.85 * s, "in": 0.15 * s}, pace)
+    out = _typed(acts, _segments(1, [], 60.0).clear(), band_time, _both_bands([1]))
+    assert out["session_type"][0] == expected and out["disputed"][0]
+    assert decides in out["reason"][0]
 
 
 def test_pace_far_above_the_band_with_hr_under_it_is_not_easy_and_says_both() -> None:

@@ -15,20 +15,22 @@ from terskel.analysis.peaks import PEAK_COLUMNS
 AID = "activity_id"
 # Window of the estimates (the rule `athlete` states): the best efforts of the 90 days
 # up to a session's date, once those 90 days hold ESTABLISHED_RUNS runs that carry the
-# stream over at least MIN_HISTORY (an established history: a few stray files, like
-# another device's or someone else's runs, cannot make one; a runner out once a week
-# has 13 runs in 90 days). Until then (the start of a
-# history, or a thin spell) the 90 days before and after the date (a look-ahead, said as
-# such, half the confidence); with fewer than MIN_RUNS runs there, no estimate (the run
-# is typed from itself). A window never reaches past 90 days either way: files outside
-# it never move a session's markers.
+# stream, MIN_RUNS of them at least MIN_HISTORY before the date (an established
+# history: a few stray files, like another device's or someone else's runs, cannot make
+# one; a runner out once a week has 13 runs in 90 days, 9 of them 4 weeks old). Until
+# then (the start of a history, or a thin spell) the 90 days before and after the date
+# (a look-ahead, said as such, half the confidence, when later runs are in it); with
+# fewer than MIN_RUNS runs there, no estimate (the run is typed from itself). A window
+# never reaches past 90 days either way: files outside it never move a session's markers.
 ESTIMATE_WINDOW = dt.timedelta(days=90)
 MIN_HISTORY = dt.timedelta(days=28)
 ESTABLISHED_RUNS = 10
 WINDOW_RULE = (
-    "best efforts of the 90 days up to each date once they hold 10 runs over 4 weeks or more; "
+    "best efforts of the 90 days up to each date once they hold 10 runs, 5 of them 4 weeks "
+    "old or more; "
     "before that (the start of a history, a thin spell) the 90 days before and after the date "
-    "(a look-ahead, confidence halved); with fewer than 5 runs there, no estimate; "
+    "(a look-ahead when later runs are in it, confidence halved); with fewer than 5 runs "
+    "there, no estimate; "
     "confidence = runs in the window / 15, at most 1"
 )
 ESTIMATE_RULES = {
@@ -147,10 +149,14 @@ class _Column:
         """Index range of the window for `day` (ESTIMATE_WINDOW rule) and if it looks ahead."""
         hi = bisect.bisect_right(self.dates, day)
         lo = bisect.bisect_left(self.dates, day - ESTIMATE_WINDOW)
-        if hi - lo >= ESTABLISHED_RUNS and self.dates[lo] <= day - MIN_HISTORY:
+        # runs at least MIN_HISTORY old: one stray file that far back makes no history
+        older = bisect.bisect_right(self.dates, day - MIN_HISTORY) - lo
+        if hi - lo >= ESTABLISHED_RUNS and older >= MIN_RUNS:
             return lo, hi, False
-        # anchored on the day: no older file moves it (best() wants MIN_RUNS runs in it)
-        return lo, bisect.bisect_right(self.dates, day + ESTIMATE_WINDOW), True
+        # anchored on the day: no older file moves it (best() wants MIN_RUNS runs in it);
+        # a look-ahead only when runs after the day are in it
+        ahead = bisect.bisect_right(self.dates, day + ESTIMATE_WINDOW)
+        return lo, ahead, ahead > hi
 
     def best(self, lo: int, hi: int, ahead: bool) -> _Best | None:
         """The window's highest value, or None when fewer than MIN_RUNS runs carry it."""

@@ -9,7 +9,10 @@ the rep), vo2 with longer ones (400 m / 200 m jog, 600 m / 2 min). A continuous
 run is easy, or long by its length.
 When the watch's own max HR is known (source `device`), hard reps long enough for HR
 to settle are vo2 at or above 87 % of it (I4 and up, threshold-model.md section 2),
-threshold below, whatever their rests.
+threshold below, whatever their rests; a run whose mean HR is at or above 87 % of it
+for 10 min or more (and never above it) is a tempo: threshold.
+On a treadmill with HR, reps count as hard only by that settled HR (speed there is a
+foot pod's guess).
 The reason says the type came from the run alone, so it reads as a low-confidence call.
 """
 
@@ -40,6 +43,9 @@ class _Params(Protocol):
     @property
     def lag_rep_s(self) -> float: ...
 
+    @property
+    def tempo_min_s(self) -> float: ...
+
 
 def from_session(o: Mapping[str, Any], p: _Params, plain: dict[str, Any]) -> dict[str, Any]:
     """The type of a run without markers; `plain`: what the marker-free rules said.
@@ -59,14 +65,25 @@ def from_session(o: Mapping[str, Any], p: _Params, plain: dict[str, Any]) -> dic
             return out | typed
     if kind == "long":
         return out | {"reason": f"{plain['reason']} ({OWN})"}
+    tempo = _tempo_by_hr(o, p, label)
+    if tempo is not None:
+        return out | tempo
     why = f"{label}read as easy ({o['distance_m'] / 1000:.1f} km; {OWN})"
     return out | {"session_type": "easy", "reason": why}
 
 
 def _reps(o: Mapping[str, Any], p: _Params, label: str) -> dict[str, Any] | None:
-    """threshold or vo2 from the reps' speed next to the run's own easy running; None: easy."""
+    """threshold or vo2 from the reps' speed next to the run's own easy running; None: easy.
+
+    On a treadmill with HR the speed is a foot pod's guess (as for the bands): the reps
+    are hard only by their settled HR against the watch's max, else the run stays easy.
+    """
     rep_speed = o["work_m"] / o["work_s"]
-    if o["easy_s"] >= MIN_EASY_S and o["easy_m"] > 0:
+    if o.get("treadmill") and o.get("rep_hr"):
+        pace = "treadmill reps (speed not used)"
+        if _of_device_max(o, p) is None:
+            return None
+    elif o["easy_s"] >= MIN_EASY_S and o["easy_m"] > 0:
         easy_speed = o["easy_m"] / o["easy_s"]
         faster = rep_speed / easy_speed - 1.0
         if faster < p.own_hard:
@@ -86,6 +103,23 @@ def _reps(o: Mapping[str, Any], p: _Params, label: str) -> dict[str, Any] | None
         why = f"{label}{pace}, {rests}: vo2-type reps ({OWN})"
         return {"session_type": "vo2", "reason": why}
     why = f"{label}{pace}, {rests}: threshold-type reps ({OWN})"
+    return {"session_type": "threshold", "reason": why}
+
+
+def _tempo_by_hr(o: Mapping[str, Any], p: _Params, label: str) -> dict[str, Any] | None:
+    """threshold for a run held at I4 or above (>= 87 % of the watch's max HR) throughout.
+
+    The run's mean HR, over at least tempo_min_s, counts only where the run never went
+    above the watch's max (a max the runner exceeded is a default, not theirs).
+    """
+    top, hr, peak = o.get("device_max_hr"), o.get("run_hr"), o.get("run_max_hr")
+    if not top or not hr or o["moving_s"] < p.tempo_min_s or (peak and peak > top):
+        return None
+    share = float(hr) / float(top)
+    if share < I4_OF_MAX:
+        return None
+    mins = o["moving_s"] / 60
+    why = f"{label}mean HR {share:.0%} of the watch's max HR over {mins:.0f} min: a tempo ({OWN})"
     return {"session_type": "threshold", "reason": why}
 
 

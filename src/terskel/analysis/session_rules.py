@@ -39,6 +39,9 @@ class SessionParams:
       rest at most half: 25 x 1 min / 30 s, 25 x 400 m; threshold-model.md section 3).
     - tempo_min_s: continuous time in/above the band needed for a tempo run.
     - tempo_share: ... and the share of the run (outing) it must make.
+    - tempo_max_s: a continuous run longer than this is not held at threshold pace
+      (threshold pace is about the best 60 min: the speed marker's own rule), so pace or
+      power merely in the band over it, with HR under its band, is a steady run.
     - hard_share: share of rep (or run) time in/above the band that makes it hard.
     - race_min_m: a continuous effort mostly above the band, at least this long, is a race.
     - lactate_in: lactate (mmol/L) from which a rep is in / above the band.
@@ -51,6 +54,7 @@ class SessionParams:
     long_m: float = 18_000.0
     tempo_min_s: float = 10 * 60.0
     tempo_share: float = 0.35
+    tempo_max_s: float = 60 * 60.0
     hard_share: float = 0.5
     race_min_m: float = 3_000.0
     lactate_in: tuple[float, float] = (2.0, 4.0)
@@ -75,14 +79,19 @@ RULES = (
     "no marker (too few runs): typed from the run itself, said so in the reason: reps >= 10 % "
     "faster than its warm-up/cool-down are hard; reps of 3 min or more are threshold unless "
     "each recovery is as long as the rep, shorter ones vo2 when the recovery is over half the "
-    "rep; a continuous run is easy (long by its length)",
+    "rep; a continuous run is easy (long by its length), threshold when its mean HR is 87 % "
+    "or more of the watch's own max HR for 10 min or more (a max the run exceeded not counted)",
     "intensity: each of HR (2nd-half for reps), pace (grade-adjusted where there is "
     "altitude) and power types the run alone; agreeing channels give the type, else a type "
     "two share, else the channel with the best-founded band (set/synced > lactate fit > "
-    "estimate; tie: pace, power, HR; race only when no channel says threshold); a "
+    "estimate; tie: pace, power, HR; race only when no channel says threshold); over an "
+    "hour, pace and power only in the band (< 10 min above it) with HR under its band give "
+    "HR's type (threshold pace is about the best hour: such a run is steady); a "
     "disagreement shows as `threshold?` and the reason names both; reps of 2 min or more are "
     "judged by HR, shorter ones by pace; a lactate reading decides its rep",
-    "long runs are long even when no marker is known; treadmill runs ignore pace when HR is there",
+    "long runs are long even when no marker is known; treadmill runs ignore pace when HR is "
+    "there (without a marker too: treadmill reps are hard only by settled HR vs the watch's "
+    "max)",
     "threshold band: HR/pace at 2-3 mmol/L from your lactate fit (when it passes the quality "
     "bar), else 92-100 % of LT2 HR (or 80-87 % of max HR); 90-104 % of threshold speed; "
     "90-100 % of threshold power",
@@ -128,6 +137,10 @@ def _type_outings(per: pl.DataFrame, p: SessionParams) -> pl.DataFrame:
         rep_med=pl.col("rep_med").median(),
         rep_hr=pl.col("rep_hr").median(),
         device_max_hr=pl.col("device_max_hr").max(),
+        # the outing's own heart rate: its time-weighted mean and its highest
+        run_hr=(pl.col("avg_hr") * pl.col("moving_s")).sum()
+        / pl.col("moving_s").filter(pl.col("avg_hr").is_not_null()).sum(),
+        run_max_hr=pl.col("max_hr").max(),
         rec_min=pl.col("rec_min").min(),
         rec_med=pl.col("rec_med").median(),
         work_m=pl.col("work_m").sum(),
@@ -197,9 +210,32 @@ def _combined(o: Mapping[str, Any], p: SessionParams) -> dict[str, Any]:
     tempo = [c for c in seen if types[c] == "threshold"]
     if types[ch] == "race" and tempo:  # a race is a race when every channel sees one
         ch = min(tempo, key=lambda c: (o[f"rank_{c}"], TIE_ORDER.index(c)))
+    steady = _steady(o, p, seen, types)
+    ch = "hr" if steady else ch
     others = "; ".join(f"{CHANNEL_NAMES[c]} says {types[c]}" for c in seen if types[c] != types[ch])
-    why = f"{results[ch]['reason']} [{CHANNEL_NAMES[ch]} decides: {others}]"
+    rule = f" (over {p.tempo_max_s / 60:.0f} min, only in the band: steady)" if steady else ""
+    why = f"{results[ch]['reason']} [{CHANNEL_NAMES[ch]} decides{rule}: {others}]"
     return results[ch] | {"reason": why, "disputed": True, "channel": ch}
+
+
+def _steady(o: Mapping[str, Any], p: SessionParams, seen: list[str], types: dict[str, str]) -> bool:
+    """A run over tempo_max_s that pace/power call threshold from time in the band, HR below.
+
+    Pace and power (computed from speed) are one kind of evidence; over an hour
+    they sit in the band only at its floor (marathon pace), and HR under its own
+    band says the body agrees: a steady run, disputed. 10 min or more above the
+    band is hard whatever HR says (HR under its band then means its marker is off).
+    """
+    if "hr" not in seen or types["hr"] not in ("easy", "long") or o["moving_s"] <= p.tempo_max_s:
+        return False
+    above = "above_blocks" if o["files"] > 1 else "band_above"
+    run = [c for c in seen if c != "hr"]
+    return bool(run) and all(
+        types[c] == "threshold"
+        and o[f"{above}_{c}"] < p.tempo_min_s
+        and o[f"rank_{c}"] >= o["rank_hr"]
+        for c in run
+    )
 
 
 def _by_reps(o: Mapping[str, Any], p: SessionParams, seen: list[str]) -> dict[str, Any] | None:

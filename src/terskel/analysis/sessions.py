@@ -90,14 +90,15 @@ def type_sessions(
     """One `sessions` row per activity (columns: SESSION_SCHEMA).
 
     acts: activity_id, sport, start_utc, start_local, elapsed_s, timer_s,
-    distance_m (sub_sport optional; every activity of the dates typed, all
-    sports). segments: stored intervals. labels: activity_id, label.
+    distance_m (sub_sport, avg_hr, max_hr optional; every activity of the dates
+    typed, all sports). segments: stored intervals. labels: activity_id, label.
     band_time: activity_id, zone (below|in|above), seconds (whole activity),
     model (band_hr | band_pace | band_power | band; without it: band). bands:
     activity_id, hr_lo, hr_hi, speed_lo, speed_hi (power and marker sources
     optional). readings: activity_id, set_no, rep_no, mmol.
     """
-    acts = _with_columns(acts, {"sub_sport": pl.String()})
+    acts = _with_columns(acts, {"sub_sport": pl.String(), "avg_hr": pl.Float64(),
+                                "max_hr": pl.Float64()})  # fmt: skip
     outing = outings(acts)
     reps = classify_reps(segments, readings, bands, p)
     per = _per_activity(acts, outing, reps, segments, labels, band_time, bands)

@@ -69,7 +69,7 @@ class Activities(StoreCore):
         """Every activity (all sports) on these local dates: what session typing needs."""
         return self._frame(
             "SELECT activity_id, sport, sub_sport, start_utc, start_local, elapsed_s, timer_s, "
-            "distance_m FROM activities WHERE athlete_id = ? AND NOT deleted "
+            "distance_m, avg_hr, max_hr FROM activities WHERE athlete_id = ? AND NOT deleted "
             "AND list_contains(?, CAST(start_local AS DATE)) ORDER BY start_utc",
             [self.athlete_id, dates],
         )
