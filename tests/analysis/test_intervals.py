@@ -301,6 +301,18 @@ def test_ladder() -> None:
     assert lab["label"].to_list() == ["400-800-1200-800-400m"]
 
 
+def test_descending_ladder() -> None:
+    # the peak first: `6-5-4-3-2min` is a ladder read backwards, not a fartlek
+    pieces: list[Piece] = [(600, 2.8)]
+    for i, s in enumerate([360, 300, 240, 180, 120]):
+        pieces.append((s, 4.2))
+        if i < 4:
+            pieces.append((120, 2.0))
+    pieces.append((600, 2.7))
+    _, lab = detect(session(pieces))
+    assert lab["label"].to_list() == ["6-5-4-3-2min"]
+
+
 def test_dimension_distance_reps_time_recoveries() -> None:
     # 400 m reps at varying speed (so their times differ), 90 s standing-ish jogs
     pieces: list[Piece] = [(600, 2.8)]
@@ -452,6 +464,18 @@ def test_real_hill_reps_with_irregular_walks_are_a_set() -> None:
     seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
     labels = session_labels(seg.lazy()).collect().sort("activity_id")["label"].to_list()
     assert labels == ["20x30s/90s", "400-600-800-600-400m + 5x800m/2min"]
+
+
+def test_real_descending_ladder_after_a_paused_warm_up() -> None:
+    # 6-5-4-3-2 min at 3.4 m/s with walked recoveries, after a long warm-up and a
+    # 3.5 min pause: the reps fall in length, peak first (it was read as continuous,
+    # the best reading `fartlek 9 x 1-3min`); the last 2 min rep is not yet an extra
+    samples, laps = _real(["fit/running-more/XiangLi00__13634286310_ACTIVITY.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    assert session_labels(seg.lazy()).collect()["label"].to_list() == ["6-5-4-3-2min"]
+    work = seg.filter(pl.col("kind") == "work")
+    assert work.height == 5
+    assert work["duration_s"].max() > 300  # type: ignore[operator]
 
 
 def test_real_paused_stop_before_a_rep_is_its_own_piece() -> None:
