@@ -250,6 +250,10 @@ def test_ladder_dimension_is_round_by_one_offset() -> None:
     m = [400.0, 800.0, 1200.0, 800.0, 400.0]
     s = [x / 4.5 for x in m]
     assert part_text("ladder", s, m, [], [], False, False) == "400-800-1200-800-400m"
+    # durations recorded every 5 s: three of five on a round value exactly, so a
+    # MAD of the errors is 0; the ladder is still metres (XiangLi00 12069799515)
+    s, m = [120.0, 170.0, 225.0, 180.0, 100.0], [415.0, 624.0, 820.0, 632.0, 414.0]
+    assert part_text("ladder", s, m, [], [], False, False) == "400-600-800-600-400m"
 
 
 def test_segment_schema_and_many_activities() -> None:

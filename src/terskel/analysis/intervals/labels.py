@@ -202,8 +202,12 @@ def _ladder_cost(x: list[float], near: list[tuple[int, float]]) -> float:
     distances (1182-951-794-605-389 m) are off by -49 to +5 m.
     """
     off = sum(c >= _NOT_ROUND_COST for _, c in near) / len(near)
-    err = [xi - v for xi, (v, _) in zip(x, near, strict=True)]
-    spread = 1.4826 * float(np.median(np.abs(np.asarray(err) - np.median(err))))
+    err = np.asarray([xi - v for xi, (v, _) in zip(x, near, strict=True)])
+    # spread: mean absolute deviation without the largest (one rep cut short at a
+    # boundary does not decide; a MAD would be 0 on durations quantized by 5 s
+    # recording), x 1.25 for a standard deviation
+    dev = np.sort(np.abs(err - np.median(err)))[:-1]
+    spread = 1.25 * float(dev.mean())
     return off * _NOT_ROUND_COST + _CV_WEIGHT * spread / max(float(np.mean(x)), 1.0)
 
 
