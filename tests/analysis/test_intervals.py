@@ -527,19 +527,6 @@ def test_real_few_reps_at_low_contrast() -> None:
     assert labels == ["3x3min/10min", "3x150s/2min"]
 
 
-def test_real_few_reps_at_low_contrast_recorded_every_3s() -> None:
-    # 3x3min/10min recorded every 3 s: the effort levels crowd (eased reps, jogs,
-    # walks), so no gap between two neighbouring levels parts reps from recoveries;
-    # the split of the run's moving time into its two most separated groups does
-    # (it was read as continuous)
-    samples, laps = _real(["fit/running-more/Bert501796__2025-03-18-12-30-15.fit"])
-    bucket = pl.col("t").dt.epoch("ms") // 3000
-    samples = samples.sort("t").filter(bucket.is_first_distinct())
-    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
-    assert session_labels(seg.lazy()).collect()["label"].to_list() == ["3x3min/10min"]
-    assert seg.filter(pl.col("kind") == "work").height == 3
-
-
 def test_real_steady_run_with_stops_stays_continuous_at_2s() -> None:
     # a long steady run resampled to 2 s: its stops are no standing recoveries,
     # because its "reps" do not stand out from the running before and after them

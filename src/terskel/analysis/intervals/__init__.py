@@ -7,8 +7,7 @@ Per activity, in this order:
 2. Streams: effort as piecewise-constant speed from a penalized change-point
    fit, stops as their own state (see `segmentation`).
 
-Rep candidates from either source (streams: the fast stretches above each of a
-few thresholds between effort levels, see `levels`) are read by one grammar (see `structure`):
+Rep candidates from either source are read by one grammar (see `structure`):
 sets, ladders, fartleks, a few extra efforts, or `continuous`, whichever
 scores best; the runner-up readings are kept as scored alternatives (when
 `continuous` wins, the best reading it beat is one of them), and the label's
@@ -29,7 +28,6 @@ import polars as pl
 
 from terskel.analysis.intervals.labels import LABEL_SCHEMA, parse_label, session_labels
 from terskel.analysis.intervals.laps import LapParams, lap_table, manual_candidates, trusted_reps
-from terskel.analysis.intervals.levels import split_speeds
 from terskel.analysis.intervals.parts import Part, Stretch
 from terskel.analysis.intervals.segmentation import (
     AID,
@@ -40,6 +38,7 @@ from terskel.analysis.intervals.segmentation import (
     done,
     grid,
     metrics,
+    thresholds,
     track,
 )
 from terskel.analysis.intervals.structure import (
@@ -107,9 +106,8 @@ def _stream_reading(tr: Track, cd: np.ndarray) -> Reading:
     found: dict[tuple[tuple[int, int], ...], Parse] = {}
     mo = tr.moments
     vbase = speed_base(tr.pieces)
-    # thresholds close together give the same candidates: each set is parsed once
-    seen: set[tuple[tuple[int, int], ...]] = set()
-    for thr in split_speeds(tr.pieces, tr.sigma):
+    for thr in thresholds(tr.pieces, tr.sigma):
+        seen: set[tuple[tuple[int, int], ...]] = set()
         for standing in (False, True):
             cands = _stretches(tr.pieces, thr, standing)
             ckey = tuple((c.start, c.end) for c in cands)
