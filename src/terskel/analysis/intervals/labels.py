@@ -192,11 +192,31 @@ def _range_s(s: list[float]) -> str:
     return f"{a}-{b}s" if a != b else f"{a}s"
 
 
+def _ladder_cost(x: list[float], near: list[tuple[int, float]]) -> float:
+    """What a ladder's rounding in one dimension costs: the share of values off the
+    runner's list, plus the spread of the rounding errors around their common offset.
+
+    Both boundaries of every rep lag alike (a lap pressed late, a change point a
+    bin off), so the prescribed dimension is off its round values by one offset:
+    6-5-4-3-2 min run as 353-292-234-174-114 s is 6-8 s short each, while its
+    distances (1182-951-794-605-389 m) are off by -49 to +5 m.
+    """
+    off = sum(c >= _NOT_ROUND_COST for _, c in near) / len(near)
+    err = np.asarray([xi - v for xi, (v, _) in zip(x, near, strict=True)])
+    # spread: mean absolute deviation without the largest (one rep cut short at a
+    # boundary does not decide; a MAD would be 0 on durations quantized by 5 s
+    # recording), x 1.25 for a standard deviation
+    dev = np.sort(np.abs(err - np.median(err)))[:-1]
+    spread = 1.25 * float(dev.mean())
+    return off * _NOT_ROUND_COST + _CV_WEIGHT * spread / max(float(np.mean(x)), 1.0)
+
+
 def _ladder(s: list[float], m: list[float]) -> str:
-    """`400-800-1200-800-400m` or `1-2-3-2-1min`: each rep in the rounder dimension."""
+    """`400-800-1200-800-400m` or `1-2-3-2-1min`: the dimension whose values are
+    round, off them by one common offset (see `_ladder_cost`)."""
     ms = [_nearest(x, _ROUND_M, 50 if x < 2000 else 100, exact=False) for x in m]
     ss = [_nearest(x, _ROUND_S, 10 if x < 600 else 30, exact=False) for x in s]
-    if sum(c for _, c in ms) <= sum(c for _, c in ss):
+    if _ladder_cost(m, ms) <= _ladder_cost(s, ss):
         return "-".join(str(v) for v, _ in ms) + "m"
     if all(v % 60 == 0 for v, _ in ss):
         return "-".join(str(v // 60) for v, _ in ss) + "min"

@@ -84,11 +84,14 @@ def _tau2(length: float) -> float:
 
 
 def _mirror(x: list[float], lengths: list[float]) -> float:
-    """Nats saved by a ladder: lengths (log `x`) step evenly up to a peak and back."""
+    """Nats saved by a ladder: lengths (log `x`) step evenly up to a peak and back
+    (a descending ladder is an ascending one read backwards)."""
     n = len(x)
     peak = max(range(n), key=lambda i: x[i])
-    if n < 3 or peak == 0:
+    if n < 3:
         return -math.inf
+    if peak == 0:
+        return _mirror(x[::-1], lengths[::-1]) if x[-1] < x[0] else -math.inf
     lin = [math.exp(v) for v in x]
     step = (lin[peak] - lin[0]) / peak
     if step <= 0:
@@ -105,14 +108,15 @@ def _mirror(x: list[float], lengths: list[float]) -> float:
 
 
 def _ladder_shape(lengths: list[float]) -> bool:
-    """Lengths rise to an inner peak and fall (or only rise), in >= 3 distinct steps."""
+    """Lengths rise to a peak and fall, in >= 3 distinct steps: a pyramid, or only
+    rising, or only falling (`6-5-4-3-2min`: the peak first)."""
     n = len(lengths)
     if n < 3 or n > MAX_LADDER:
         return False
     peak = max(range(n), key=lambda i: lengths[i])
     up = all(lengths[i + 1] > lengths[i] * LADDER_STEP for i in range(peak))
     down = all(lengths[i + 1] < lengths[i] / LADDER_STEP for i in range(peak, n - 1))
-    return peak > 0 and up and down
+    return up and down
 
 
 def _saving(n: int, sw: float, swx: float, swx2: float, sx: float, slog: float, lr: float) -> float:
@@ -237,8 +241,9 @@ def group_parts(
         return out
     if 3 <= n <= MAX_LADDER:
         for dim, key in (("time", "moving_s"), ("distance", "dist")):
-            # a ladder's second rep is a step up (see `_ladder_shape`): a cheap test first
-            if getattr(reps[1], key) <= getattr(reps[0], key) * LADDER_STEP:
+            # a ladder's second rep is a step up or down (see `_ladder_shape`): a cheap test
+            r0, r1 = getattr(reps[0], key), getattr(reps[1], key)
+            if r0 / LADDER_STEP <= r1 <= r0 * LADDER_STEP:
                 continue
             vals = [getattr(r, key) for r in reps]
             if _ladder_shape(vals):
