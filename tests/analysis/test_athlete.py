@@ -7,7 +7,14 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from terskel.analysis.athlete import band, estimates, estimates_with_evidence, fit_lactate, resolve
+from terskel.analysis.athlete import (
+    StoredMarkers,
+    band,
+    estimates,
+    estimates_with_evidence,
+    fit_lactate,
+    resolve,
+)
 
 D = dt.date
 CONFIG = [
@@ -50,6 +57,14 @@ DEVICE = pl.DataFrame(
         "note": ["set on the watch"] * 3,
     }
 )
+
+
+def test_stored_markers_resolve_in_date_order_whatever_the_row_order() -> None:
+    shuffled = GARMIN.reverse()  # the index sorts by date itself, as the frame path did
+    index = StoredMarkers.of(shuffled)
+    for day, value in ((D(2026, 9, 30), 50.0), (D(2026, 10, 1), 46.0), (D(2027, 1, 1), 46.0)):
+        assert resolve(day, [], index, {})["resting_hr"].value == value
+        assert resolve(day, [], shuffled, {})["resting_hr"].value == value
 
 
 def test_the_watch_s_settings_count_on_their_own_date_only() -> None:

@@ -1,9 +1,10 @@
 """Writers defer checkpoints to the WAL's size: a small write (a nightly file) leaves a
 WAL that every later open, read-only ones too, replays; `Store.checkpoint` folds it in.
-(DuckDB itself checkpoints at the commit of a bulk insert, e.g. a whole folder.)"""
+An import is one bulk write: checkpoints held until its end, then one (store/checkpoints.py)."""
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
@@ -43,3 +44,28 @@ def test_checkpoint_makes_the_file_whole_on_its_own(tmp_path: Path) -> None:
     shutil.copyfile(db, copy)  # the file alone, as a backup that forgets the WAL
     with Store.open(copy, read_only=True) as store:
         assert store.table_counts()["activities"] == 1
+
+
+def _commit_blob(store: Store, n: int) -> None:
+    """One commit of 1.5 MB that does not compress (a raw file's bytes)."""
+    blob = random.Random(n).randbytes(1_500_000)
+    with store.transaction():
+        store.con.execute(
+            "INSERT INTO raw_files (athlete_id, sha256, size_bytes, content) VALUES (?, ?, ?, ?)",
+            [store.athlete_id, f"blob{n}", len(blob), blob],
+        )
+
+
+def test_a_bulk_write_checkpoints_once_at_its_end(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        with store.bulk_writes():
+            for n in range(4):  # 6 MB of WAL: past the 4 MB a commit would checkpoint at
+                _commit_blob(store, n)
+            assert _wal(db).stat().st_size > 4_000_000  # held: no checkpoint at a commit
+        assert not _wal(db).exists()  # folded in once, at the end
+        for n in range(4, 8):  # afterwards a commit past 4 MB checkpoints again
+            _commit_blob(store, n)
+        assert not _wal(db).exists() or _wal(db).stat().st_size < 4_000_000
+    with Store.open(db, read_only=True) as store:
+        assert store.table_counts()["raw_files"] == 8

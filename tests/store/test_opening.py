@@ -29,6 +29,7 @@ def real_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("real") / "store.duckdb"
     with Store.open(db) as store:
         import_paths(store, [DEMO_DATA], workers=1)
+        store.checkpoint()  # one file: the tests copy it without its WAL
     return db
 
 

@@ -44,9 +44,9 @@ from terskel.analysis.peaks import activity_peaks
 
 # the names other modules import from here (markers, estimates, lactate fits, peaks)
 __all__ = [
-    "MARKERS", "MIN_RUNS", "WINDOW_RULE", "Estimate", "LactateFit", "Marker", "activity_peaks",
-    "attach_readings", "band", "curve_slope", "estimates", "estimates_with_evidence",
-    "fit_lactate", "markers_frame", "resolve",
+    "MARKERS", "MIN_RUNS", "WINDOW_RULE", "Estimate", "LactateFit", "Marker", "StoredMarkers",
+    "activity_peaks", "attach_readings", "band", "curve_slope", "estimates",
+    "estimates_with_evidence", "fit_lactate", "markers_frame", "resolve",
 ]  # fmt: skip
 
 MARKERS = (
@@ -82,7 +82,7 @@ class Marker:
 def resolve(
     day: dt.date,
     config: Sequence[tuple[dt.date | None, Mapping[str, float]]],
-    stored: pl.DataFrame,
+    stored: pl.DataFrame | StoredMarkers,
     estimated: Mapping[str, float | Estimate],
     lactate_speed: LactateFit | None = None,
     day_best_hr: float | None = None,
@@ -93,6 +93,7 @@ def resolve(
     threshold HR is checked against when the window holds no estimate.
     """
     found: dict[str, Marker] = {}
+    index = StoredMarkers.of(stored)
     best = estimated.get("max_hr")
     seen = best.value if isinstance(best, Estimate) else best
     seen = day_best_hr if seen is None else seen
@@ -102,7 +103,7 @@ def resolve(
                 found[name] = Marker(name, value, "config", since)
     for name in MARKERS:
         if name not in found:
-            marker = _stored(name, day, stored) or _device(name, day, stored, seen)
+            marker = _stored(name, day, index) or _device(name, day, index, seen)
             if marker is not None:
                 found[name] = marker
     usable = lactate_speed is not None and lactate_speed.usable
@@ -138,44 +139,66 @@ def _estimated(name: str, value: float | Estimate) -> Marker:
     )
 
 
-def _stored(name: str, day: dt.date, stored: pl.DataFrame) -> Marker | None:
+@dataclass(frozen=True)
+class StoredMarkers:
+    """`athlete_thresholds` indexed once: resolving a date is then lookups, not frame filters
+    (a rebuild resolves thousands of dates against the same rows)."""
+
+    synced: dict[str, list[tuple[dt.date | None, float, str]]]  # by effective_from, nulls first
+    device: dict[tuple[str, dt.date], tuple[float, str]]  # the first row of a marker and day
+
+    @classmethod
+    def of(cls, stored: pl.DataFrame | StoredMarkers) -> StoredMarkers:
+        """The index of a stored-markers frame (an index is returned as it is)."""
+        if isinstance(stored, StoredMarkers):
+            return stored
+        synced: dict[str, list[tuple[dt.date | None, float, str]]] = {}
+        device: dict[tuple[str, dt.date], tuple[float, str]] = {}
+        if stored.is_empty():
+            return cls(synced, device)
+        note_col = pl.col("note") if "note" in stored.columns else pl.lit(None, pl.String)
+        cols = ("marker", "source", "value", "effective_from")
+        for name, source, value, since, note in stored.select(*cols, note_col).iter_rows():
+            if name is None or source is None:
+                continue  # a null never equals a marker name or a source
+            if source == DEVICE:
+                if since is not None:
+                    device.setdefault((name, since), (value, note))
+            elif source != "estimate":
+                synced.setdefault(name, []).append((since, value, source))
+        for rows in synced.values():  # stable, nulls first: as the frame sort was
+            rows.sort(key=lambda r: (r[0] is not None, r[0] or dt.date.min))
+        return cls(synced, device)
+
+
+def _stored(name: str, day: dt.date, stored: StoredMarkers) -> Marker | None:
     """A synced (non-estimate) value: the latest on or before `day`, else the earliest."""
-    if stored.is_empty():
+    rows = stored.synced.get(name)
+    if not rows:
         return None
-    rows = stored.filter((pl.col("marker") == name) & ~pl.col("source").is_in(["estimate", DEVICE]))
-    if rows.is_empty():
-        return None
-    rows = rows.sort("effective_from")
-    before = rows.filter(pl.col("effective_from") <= day)
-    row = before.row(-1, named=True) if before.height else rows.row(0, named=True)
-    note = "" if before.height else "the earliest synced value (none before this date)"
-    return Marker(name, float(row["value"]), str(row["source"]), row["effective_from"], note)
+    before = [r for r in rows if r[0] is not None and r[0] <= day]
+    since, value, source = before[-1] if before else rows[0]
+    note = "" if before else "the earliest synced value (none before this date)"
+    return Marker(name, float(value), str(source), since, note)
 
 
-def _device(name: str, day: dt.date, stored: pl.DataFrame, seen: float | None) -> Marker | None:
+def _device(name: str, day: dt.date, stored: StoredMarkers, seen: float | None) -> Marker | None:
     """The watch's own setting recorded in a file of `day`, unless the runs contradict it."""
-    if stored.is_empty():
+    row = stored.device.get((name, day))
+    if row is None:
         return None
-    rows = stored.filter(
-        (pl.col("marker") == name)
-        & (pl.col("source") == DEVICE)
-        & (pl.col("effective_from") == day)
-    )
-    if rows.is_empty():
-        return None
-    row = rows.row(0, named=True)
-    value = float(row["value"])
+    value = float(row[0])
     # a threshold HR the runner never reached for 60 s (in the estimate window, else
     # that day) is a setting the data contradicts (seen: LTHR 151 set, HR never above 148)
     if name == "lt2_hr" and (seen is None or value >= seen):
         return None
-    return Marker(name, value, DEVICE, day, str(row["note"] or ""))
+    return Marker(name, value, DEVICE, day, str(row[1] or ""))
 
 
 def markers_frame(
     days: Sequence[dt.date],
     config: Sequence[tuple[dt.date | None, Mapping[str, float]]],
-    stored: pl.DataFrame,
+    stored: pl.DataFrame | StoredMarkers,
     peaks: pl.DataFrame,
     hr_fit: LactateFit | None = None,
     speed_fit: LactateFit | None = None,
@@ -183,9 +206,10 @@ def markers_frame(
     """One row per day: each marker's value and source, and the threshold band."""
     est = estimates(days, peaks)
     day_best = _day_best_hr(peaks)
+    index = StoredMarkers.of(stored)
     rows = []
     for day in sorted(set(days)):
-        found = resolve(day, config, stored, est[day], speed_fit, day_best.get(day))
+        found = resolve(day, config, index, est[day], speed_fit, day_best.get(day))
         row: dict[str, object] = {"local_date": day}
         for name in MARKERS:
             marker = found.get(name)

@@ -72,16 +72,19 @@ def import_paths(
     summary = ImportSummary()
     log = ImportLog(store)
     checks = _Checks(store, now or dt.datetime.now(dt.UTC).replace(tzinfo=None))
-    try:
-        with _sigterm_as_interrupt():
-            _import_fit(store, log, checks, paths, fallback_tz, workers, total, summary, on_file)
-            if any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
-                # a Strava export's FIT files came through above; its GPX, TCX and summaries now
-                from terskel.jobs.ingest_export import import_exports
+    with store.bulk_writes():  # one checkpoint at the end (store/checkpoints.py)
+        try:
+            with _sigterm_as_interrupt():
+                _import_fit(
+                    store, log, checks, paths, fallback_tz, workers, total, summary, on_file
+                )
+                if any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
+                    # a Strava export's FIT files came through above; its GPX, TCX, summaries now
+                    from terskel.jobs.ingest_export import import_exports
 
-                import_exports(store, paths, summary, fallback_tz, on_file, log, checks.now)
-    finally:
-        log.flush()
+                    import_exports(store, paths, summary, fallback_tz, on_file, log, checks.now)
+        finally:
+            log.flush()
     return summary
 
 

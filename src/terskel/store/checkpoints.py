@@ -12,11 +12,18 @@ is fsynced), and the next open, read-only ones too, replays the WAL first.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import duckdb
 
 # WAL size that triggers a checkpoint at the next commit. A read-only open replays at
 # most this much (~0.1 s per 2 MB); a nightly file adds about twice its size.
-WAL_CHECKPOINT = "4MB"
+WAL_CHECKPOINT_BYTES = 4_000_000
+WAL_CHECKPOINT = f"{WAL_CHECKPOINT_BYTES // 1_000_000}MB"  # DuckDB's MB: 10^6 bytes
+# during a bulk write (an import of many files, a rebuild): never at a commit
+BULK_THRESHOLD = "1TB"
 
 
 def defer_checkpoints(con: duckdb.DuckDBPyConnection) -> None:
@@ -28,3 +35,21 @@ def defer_checkpoints(con: duckdb.DuckDBPyConnection) -> None:
 def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     """Fold the WAL into the store file now (one file again, e.g. before a copy)."""
     con.execute("CHECKPOINT")
+
+
+@contextmanager
+def held(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
+    """Hold checkpoints during a bulk write, then fold the WAL once if it passed the threshold.
+
+    Each checkpoint rewrites the last row group of every table touched (raw_files' one
+    ZSTD segment whole), so checkpointing at every 4 MB of a 37 MB import rewrote the
+    growing tables nine times: 2.8 s of CPU, and a store of 69 MB instead of 40 MB.
+    """
+    con.execute(f"SET checkpoint_threshold = '{BULK_THRESHOLD}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET checkpoint_threshold = '{WAL_CHECKPOINT}'")
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists() and wal.stat().st_size > WAL_CHECKPOINT_BYTES:
+        checkpoint(con)

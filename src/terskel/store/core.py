@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 from terskel.store import faults
-from terskel.store.checkpoints import checkpoint, defer_checkpoints
+from terskel.store.checkpoints import checkpoint, defer_checkpoints, held
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.opening import default_wait, open_connection
@@ -77,6 +77,12 @@ class StoreCore:
     def checkpoint(self) -> None:
         """Write the WAL into the store file (writers defer it: store/checkpoints.py)."""
         checkpoint(self.con)
+
+    @contextmanager
+    def bulk_writes(self) -> Iterator[None]:
+        """Many commits in a row: one checkpoint at the end, not one per 4 MB of WAL."""
+        with held(self.con, self.path):
+            yield
 
     def close(self) -> None:
         """Close the connection and let the next writer in (every write commits itself)."""
