@@ -30,7 +30,9 @@ between two fast efforts with no slow running is a light, not a recovery).
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,6 +55,8 @@ from terskel.analysis.intervals.segmentation import BIN_S, Moments, Piece, level
 MAX_EXTRAS = 2
 # an extra effort runs near the sets' pace, within this relative spread
 TAU_EXTRA = 0.1
+# one more rep next to a set: its length and recovery within this factor of the set's
+NEXT_GAP = 1.25
 # a stop this long can end a rep (a standing recovery), in the variant that allows it
 MIN_STANDING_S = 20.0
 MIN_REP_S = 10.0
@@ -214,7 +218,7 @@ def _runner_up(back: Back, bp: list[float], bs: list[float], where: float) -> Pa
 def _with_extras(parse: Parse, stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
     """Add up to MAX_EXTRAS lone efforts that score on their own."""
     used = {(r.start, r.end) for r in parse.reps}
-    main = [r for p in parse.parts if p.kind == "set" for r in p.reps]
+    main = [r for p in parse.parts if p.kind in ("set", "ladder") for r in p.reps]
     if not main:
         return parse
     v_main = float(np.median([r.speed for r in main]))
@@ -224,8 +228,32 @@ def _with_extras(parse: Parse, stretches: list[Stretch], cd: np.ndarray, mo: Mom
         key=lambda x: -x[0],
     )
     where = math.log(len(stretches) + 1)  # which of the candidates it is
-    extras = [Part("extra", [s], sc - where) for sc, s in scored[:MAX_EXTRAS] if sc > where]
+    scored = sorted(((sc - _where(s, parse, where), s) for sc, s in scored), key=lambda x: -x[0])
+    extras = [Part("extra", [s], sc) for sc, s in scored[:MAX_EXTRAS] if sc > 0]
     if not extras:
         return parse
     parts = sorted(parse.parts + extras, key=lambda p: p.reps[0].start)
     return Parse(parts, parse.score + sum(e.score for e in extras))
+
+
+def _where(rep: Stretch, parse: Parse, anywhere: float) -> float:
+    """Nats of an extra effort's place: `anywhere` among the candidates, or log 2 when
+    it is one more rep right before or after a set (or ladder), as long as its reps,
+    after a recovery as long as theirs (`_within`): the place is predicted, only the
+    side is sent."""
+    for p in parse.parts:
+        if p.kind not in ("set", "ladder"):
+            continue
+        gaps = [b.start - a.end for a, b in itertools.pairwise(p.reps)]
+        gap = (
+            rep.start - p.reps[-1].end if rep.start >= p.reps[-1].end else p.reps[0].start - rep.end
+        )
+        lengths = [r.moving_s for r in p.reps]
+        if _within(gap, gaps) and _within(rep.moving_s, lengths):
+            return min(anywhere, math.log(2.0))
+    return anywhere
+
+
+def _within(x: float, values: Sequence[float]) -> bool:
+    """Whether x lies in the range of `values`, widened by the factor NEXT_GAP."""
+    return min(values) / NEXT_GAP <= x <= max(values) * NEXT_GAP
