@@ -602,3 +602,44 @@ def test_all_labelled_sessions() -> None:
     n_work = dict(zip(lab["activity_id"], lab["n_work"], strict=True))
     close = sum(n_work[i] == len(truth[i]["work_laps"]) for i in intervals)
     assert close / len(intervals) >= 0.85
+
+
+FARTLEK = "fit/running-more/peterhighgrove__23996469843_ACTIVITY.fit"
+
+
+def test_real_fartlek_found_by_its_step_rate() -> None:
+    # 5 surges of 66-108 s at 4:40-5:12/km between 43-132 s jogs (manual laps 1-9):
+    # speed alone cannot tell them from the run's terrain, the cadence rise can
+    samples, laps = _real([FARTLEK])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    lab = session_labels(seg.lazy()).collect()
+    assert lab["label"][0].startswith("fartlek ")
+    work = seg.filter(pl.col("kind") == "work")
+    true = laps.sort("lap_index").filter(pl.col("lap_index").is_in([1, 3, 5, 7, 9]))
+    hit = 0
+    for a, b in true.select("start_utc", "end_utc").iter_rows():
+        for c, d in work.select("start_utc", "end_utc").iter_rows():
+            inter = (min(b, d) - max(a, c)).total_seconds()
+            hit += inter > 0.5 * (max(b, d) - min(a, c)).total_seconds()
+    assert hit >= 4
+    # without cadence the same run reads as continuous
+    plain = samples.with_columns(cadence_spm=pl.lit(None, samples.schema["cadence_spm"]))
+    seg = detect_segments(plain.lazy(), laps.lazy(), use_laps=False).collect()
+    assert session_labels(seg.lazy()).collect()["label"].to_list() == ["continuous"]
+
+
+def test_real_no_fartlek_from_walks_or_mixed_recoveries() -> None:
+    # a hilly 10 km with walks (hesher), a descending ladder whose recoveries are
+    # walks, jogs and near-rep running, and a ladder + set with walked recoveries
+    # whose reps are short (XiangLi00): no fartlek in any
+    samples, laps = _real(
+        [
+            "fit/running-more/hesher__test.fit",
+            "fit/running-more/XiangLi00__13634286310_ACTIVITY.fit",
+            "fit/running-more/XiangLi00__12069799515_ACTIVITY.fit",
+        ]
+    )
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    labels = session_labels(seg.lazy()).collect()["label"].to_list()
+    assert not any(x.startswith("fartlek") for x in labels)
+    assert labels[0] == "continuous"
