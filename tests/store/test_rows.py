@@ -100,3 +100,20 @@ def test_writer_reads_equal_read_only_reads(analysed: Path) -> None:
     for w, r in zip(writer, reader, strict=True):
         assert w.height > 0
         assert_frame_equal(w, r)
+
+
+def test_a_big_result_is_left_to_pl() -> None:
+    """Past max_rows the rows path gives up (Arrow is faster), at max_rows it does not."""
+    con = duckdb.connect()
+    sql = "SELECT range AS i FROM range(30)"
+    assert frame_from_rows(con.sql(sql), max_rows=29) is None
+    rows = frame_from_rows(con.sql(sql), max_rows=30)
+    assert rows is not None and rows["i"].to_list() == list(range(30))
+
+
+def test_a_failing_query_is_left_to_pl_which_raises() -> None:
+    con = duckdb.connect()
+    sql = "SELECT CAST('x' AS INTEGER) AS n"
+    assert frame_from_rows(con.sql(sql)) is None
+    with pytest.raises(duckdb.ConversionException):
+        con.sql(sql).pl()
