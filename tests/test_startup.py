@@ -116,3 +116,63 @@ def test_a_changed_source_file_is_rendered_again(tmp_path: Path) -> None:
     record.write_text(f"{'0' * len(stored_key)}\n{rest}")  # as if a source file changed
     assert "typer" in _terskel(["--version"], tmp_path)[2]
     assert replay.replay(["import", "x.fit"]) is None  # only the few pure argument lists
+
+
+# What a command run fresh registered and loaded: the commands typer built, the cli modules.
+REGISTERED = """
+import atexit, json, sys
+sys.argv = ["terskel", *json.loads(sys.argv[1])]
+def report():
+    from terskel.cli.common import app
+    import typer.main, gc
+    names = sorted(typer.main.get_command(app).commands)
+    cli = sorted(m for m in sys.modules if m.startswith("terskel.cli."))
+    print(json.dumps([names, cli, gc.get_threshold()[0]]), file=sys.stderr)
+atexit.register(report)
+from terskel.cli import main
+main()
+"""
+
+
+def _registered(args: list[str], cache: Path) -> tuple[list[str], list[str], int]:
+    done = subprocess.run(
+        [sys.executable, "-c", REGISTERED, json.dumps(args)],
+        capture_output=True,
+        env={**os.environ, "TERSKEL_CACHE_DIR": str(cache)},
+        check=False,
+    )
+    names, modules, threshold = json.loads(done.stderr.decode().splitlines()[-1])
+    return names, modules, threshold
+
+
+def test_a_command_registers_only_its_own_module(tmp_path: Path) -> None:
+    db = str(tmp_path / "none.duckdb")
+    names, modules, threshold = _registered(["--db", db, "report", "week"], tmp_path)
+    assert names == ["report"]
+    assert "terskel.cli.report" in modules
+    assert not {"terskel.cli.core", "terskel.cli.query", "terskel.cli.sync"} & set(modules)
+    assert threshold == 50_000  # the collector is not run ~150 times during start-up
+    assert _registered(["--lock-wait", "3", "query", "--list"], tmp_path)[0] == [
+        "export", "query", "status"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--db", "x", "--help", "report"], ["reprot"]])
+def test_what_lists_commands_registers_them_all(tmp_path: Path, args: list[str]) -> None:
+    from terskel.cli import MODULES
+
+    assert _registered(args, tmp_path)[0] == sorted(MODULES)
+
+
+def test_each_command_is_registered_by_its_modules() -> None:
+    import typer.main
+
+    from terskel.cli import MODULES, app
+
+    assert sorted(typer.main.get_command(app).commands) == sorted(MODULES)
+    for name, modules in MODULES.items():
+        imports = "; ".join(f"import terskel.cli.{m}" for m in modules)
+        code = f"{imports}; import typer.main; from terskel.cli.common import app; "
+        code += "print(sorted(typer.main.get_command(app).commands))"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert f"'{name}'" in done.stdout, (name, done.stderr)

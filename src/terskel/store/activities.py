@@ -51,11 +51,11 @@ class Activities(StoreCore):
 
     def samples(self, activity_ids: list[int] | None = None) -> pl.LazyFrame:
         """Samples of the given activities (all when None), ordered by activity and time."""
-        return self._by_activity("samples", "activity_id, t", activity_ids).lazy()
+        return self._by_activity("samples", "activity_id, t", activity_ids, bulk=True).lazy()
 
     def laps(self, activity_ids: list[int] | None = None) -> pl.LazyFrame:
         """Laps of the given activities (all when None)."""
-        return self._by_activity("laps", "activity_id, lap_index", activity_ids).lazy()
+        return self._by_activity("laps", "activity_id, lap_index", activity_ids, bulk=True).lazy()
 
     def local_dates(self, activity_ids: list[int]) -> pl.DataFrame:
         """activity_id and local date of these activities."""

@@ -16,6 +16,7 @@ from terskel.store.checkpoints import checkpoint, defer_checkpoints, held
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.opening import default_wait, open_connection
+from terskel.store.rows import frame_from_rows
 from terskel.store.schema import MIGRATIONS, latest_version
 from terskel.store.views import ensure_views
 
@@ -34,6 +35,9 @@ class StoreCore:
         self.athlete_id = athlete_id
         self.path = path
         self._lock = lock
+        # a read-only store serves a command someone waits for (report, query, status):
+        # small results, fetched as rows so that pyarrow is never imported (store/rows.py)
+        self._row_reads = False
 
     @classmethod
     def open(
@@ -68,6 +72,7 @@ class StoreCore:
             raise
         con.execute("SET TimeZone = 'UTC'")  # current_timestamp columns hold UTC
         store = cls(con, athlete_id, path, lock)
+        store._row_reads = read_only
         if not read_only:
             defer_checkpoints(con)
             store._migrate()
@@ -170,16 +175,27 @@ class StoreCore:
                 f"DELETE FROM {table} WHERE list_contains(?, activity_id)", [activity_ids]
             )
 
-    def _by_activity(self, table: str, order: str, activity_ids: list[int] | None) -> pl.DataFrame:
+    def _by_activity(
+        self, table: str, order: str, activity_ids: list[int] | None, bulk: bool = False
+    ) -> pl.DataFrame:
         """A table's rows of these activities (all when None), without athlete_id."""
         return self._frame(
             f"SELECT * EXCLUDE (athlete_id) FROM {table} WHERE athlete_id = $athlete "
             "AND ($ids IS NULL OR list_contains($ids, activity_id)) "
             f"ORDER BY {order}",
             {"athlete": self.athlete_id, "ids": activity_ids},
+            bulk,
         )
 
-    def _frame(self, sql: str, params: dict[str, Any] | list[Any]) -> pl.DataFrame:
-        """Run a query and hand back a polars frame (Arrow, no row-by-row copy)."""
-        frame: pl.DataFrame = self.con.sql(sql, params=params).pl()
+    def _frame(
+        self, sql: str, params: dict[str, Any] | list[Any], bulk: bool = False
+    ) -> pl.DataFrame:
+        """Run a query and hand back a polars frame: through Arrow (no row-by-row copy) for
+        writers and `bulk` reads (samples), from rows for a read-only store's small reads."""
+        relation = self.con.sql(sql, params=params)
+        if self._row_reads and not bulk:
+            small = frame_from_rows(relation)
+            if small is not None:
+                return small
+        frame: pl.DataFrame = relation.pl()
         return frame

@@ -9,6 +9,7 @@ import polars as pl
 
 from terskel.store.core import StoreCore
 from terskel.store.errors import StoreError
+from terskel.store.rows import frame_from_rows
 from terskel.store.sandbox import QueryRefused, refusal_of, run_user_sql
 
 
@@ -19,7 +20,9 @@ class UserQueries(StoreCore):
         """Run user SQL (one SELECT, named parameters as $name) in the sandbox; from the
         first call on, this connection reaches no file outside the store (store/sandbox.py)."""
         try:
-            frame: pl.DataFrame = run_user_sql(self.con, sql, params).pl()
+            relation = run_user_sql(self.con, sql, params)
+            small = frame_from_rows(relation)  # no pyarrow import (store/rows.py)
+            frame: pl.DataFrame = relation.pl() if small is None else small
             return frame
         except QueryRefused as exc:
             raise StoreError(str(exc)) from exc

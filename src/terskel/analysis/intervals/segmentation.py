@@ -11,12 +11,12 @@ a standing recovery, the grammar decides).
 
 The moving seconds are averaged into bins of `BIN_S` seconds (speed from
 distance over a few seconds) and fit by a penalized change-point search
-(`ruptures.KernelCPD`, linear kernel: least squares, optimal partitioning in
-C). The penalty per change is `PENALTY` x sigma^2 x log(n), a BIC-like cost
-where sigma is the bins' own noise, estimated per run from lag differences
-(robust to the steps themselves), so a noisy phone and a clean watch get the
-same number of false changes. Boundaries are then moved to the best second
-inside their bin.
+(ruptures' `KernelCPD`, linear kernel: least squares, optimal partitioning in
+C, loaded as intervals/changepoints.py says). The penalty per change is
+`PENALTY` x sigma^2 x log(n), a BIC-like cost where sigma is the bins' own
+noise, estimated per run from lag differences (robust to the steps themselves),
+so a noisy phone and a clean watch get the same number of false changes.
+Boundaries are then moved to the best second inside their bin.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-import ruptures as rpt
 
+from terskel.analysis.intervals.changepoints import changes
 from terskel.analysis.samples import GridParams, to_grid
 
 AID = "activity_id"
@@ -192,8 +192,7 @@ def _changes(bins: np.ndarray, sigma: float) -> list[int]:
     if bins.size < 4:
         return []
     pen = PENALTY * sigma**2 * np.log(bins.size)
-    algo = rpt.KernelCPD(kernel="linear", min_size=2).fit(bins.reshape(-1, 1))
-    return [int(b) for b in algo.predict(pen=pen)[:-1]]
+    return changes(bins, pen, min_size=2)[:-1]
 
 
 def _refine(mv: np.ndarray, bounds: np.ndarray, lo: int, hi: int) -> np.ndarray:
