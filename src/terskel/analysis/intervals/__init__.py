@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from terskel.analysis.intervals.fartlek import cadence_moments, cadences
 from terskel.analysis.intervals.labels import LABEL_SCHEMA, parse_label, session_labels
 from terskel.analysis.intervals.laps import LapParams, lap_table, manual_candidates, trusted_reps
 from terskel.analysis.intervals.parts import Part, Stretch
@@ -34,7 +33,6 @@ from terskel.analysis.intervals.segmentation import (
     AID,
     SEGMENT_SCHEMA,
     Arrays,
-    Moments,
     Track,
     arrays,
     done,
@@ -103,8 +101,8 @@ class Reading:
     tail_end: int | None = None  # grid row where a trusted last recovery ends
 
 
-def _stream_reading(tr: Track, cd: np.ndarray, cad: Moments | None = None) -> Reading:
-    """Best parse over the thresholds, with the alternatives (`cad`: cadence moments)."""
+def _stream_reading(tr: Track, cd: np.ndarray) -> Reading:
+    """Best parse over the thresholds, with the alternatives."""
     found: dict[tuple[tuple[int, int], ...], Parse] = {}
     mo = tr.moments
     vbase = speed_base(tr.pieces)
@@ -116,7 +114,7 @@ def _stream_reading(tr: Track, cd: np.ndarray, cad: Moments | None = None) -> Re
             if ckey in seen:
                 continue
             seen.add(ckey)
-            p = parse_reps(cands, cd, mo, vbase, cad)
+            p = parse_reps(cands, cd, mo, vbase)
             key = tuple((r.start, r.end) for r in p.reps)
             if p.parts and (key not in found or found[key].score < p.score):
                 found[key] = p
@@ -166,9 +164,7 @@ def _trusted_reading(rows: list[dict[str, object]], tr: Track, cd: np.ndarray) -
     return reading
 
 
-def _manual_reading(
-    rows: list[dict[str, object]], tr: Track, cd: np.ndarray, cad: Moments | None = None
-) -> Reading | None:
+def _manual_reading(rows: list[dict[str, object]], tr: Track, cd: np.ndarray) -> Reading | None:
     cands = []
     for row in rows:
         a, b = _rows(tr.ts, int(row["start"])), _rows(tr.ts, int(row["end"]))  # type: ignore[call-overload]
@@ -176,18 +172,14 @@ def _manual_reading(
         cands.append(
             Stretch(a, b, moving, float(cd[b] - cd[a]), float(cd[b] - cd[a]) / max(moving, 1.0))
         )
-    p = parse_reps(cands, cd, tr.moments, speed_base(tr.pieces), cad)
+    p = parse_reps(cands, cd, tr.moments, speed_base(tr.pieces))
     if not p.parts or p.score <= 0:  # the streams may still read a structure
         return None
     return _choose([p], "laps")
 
 
 def _lap_readings(
-    laps: pl.LazyFrame,
-    trs: dict[int, Track],
-    cds: dict[int, np.ndarray],
-    p: LapParams,
-    cads: dict[int, Moments | None],
+    laps: pl.LazyFrame, trs: dict[int, Track], cds: dict[int, np.ndarray], p: LapParams
 ) -> dict[int, Reading]:
     lt = done(lap_table(laps))
     out: dict[int, Reading] = {}
@@ -198,7 +190,7 @@ def _lap_readings(
     for (aid,), rows in manual_candidates(lt, p).collect().partition_by(AID, as_dict=True).items():
         a = int(aid)
         if a in trs and a not in out:
-            r = _manual_reading(rows.to_dicts(), trs[a], cds[a], cads.get(a))
+            r = _manual_reading(rows.to_dicts(), trs[a], cds[a])
             if r is not None:
                 out[a] = r
     return out
@@ -246,13 +238,10 @@ def _row(
     )
 
 
-def _read_one(item: tuple[Arrays, np.ndarray | None]) -> tuple[Track, Reading, Moments | None]:
-    """Pieces, cadence moments and the stream reading of one activity (runs in a
-    worker process)."""
-    a, cad = item
+def _read_one(a: Arrays) -> tuple[Track, Reading]:
+    """Pieces and the stream reading of one activity (runs in a worker process)."""
     tr = track(a)
-    cm = cadence_moments(cad, tr.moving)
-    return tr, _stream_reading(tr, np.concatenate([[0.0], np.cumsum(tr.v)]), cm), cm
+    return tr, _stream_reading(tr, np.concatenate([[0.0], np.cumsum(tr.v)]))
 
 
 _POOL: ProcessPoolExecutor | None = None
@@ -267,20 +256,16 @@ def _pool() -> ProcessPoolExecutor:
     return _POOL
 
 
-def _read_streams(
-    arrs: dict[int, Arrays], cads: dict[int, np.ndarray]
-) -> tuple[dict[int, Track], dict[int, Reading], dict[int, Moments | None]]:
+def _read_streams(arrs: dict[int, Arrays]) -> tuple[dict[int, Track], dict[int, Reading]]:
     """Tracks and stream readings of every activity; many at once go to the pool
     (the change-point search and the grammar are per activity and independent)."""
-    items = [(aid, (a, cads.get(aid))) for aid, a in arrs.items()]
+    items = list(arrs.items())
     if len(items) >= POOL_MIN and (os.cpu_count() or 1) > 1 and hasattr(os, "fork"):
         done_ = list(_pool().map(_read_one, [a for _, a in items], chunksize=8))
     else:
         done_ = [_read_one(a) for _, a in items]
-    aids = [aid for aid, _ in items]
-    trs = {aid: d[0] for aid, d in zip(aids, done_, strict=True)}
-    rds = {aid: d[1] for aid, d in zip(aids, done_, strict=True)}
-    return trs, rds, {aid: d[2] for aid, d in zip(aids, done_, strict=True)}
+    trs = {aid: tr for (aid, _), (tr, _) in zip(items, done_, strict=True)}
+    return trs, {aid: r for (aid, _), (_, r) in zip(items, done_, strict=True)}
 
 
 def detect(
@@ -295,10 +280,10 @@ def detect(
     alternatives (labelled only when `explain`: the labels cost time)."""
     g = grid(samples, params.grid).collect(engine="in-memory")
     arrs = arrays(g)
-    trs, readings, cms = _read_streams(arrs, cadences(g))
+    trs, readings = _read_streams(arrs)
     cds = {a: np.concatenate([[0.0], np.cumsum(tr.v)]) for a, tr in trs.items()}
     if use_laps:
-        readings.update(_lap_readings(laps, trs, cds, params.laps, cms))
+        readings.update(_lap_readings(laps, trs, cds, params.laps))
     units = [u for a, tr in trs.items() for u in _units(a, tr, readings[a])]
     schema = {
         AID: pl.Int64(),

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from terskel.analysis.intervals.fartlek import cadence_gain, recovery_levels, walked
 from terskel.analysis.intervals.segmentation import BIN_S, Moments
 
 # the nats an unpredicted length (10 s .. 30 min, log-uniform) costs
@@ -138,10 +137,8 @@ class Feats:
     """Per stretch and per gap between neighbours: the logs, weights and moments
     the part scores are summed from (computed once per parse)."""
 
-    def __init__(
-        self, st: list[Stretch], cd: np.ndarray, mo: Moments, cad: Moments | None = None
-    ) -> None:
-        self.mo, self.cad = mo, cad
+    def __init__(self, st: list[Stretch], cd: np.ndarray, mo: Moments) -> None:
+        self.mo = mo
         self.lt, self.ld, self.lv, self.w, self.slog = [], [], [], [], []
         self.rm: list[tuple[float, float, float]] = []
         for r in st:
@@ -253,12 +250,7 @@ def group_parts(
                 lad = _mirror([math.log(max(x, 1.0)) for x in vals], [r.moving_s for r in reps])
                 out.append(Part("ladder", reps, base + lad + rec - PARAM_NATS, dim))
     if n >= MIN_FARTLEK and acc[10] <= MAX_SURGE_S:
-        spans = [(r.start, r.end) for r in reps]
-        if walked(f.mo, spans):  # walking proves no surge: against the running outside
-            easy = _outside(f.mo, st[i].start, st[j - 1].end)
-            fit = _contrast(n, acc[11:14], easy) if easy[0] >= acc[11] / n else -math.inf
-        steps = cadence_gain(f.cad, spans) + recovery_levels(f.mo, spans, vbase)
-        out.append(Part("fartlek", reps, fit + levels + steps - FARTLEK_COST, "time"))
+        out.append(Part("fartlek", reps, fit + levels - FARTLEK_COST, "time"))
     return out
 
 

@@ -151,20 +151,15 @@ def _recovery(a: Stretch, b: Stretch) -> bool:
 
 
 def parse_reps(
-    stretches: list[Stretch],
-    cd: np.ndarray,
-    mo: Moments,
-    vbase: float = LOG_SPEED_RANGE,
-    cad: Moments | None = None,
+    stretches: list[Stretch], cd: np.ndarray, mo: Moments, vbase: float = LOG_SPEED_RANGE
 ) -> Parse:
     """Best split of the candidates into parts and skipped ones (dynamic programming);
-    when no part pays its way, the best one that does not (score < 0, see `_runner_up`).
-    `cad`: cadence moments, evidence for a fartlek (see `fartlek`)."""
+    when no part pays its way, the best one that does not (score < 0, see `_runner_up`)."""
     k = len(stretches)
     where = math.log(k + 1)
     bp, bs = [-math.inf] * (k + 1), [0.0] * (k + 1)  # stretches[:j] ending in a part / a skip
     back: Back = [(0, False, None)] * (k + 1)
-    f = Feats(stretches, cd, mo, cad)
+    f = Feats(stretches, cd, mo)
     for j in range(1, k + 1):
         bs[j] = max(bs[j - 1], bp[j - 1] - where)
         # running sums of stretches[i:j]: reps (weights, time, distance, log, speed), longest
