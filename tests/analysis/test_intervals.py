@@ -602,3 +602,22 @@ def test_all_labelled_sessions() -> None:
     n_work = dict(zip(lab["activity_id"], lab["n_work"], strict=True))
     close = sum(n_work[i] == len(truth[i]["work_laps"]) for i in intervals)
     assert close / len(intervals) >= 0.85
+
+
+# Steady runs (stops at lights, hiking on climbs) that issue 11 names as once read as sets.
+STEADY_NAMED = [
+    "history/coros-road-runner/476740210793676908.fit",
+    "history/coros-road-runner/477610798517092452.fit",
+    *(
+        f"history/garmin-trail-runner/{n}.fit"
+        for n in (488608811, 491142335, 496005024, 496737996, 498421497, 498956031, 502709010)
+    ),
+]
+
+
+def test_real_named_steady_runs_stay_continuous() -> None:
+    # laps hidden: a runner who stops at lights or hikes the climbs ran no set
+    samples, laps = _real(STEADY_NAMED)
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    labels = session_labels(seg.lazy()).collect()["label"].to_list()
+    assert labels == ["continuous"] * len(STEADY_NAMED)
