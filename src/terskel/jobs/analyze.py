@@ -100,6 +100,7 @@ def analyze(
     if not rebuild:  # runs a killed analysis left with a structure but no zones
         _finish_zones(store, ctx, store.activities_to_zone(since, ANALYZED_SPORTS), summary)
     ids = store.activities_to_analyze(since, rebuild, ANALYZED_SPORTS)
+    done: list[tuple[list[int], pl.DataFrame]] = []
     for chunk in _chunks(ids, CHUNK):
         samples = store.samples(chunk).collect()
         segments, labels = structure(samples.lazy(), store.laps(chunk), params=params)
@@ -107,26 +108,59 @@ def analyze(
             _with_unanalysable(labels, chunk), store.corrections("structure")
         )
         store.save_structures(chunk, segments, labels)
-        dates = zones(store, ctx, chunk, samples, segments)
-        summary.typed += type_days(store, ctx, dates)
-        summary.activities += len(chunk)
+        done.append((chunk, chunk_peaks(store, chunk, samples)))
         summary.samples += samples.height
         summary.interval_sessions += labels.filter(pl.col("n_work") > 0).height
-        if on_chunk:
-            on_chunk(summary.activities, len(ids))
-    summary.typed += type_days(store, ctx, store.dates_to_type(since, rebuild=False))
+    dates = zone_chunks(store, ctx, done, summary, len(ids), on_chunk)
+    dates += store.dates_to_type(since, rebuild=False)
+    summary.typed += type_days(store, ctx, dates)
     return summary
 
 
 def _finish_zones(store: Store, ctx: Context, ids: list[int], summary: AnalyzeSummary) -> None:
     """Best efforts, zones and session types from the stored segments of these runs."""
+    done: list[tuple[list[int], pl.DataFrame]] = []
     for chunk in _chunks(ids, CHUNK):
         samples = store.samples(chunk).collect()
-        dates = zones(store, ctx, chunk, samples, store.intervals(chunk))
-        summary.typed += type_days(store, ctx, dates)
-        summary.activities += len(chunk)
+        done.append((chunk, chunk_peaks(store, chunk, samples)))
         summary.samples += samples.height
         summary.interval_sessions += store.structures(chunk).filter(pl.col("n_work") > 0).height
+    if done:  # nothing left over: no typing either
+        summary.typed += type_days(store, ctx, zone_chunks(store, ctx, done, summary, len(ids)))
+
+
+def chunk_peaks(store: Store, chunk: list[int], samples: pl.DataFrame) -> pl.DataFrame:
+    """Best efforts of a chunk of runs from their samples (saved later, with the zones)."""
+    return activity_peaks(samples.lazy(), store.local_dates(chunk).lazy()).collect()
+
+
+def zone_chunks(
+    store: Store,
+    ctx: Context,
+    done: list[tuple[list[int], pl.DataFrame]],
+    summary: AnalyzeSummary,
+    total: int,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> list[dt.date]:
+    """Save best efforts and zones of these chunks, markers from every run's fresh peaks.
+
+    All chunks' best efforts are known before any zone is computed, so the markers
+    (a window that may look ahead) do not depend on the order or on an earlier run.
+    """
+    if not done:
+        return []
+    ids = {i for chunk, _ in done for i in chunk}
+    stored = store.peaks().filter(~pl.col("activity_id").is_in(list(ids)))
+    fresh = [peaks.select(stored.columns) for _, peaks in done]
+    all_peaks = pl.concat([stored, *fresh], how="vertical_relaxed")
+    dates: list[dt.date] = []
+    for chunk, peaks in done:
+        samples = store.samples(chunk).collect()
+        dates += zones(store, ctx, chunk, samples, store.intervals(chunk), peaks, all_peaks)
+        summary.activities += len(chunk)
+        if on_chunk:
+            on_chunk(summary.activities, total)
+    return dates
 
 
 def context(store: Store, profile: AthleteProfile) -> Context:
@@ -160,13 +194,16 @@ def markers_on(
 
 
 def zones(
-    store: Store, ctx: Context, chunk: list[int], samples: pl.DataFrame, segments: pl.DataFrame
+    store: Store,
+    ctx: Context,
+    chunk: list[int],
+    samples: pl.DataFrame,
+    segments: pl.DataFrame,
+    peaks: pl.DataFrame,
+    all_peaks: pl.DataFrame,
 ) -> list[dt.date]:
     """Save best efforts and time in zone of a chunk of runs; returns their local dates."""
     local = store.local_dates(chunk)
-    peaks = activity_peaks(samples.lazy(), local.lazy()).collect()
-    others = store.peaks().filter(~pl.col("activity_id").is_in(chunk))
-    all_peaks = pl.concat([others, peaks.select(others.columns)], how="vertical_relaxed")
     dates = sorted(set(local["local_date"].to_list()))
     markers = local.join(markers_for(ctx, dates, all_peaks), on="local_date")
     zt = zone_time(samples.lazy(), segments.lazy(), markers.lazy(), ctx.profile.models)

@@ -7,7 +7,15 @@ from collections.abc import Callable
 
 import polars as pl
 
-from terskel.jobs.analyze import CHUNK, AnalyzeSummary, AthleteProfile, context, type_days, zones
+from terskel.jobs.analyze import (
+    CHUNK,
+    AnalyzeSummary,
+    AthleteProfile,
+    chunk_peaks,
+    context,
+    type_days,
+    zone_chunks,
+)
 from terskel.store import Store
 
 
@@ -31,14 +39,12 @@ def rezone(
     if since is not None and local.height:
         local = local.filter(pl.col("local_date") >= since)
     ids = local["activity_id"].to_list() if local.height else []
-    dates: set[dt.date] = set()
-    for start in range(0, len(ids), CHUNK):
+    done = []
+    for start in range(0, len(ids), CHUNK):  # every best effort first: markers may look ahead
         chunk = ids[start : start + CHUNK]
         samples = store.samples(chunk).collect()
-        dates |= set(zones(store, ctx, chunk, samples, store.intervals(chunk)))
-        summary.activities += len(chunk)
+        done.append((chunk, chunk_peaks(store, chunk, samples)))
         summary.samples += samples.height
-        if on_chunk:
-            on_chunk(summary.activities, len(ids))
+    dates = set(zone_chunks(store, ctx, done, summary, len(ids), on_chunk))
     summary.typed = type_days(store, ctx, sorted(dates | set(store.dates_to_type(since, True))))
     return summary
