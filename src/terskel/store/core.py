@@ -16,7 +16,7 @@ from terskel.store.checkpoints import checkpoint, defer_checkpoints, held
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.opening import default_wait, open_connection
-from terskel.store.rows import frame_from_rows
+from terskel.store.rows import frame_of
 from terskel.store.schema import MIGRATIONS, latest_version
 from terskel.store.views import ensure_views
 
@@ -192,10 +192,4 @@ class StoreCore:
     ) -> pl.DataFrame:
         """Run a query and hand back a polars frame: through Arrow (no row-by-row copy) for
         writers and `bulk` reads (samples), from rows for a read-only store's small reads."""
-        relation = self.con.sql(sql, params=params)
-        if self._row_reads and not bulk:
-            small = frame_from_rows(relation)
-            if small is not None:
-                return small
-        frame: pl.DataFrame = relation.pl()
-        return frame
+        return frame_of(self.con.sql(sql, params=params), via_rows=self._row_reads and not bulk)

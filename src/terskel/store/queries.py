@@ -9,7 +9,7 @@ import polars as pl
 
 from terskel.store.core import StoreCore
 from terskel.store.errors import StoreError
-from terskel.store.rows import frame_from_rows
+from terskel.store.rows import frame_of
 from terskel.store.sandbox import QueryRefused, refusal_of, run_user_sql
 
 
@@ -20,10 +20,7 @@ class UserQueries(StoreCore):
         """Run user SQL (one SELECT, named parameters as $name) in the sandbox; from the
         first call on, this connection reaches no file outside the store (store/sandbox.py)."""
         try:
-            relation = run_user_sql(self.con, sql, params)
-            small = frame_from_rows(relation)  # no pyarrow import (store/rows.py)
-            frame: pl.DataFrame = relation.pl() if small is None else small
-            return frame
+            return frame_of(run_user_sql(self.con, sql, params))  # no pyarrow (store/rows.py)
         except QueryRefused as exc:
             raise StoreError(str(exc)) from exc
         except duckdb.Error as exc:

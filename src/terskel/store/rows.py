@@ -71,3 +71,10 @@ def frame_from_rows(
     if len(rows) > max_rows:
         return None
     return pl.DataFrame(rows, schema=dict(zip(names, dtypes, strict=True)), orient="row")
+
+
+def frame_of(relation: duckdb.DuckDBPyRelation, via_rows: bool = True) -> pl.DataFrame:
+    """The relation's frame: from rows when asked and it can be, else through Arrow."""
+    small = frame_from_rows(relation) if via_rows else None
+    frame: pl.DataFrame = relation.pl() if small is None else small
+    return frame
