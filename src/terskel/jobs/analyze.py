@@ -119,14 +119,23 @@ def analyze(
 
 def _finish_zones(store: Store, ctx: Context, ids: list[int], summary: AnalyzeSummary) -> None:
     """Best efforts, zones and session types from the stored segments of these runs."""
-    done: list[tuple[list[int], pl.DataFrame]] = []
+    if not ids:  # nothing left over: no typing either
+        return
+    done = peaks_pass(store, ids, summary)
+    summary.interval_sessions += store.structures(ids).filter(pl.col("n_work") > 0).height
+    summary.typed += type_days(store, ctx, zone_chunks(store, ctx, done, summary, len(ids)))
+
+
+def peaks_pass(
+    store: Store, ids: list[int], summary: AnalyzeSummary
+) -> list[tuple[list[int], pl.DataFrame]]:
+    """Best efforts of these runs, a chunk at a time: the first pass when structure is stored."""
+    done = []
     for chunk in _chunks(ids, CHUNK):
         samples = store.samples(chunk).collect()
         done.append((chunk, chunk_peaks(store, chunk, samples)))
         summary.samples += samples.height
-        summary.interval_sessions += store.structures(chunk).filter(pl.col("n_work") > 0).height
-    if done:  # nothing left over: no typing either
-        summary.typed += type_days(store, ctx, zone_chunks(store, ctx, done, summary, len(ids)))
+    return done
 
 
 def chunk_peaks(store: Store, chunk: list[int], samples: pl.DataFrame) -> pl.DataFrame:

@@ -8,11 +8,10 @@ from collections.abc import Callable
 import polars as pl
 
 from terskel.jobs.analyze import (
-    CHUNK,
     AnalyzeSummary,
     AthleteProfile,
-    chunk_peaks,
     context,
+    peaks_pass,
     type_days,
     zone_chunks,
 )
@@ -39,12 +38,7 @@ def rezone(
     if since is not None and local.height:
         local = local.filter(pl.col("local_date") >= since)
     ids = local["activity_id"].to_list() if local.height else []
-    done = []
-    for start in range(0, len(ids), CHUNK):  # every best effort first: markers may look ahead
-        chunk = ids[start : start + CHUNK]
-        samples = store.samples(chunk).collect()
-        done.append((chunk, chunk_peaks(store, chunk, samples)))
-        summary.samples += samples.height
+    done = peaks_pass(store, ids, summary)  # every best effort first: markers may look ahead
     dates = set(zone_chunks(store, ctx, done, summary, len(ids), on_chunk))
     summary.typed = type_days(store, ctx, sorted(dates | set(store.dates_to_type(since, True))))
     return summary
