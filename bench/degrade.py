@@ -129,6 +129,29 @@ def _standing(last: pl.DataFrame, shift: float, length: float, step: float) -> p
     )
 
 
+def crop(
+    samples: pl.DataFrame,
+    first: dt.datetime,
+    last: dt.datetime,
+    *,
+    warm_up: bool,
+    cool_down: bool,
+    margin_s: float = 5.0,
+) -> pl.DataFrame:
+    """The run without its warm-up (started on the first rep) and/or its cool-down.
+
+    As a workout recorded from its steps alone: `first`/`last` are the start of
+    the first and the end of the last labelled rep; `margin_s` of jog is kept.
+    """
+    margin = dt.timedelta(seconds=margin_s)
+    s = samples.sort("t")
+    if warm_up:
+        s = s.filter(pl.col("t") >= first - margin)
+    if cool_down:
+        s = s.filter(pl.col("t") <= last + margin)
+    return s
+
+
 def no_laps(laps: pl.DataFrame) -> pl.DataFrame:
     """An empty laps frame with the same columns: the file as if no lap was written."""
     return laps.clear()

@@ -20,7 +20,8 @@ shown but left out of the totals when laps are hidden.
             FIT is None: the detector's defaults are used).
 --robust    every labelled session degraded (bench/degrade.py: resampled to
             2/3/5 s, no HR, speed noise doubled, 20-120 s stops paused or
-            standing in continuous runs, laps removed); counts labels kept.
+            standing in continuous runs, laps removed, interval sessions
+            without warm-up or without cool-down); counts labels kept.
 --history   every run in ../shared/data/history: labels with more than three
             `+`-separated parts, listed; runs read as anything but
             `continuous`, per folder; and the steady runs issue 11 names
@@ -411,31 +412,57 @@ def loao(sessions: list[dict[str, Any]], use_laps: bool) -> None:
     print_summary(print_tables(scores))
 
 
-Variant = tuple[str, Callable[[int, dict[str, Any]], pl.DataFrame] | None, bool, bool]
+Variant = tuple[str, Callable[[int, dict[str, Any]], pl.DataFrame] | None, str, bool]
+
+
+def _cropped(s: dict[str, Any], *, warm_up: bool, cool_down: bool) -> pl.DataFrame:
+    """The session cut to its labelled reps (plus 5 s), as if recorded from workout steps."""
+    reps = true_reps(s["laps"], s["work_laps"])
+    first, last = reps[0][0], reps[-1][1]
+    return degrade.crop(s["samples"], first, last, warm_up=warm_up, cool_down=cool_down)
 
 
 def _variants() -> list[Variant]:
-    """(name, samples transform, continuous runs only, laps removed)."""
+    """(name, samples transform, scope: all | continuous | intervals, laps removed)."""
     return [
-        ("resampled 2 s", lambda i, s: degrade.resample(s["samples"], 2), False, False),
-        ("resampled 3 s", lambda i, s: degrade.resample(s["samples"], 3), False, False),
-        ("resampled 5 s", lambda i, s: degrade.resample(s["samples"], 5), False, False),
-        ("no heart rate", lambda i, s: degrade.drop_hr(s["samples"]), False, False),
-        ("speed noise x2", lambda i, s: degrade.double_noise(s["samples"]), False, False),
+        ("resampled 2 s", lambda i, s: degrade.resample(s["samples"], 2), "all", False),
+        ("resampled 3 s", lambda i, s: degrade.resample(s["samples"], 3), "all", False),
+        ("resampled 5 s", lambda i, s: degrade.resample(s["samples"], 5), "all", False),
+        ("no heart rate", lambda i, s: degrade.drop_hr(s["samples"]), "all", False),
+        ("speed noise x2", lambda i, s: degrade.double_noise(s["samples"]), "all", False),
         (
             "stops, timer paused",
             lambda i, s: degrade.insert_stops(s["samples"], standing=False, seed=i),
-            True,
+            "continuous",
             False,
         ),
         (
             "stops, standing",
             lambda i, s: degrade.insert_stops(s["samples"], standing=True, seed=i),
-            True,
+            "continuous",
             False,
         ),
-        ("laps removed", None, False, True),
+        ("laps removed", None, "all", True),
+        # held-out sessions include workouts recorded from their steps alone (issue 11)
+        (
+            "no warm-up",
+            lambda i, s: _cropped(s, warm_up=True, cool_down=False),
+            "intervals",
+            False,
+        ),
+        (
+            "no cool-down",
+            lambda i, s: _cropped(s, warm_up=False, cool_down=True),
+            "intervals",
+            False,
+        ),
     ]
+
+
+def _in_scope(s: dict[str, Any], scope: str) -> bool:
+    """Whether a variant applies to a session: every one, steady runs or interval sessions."""
+    steady = s["label"] == "continuous"
+    return scope == "all" or (scope == "continuous") == steady
 
 
 def robust(sessions: list[dict[str, Any]], use_laps: bool) -> None:
@@ -450,8 +477,8 @@ def robust(sessions: list[dict[str, Any]], use_laps: bool) -> None:
     kept_all = n_all = 0
     per_athlete: dict[str, list[int]] = {}
     changed: list[str] = []
-    for name, transform, cont_only, laps_gone in _variants():
-        idx = [i for i, s in enumerate(fair) if not cont_only or s["label"] == "continuous"]
+    for name, transform, scope, laps_gone in _variants():
+        idx = [i for i, s in enumerate(fair) if _in_scope(s, scope)]
         subset = [fair[i] for i in idx]
         mode = True if laps_gone else use_laps
         found = run(

@@ -95,3 +95,16 @@ def test_no_laps_keeps_the_columns() -> None:
     out = degrade.no_laps(laps)
     assert out.height == 0
     assert out.columns == laps.columns
+
+
+def test_crop_starts_on_the_first_rep_and_or_ends_on_the_last(run: pl.DataFrame) -> None:
+    first, last = START + dt.timedelta(seconds=600), START + dt.timedelta(seconds=1800)
+    warm = degrade.crop(run, first, last, warm_up=True, cool_down=False)
+    assert warm["t"][0] == first - dt.timedelta(seconds=5)
+    assert warm["t"][-1] == run["t"][-1]
+    both = degrade.crop(run, first, last, warm_up=True, cool_down=True)
+    assert (both["t"][0], both["t"][-1]) == (
+        first - dt.timedelta(seconds=5),
+        last + dt.timedelta(seconds=5),
+    )
+    assert both.height == 1211
