@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -621,3 +622,20 @@ def test_real_named_steady_runs_stay_continuous() -> None:
     seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
     labels = session_labels(seg.lazy()).collect()["label"].to_list()
     assert labels == ["continuous"] * len(STEADY_NAMED)
+
+
+def test_extra_speed_saves_against_the_runs_own_levels() -> None:
+    # `continuous` pays vbase (the run's level entropy) for an effort's speed, so an
+    # extra effort at the sets' pace saves that, not the nats of a speed with nothing
+    # known: in a run whose efforts are all alike (low vbase) it proves that much less
+    from terskel.analysis.intervals.parts import Stretch
+    from terskel.analysis.intervals.segmentation import Moments
+    from terskel.analysis.intervals.structure import _extra
+
+    v = np.concatenate([np.full(300, 2.5), np.full(180, 4.5), np.full(300, 2.5)])
+    v = v + np.random.default_rng(0).normal(0.0, 0.2, v.size)
+    mo = Moments.of(v, np.ones(v.size, dtype=bool))
+    rep = Stretch(300, 480, 180.0, float(v[300:480].sum()), float(v[300:480].mean()))
+    alike, varied = (_extra(rep, 4.5, 180.0, mo, vbase) for vbase in (-1.0, 0.5))
+    assert math.isfinite(varied) and varied > 0
+    assert alike == pytest.approx(varied - 1.5)

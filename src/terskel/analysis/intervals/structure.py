@@ -120,7 +120,7 @@ def _stretch(ps: list[Piece]) -> Stretch:
     return Stretch(ps[0].start, fast[-1].end, moving, dist, dist / max(moving, 1.0))
 
 
-def _extra(rep: Stretch, v_main: float, n_main: float, mo: Moments) -> float:
+def _extra(rep: Stretch, v_main: float, n_main: float, mo: Moments, vbase: float) -> float:
     """Score of a lone effort next to the sets (reps of median speed v_main and
     length n_main): near their pace, clear of the running around it (one rep
     length either side), and at least half a rep long."""
@@ -128,7 +128,11 @@ def _extra(rep: Stretch, v_main: float, n_main: float, mo: Moments) -> float:
         return -math.inf
     d = math.log(max(rep.speed, 0.1) / v_main)
     tau2 = TAU_EXTRA**2
-    level = LOG_SPEED_RANGE - d * d / (2 * tau2) - 0.5 * math.log(2 * math.pi * tau2)
+    # its speed, predicted from the sets' pace, saves what `continuous` pays for an
+    # effort's speed: vbase, the run's own level entropy (as for a set's reps, see
+    # `group_parts`), not the nats of a speed with nothing known (LOG_SPEED_RANGE):
+    # where a run's efforts are all alike, an effort at the sets' pace proves little
+    level = vbase - d * d / (2 * tau2) - 0.5 * math.log(2 * math.pi * tau2)
     span = rep.end - rep.start
     lo, hi = max(0, rep.start - span), min(mo.n.size - 1, rep.end + span)
     n_in, s_in, ss_in = mo.over(rep.start, rep.end)
@@ -177,7 +181,7 @@ def parse_reps(
                     bp[j], back[j] = prev + part.score, (i, bp[i] > bs[i], part)
     parts = _trace(back, bp, bs, k, bp[k] > bs[k], where)
     if parts:
-        return _with_extras(Parse(parts, max(bp[k], bs[k])), stretches, cd, mo)
+        return _with_extras(Parse(parts, max(bp[k], bs[k])), stretches, mo, vbase)
     return _runner_up(back, bp, bs, where)
 
 
@@ -215,18 +219,17 @@ def _runner_up(back: Back, bp: list[float], bs: list[float], where: float) -> Pa
     return Parse(_trace(back, bp, bs, j, True, where), score)
 
 
-def _with_extras(parse: Parse, stretches: list[Stretch], cd: np.ndarray, mo: Moments) -> Parse:
-    """Add up to MAX_EXTRAS lone efforts that score on their own."""
+def _with_extras(parse: Parse, stretches: list[Stretch], mo: Moments, vbase: float) -> Parse:
+    """Add up to MAX_EXTRAS lone efforts that score on their own (`_extra`; vbase as
+    in `parse_reps`)."""
     used = {(r.start, r.end) for r in parse.reps}
     main = [r for p in parse.parts if p.kind in ("set", "ladder") for r in p.reps]
     if not main:
         return parse
     v_main = float(np.median([r.speed for r in main]))
     n_main = float(np.median([r.moving_s for r in main]))
-    scored = sorted(
-        ((_extra(s, v_main, n_main, mo), s) for s in stretches if (s.start, s.end) not in used),
-        key=lambda x: -x[0],
-    )
+    rest = [s for s in stretches if (s.start, s.end) not in used]
+    scored = sorted(((_extra(s, v_main, n_main, mo, vbase), s) for s in rest), key=lambda x: -x[0])
     where = math.log(len(stretches) + 1)  # which of the candidates it is
     scored = sorted(((sc - _where(s, parse, where), s) for sc, s in scored), key=lambda x: -x[0])
     extras = [Part("extra", [s], sc) for sc, s in scored[:MAX_EXTRAS] if sc > 0]
