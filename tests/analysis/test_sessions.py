@@ -366,6 +366,40 @@ def test_the_coros_sunday_16_km_runs_are_long(coros_history: pl.DataFrame) -> No
     assert typed[dt.date(2026, 3, 29)] == "long" and typed[dt.date(2026, 4, 5)] == "long"
 
 
+def _typed_by_file(folder: Path, paths: list[Path]) -> dict[str, str]:
+    """file name -> session type of these files imported and typed from estimates alone."""
+    with Store.open(folder / "s.duckdb") as store:
+        import_paths(store, paths, workers=1)
+        analyze(store, athlete=AthleteProfile(dated=[(None, {})]))
+        types = dict(store.sessions().select(AID, "session_type").iter_rows())
+        return {f: types[aid] for f, aid in store.activity_files().items() if aid in types}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("history", "weeks"), [("coros-road-runner", 6),
+                                                ("garmin-trail-runner", 4)])  # fmt: skip
+def test_the_last_weeks_alone_type_as_with_the_weeks_before(
+    tmp_path: Path, history: str, weeks: int
+) -> None:
+    # issue 13: the last weeks alone held no effort like one earlier 15 km at 174 bpm, so
+    # LT2 (169.8 vs 174) and threshold pace (4:06 vs 3:58/km) moved and 4 runs at the
+    # band floor were retyped (COROS 3 threshold -> easy, Garmin 1 threshold -> long)
+    folder = SHARED / "history" / history
+    if not folder.is_dir():
+        pytest.skip(f"{history} not available")
+    paths = sorted(folder.glob("*.fit"))
+    whole = _typed_by_file(tmp_path / "whole", paths)
+    with Store.open(tmp_path / "whole" / "s.duckdb", read_only=True) as store:
+        days = store.activities().select(AID, day=pl.col("start_local").dt.date())
+        ids = store.activity_files()
+    day_of = dict(days.iter_rows())
+    cut = max(day_of.values()) - dt.timedelta(weeks=weeks)
+    recent = [p for p in paths if day_of[ids[p.name]] > cut]
+    alone = _typed_by_file(tmp_path / "recent", recent)
+    moved = {f: (t, whole[f]) for f, t in alone.items() if t != whole[f]}
+    assert len(alone) > 10 and moved == {}
+
+
 @pytest.mark.slow
 def test_the_coros_sunday_16_km_runs_are_steady_not_threshold(coros_history: pl.DataFrame) -> None:
     # issue 13: 16 km in 66-70 min at 4:08-4:20/km (92-96 % of threshold speed, the pace
