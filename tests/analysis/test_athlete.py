@@ -157,7 +157,7 @@ def test_one_stray_file_weeks_back_does_not_end_a_history_s_look_ahead() -> None
     # 90 days "established" (its first run over 4 weeks back), so the markers of the
     # history's first weeks lost their look-ahead and moved (COROS 16 km Sunday runs)
     days = [D(2026, 3, 9) + dt.timedelta(days=2 * i) for i in range(40)]
-    hr20 = [165.0 if i != 30 else 174.0 for i in range(40)]  # the hard effort comes later
+    hr20 = [165.0 if i < 30 else 174.0 for i in range(40)]  # the hard efforts come later
     history = _peaks(days, [180.0] * 40, hr20)
     stray = _peaks([D(2026, 1, 29)], [170.0], [150.0]).with_columns(pl.col("activity_id") + 100)
     day = D(2026, 3, 29)
@@ -167,6 +167,26 @@ def test_one_stray_file_weeks_back_does_not_end_a_history_s_look_ahead() -> None
     assert with_stray.looked_ahead and with_stray.value == 174.0
 
 
+def test_one_outlier_effort_does_not_set_the_threshold_markers() -> None:
+    # issue 13: one 15 km run at 174 bpm (the others' best 20 min 166-170) set LT2 for
+    # 90 days, so the last weeks alone (LT2 169.8) typed runs differently
+    days = [D(2026, 3, 1) + dt.timedelta(days=2 * i) for i in range(20)]
+    hr20 = [160.0 + (i % 5) for i in range(20)]  # best runs 164, 164, 164, ...
+    hr20[7] = 174.0  # one outlier
+    peaks = _peaks(days, [180.0] * 20, hr20).with_columns(
+        speed_20min=pl.Series([4.0] * 7 + [4.4] + [4.0] * 12)
+    )
+    day = D(2026, 4, 15)
+    est = estimates_with_evidence([day], peaks)[day]
+    assert est["lt2_hr"].value == 164.0 and est["lt2_hr"].of_best == 3
+    assert est["lt2_hr"].evidence().endswith("(the middle of the window's 3 best)")
+    assert est["threshold_speed_mps"].value == pytest.approx(0.95 * 4.0)
+    without = estimates([day], peaks.filter(pl.col("activity_id") != 8))[day]
+    assert without["lt2_hr"] == 164.0  # the outlier moves nothing
+    assert without["threshold_speed_mps"] == pytest.approx(0.95 * 4.0)
+    assert est["max_hr"].value == 180.0  # max HR stays the one best 60 s
+
+
 def test_a_max_hr_above_what_the_data_shows_is_capped_and_said() -> None:
     days = [D(2026, 3, 1) + dt.timedelta(days=2 * i) for i in range(10)]
     peaks = _peaks(days, [182.0] * 10, [174.0] * 10)  # LT2 / 0.87 = 200
@@ -174,7 +194,8 @@ def test_a_max_hr_above_what_the_data_shows_is_capped_and_said() -> None:
     assert est["max_hr"].value == 182.0 and "capped" in est["max_hr"].note
     found = resolve(D(2026, 4, 1), [], pl.DataFrame(), est)
     assert found["max_hr"].value == 182.0 and "capped" in found["max_hr"].note
-    assert found["lt2_hr"].evidence.startswith("best 20 min of activity 1 on 2026-03-01")
+    # ten equal efforts: the middle of the 3 best is the second
+    assert found["lt2_hr"].evidence.startswith("best 20 min of activity 2 on 2026-03-03")
     assert found["lt2_hr"].confidence == pytest.approx(0.67)
 
 

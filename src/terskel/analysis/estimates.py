@@ -36,11 +36,19 @@ WINDOW_RULE = (
 ESTIMATE_RULES = {
     "max_hr": "best 60 s HR in the window; at least LT2 HR / 0.87, never above the best "
     "60 s HR recorded (capped, and said so)",
-    "lt2_hr": "best 20 min heart rate in the window (Friel's LTHR test)",
+    "lt2_hr": "best 20 min heart rate in the window (Friel's LTHR test), the middle of the "
+    "window's 3 best runs",
     "lt1_hr": "88 % of LT2 heart rate",
-    "threshold_speed_mps": "the better of best 60 min and 95 % of best 20 min speed in the window",
-    "threshold_power_w": "95 % of best 20 min power in the window",
+    "threshold_speed_mps": "the better of best 60 min and 95 % of best 20 min speed in the "
+    "window, each the middle of the window's 3 best runs",
+    "threshold_power_w": "95 % of best 20 min power in the window, the middle of its 3 best runs",
 }
+# Threshold markers rest on the middle of the window's TOP_EFFORTS best runs, not the one
+# best: a single outlier (a race, a hot day's drift, a strap spike) then moves nothing, and
+# a short history (whose best efforts are fewer) reads about what the longer one does
+# (issue 13: LT2 169.8 vs 174 bpm from one 15 km effort). Max HR stays the one best.
+TOP_EFFORTS = 3
+MEDIAN_OF_TOP = ("hr_20min", "speed_20min", "speed_60min", "power_20min")
 # what each estimate rests on: peak column, effort length as a runner reads it
 EVIDENCE = {
     "max_hr": ("hr_60s", "60 s"),
@@ -72,6 +80,7 @@ class Estimate:
     runs: int
     looked_ahead: bool
     note: str = ""
+    of_best: int = 1  # the middle of the window's `of_best` best runs (1: the best one)
 
     @property
     def confidence(self) -> float:
@@ -83,7 +92,12 @@ class Estimate:
         """The effort it came from, in words."""
         if self.activity_id is None:
             return ""
-        return f"best {self.effort} of activity {self.activity_id} on {self.date}"
+        where = f"best {self.effort} of activity {self.activity_id} on {self.date}"
+        return (
+            where
+            if self.of_best <= 1
+            else f"{where} (the middle of the window's {self.of_best} best)"
+        )
 
     def window_text(self) -> str:
         """The window in words."""
@@ -114,9 +128,16 @@ def estimates_with_evidence(
         spans = {c: col.span(day) for c, col in columns.items()}
         key = tuple(spans[c] for c in PEAK_COLUMNS)
         if key not in cache:
-            cache[key] = _estimate({c: columns[c].best(*spans[c]) for c in PEAK_COLUMNS})
+            cache[key] = _estimate(
+                {c: columns[c].best(*spans[c], top=_top(c)) for c in PEAK_COLUMNS}
+            )
         out[day] = cache[key]
     return out
+
+
+def _top(column: str) -> int:
+    """How many of the window's best runs a column's estimate takes the middle of."""
+    return TOP_EFFORTS if column in MEDIAN_OF_TOP else 1
 
 
 @dataclass(frozen=True)
@@ -129,6 +150,7 @@ class _Best:
     window: tuple[dt.date, dt.date]
     runs: int
     looked_ahead: bool
+    of_best: int = 1
 
 
 @dataclass(frozen=True)
@@ -158,13 +180,16 @@ class _Column:
         ahead = bisect.bisect_right(self.dates, day + ESTIMATE_WINDOW)
         return lo, ahead, ahead > hi
 
-    def best(self, lo: int, hi: int, ahead: bool) -> _Best | None:
-        """The window's highest value, or None when fewer than MIN_RUNS runs carry it."""
+    def best(self, lo: int, hi: int, ahead: bool, top: int = 1) -> _Best | None:
+        """The middle of the window's `top` highest values (top 1: the highest), or None
+        when fewer than MIN_RUNS runs carry it."""
         if hi - lo < MIN_RUNS:
             return None
-        k = lo + int(np.argmax(self.values[lo:hi]))
+        order = np.argsort(-self.values[lo:hi], kind="stable")[:top]
+        k = lo + int(order[len(order) // 2])
         window = (self.dates[lo], self.dates[hi - 1])
-        return _Best(float(self.values[k]), self.ids[k], self.dates[k], window, hi - lo, ahead)
+        value, aid, date = float(self.values[k]), self.ids[k], self.dates[k]
+        return _Best(value, aid, date, window, hi - lo, ahead, len(order))
 
 
 def _from(best: _Best, effort: str, value: float | None = None, note: str = "") -> Estimate:
@@ -177,6 +202,7 @@ def _from(best: _Best, effort: str, value: float | None = None, note: str = "") 
         best.runs,
         best.looked_ahead,
         note,
+        best.of_best,
     )
 
 
