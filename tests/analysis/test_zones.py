@@ -5,9 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
-from terskel.analysis.zones import OLYMPIATOPPEN, PACE, custom_model, zone_edges, zone_time
+from terskel.analysis.zones import (
+    OLYMPIATOPPEN,
+    PACE,
+    custom_model,
+    edge_rule,
+    zone_edges,
+    zone_time,
+)
 
 T0 = dt.datetime(2026, 3, 1, 8, 0, 0)
 
@@ -105,3 +113,37 @@ def test_a_custom_model_cuts_at_fractions_of_its_marker() -> None:
     out = zone_time(_samples(rows), NO_SEGMENTS, markers, [mine]).collect()
     expected = pl.DataFrame({"zone": ["easy", "hard", "steady"], "seconds": [3.0, 3.0, 4.0]})
     assert_frame_equal(_whole(out, "mine"), expected)
+
+
+def _hr_rows(*rates: float) -> list[tuple[float, float | None, float | None]]:
+    """One second at each heart rate, then a last sample that repeats the last rate."""
+    return [(float(s), hr, None) for s, hr in enumerate((*rates, rates[-1]))]
+
+
+def test_the_i3_i4_cut_is_at_least_the_band_top_and_the_cuts_above_scale_alike() -> None:
+    # max HR 180 (best 60 s, capped): 87 % = 156.6, 92 % = 165.6; LT2 band 156.4-170
+    markers = {"max_hr": 180.0, "hr_lo": 156.4, "hr_hi": 170.0}
+    edges = zone_edges(OLYMPIATOPPEN, markers)  # type: ignore[arg-type]
+    scale = 170.0 / (0.87 * 180)
+    assert edges == pytest.approx([129.6, 147.6, 170.0, 0.92 * 180 * scale])
+    # 165 and 170 (the band's top, which the band calls in) are I3, 171 is I4, 180 is I5
+    rows = _hr_rows(150.0, 165.0, 170.0, 171.0, 180.0)
+    frame = pl.DataFrame({"activity_id": [1]} | {k: [v] for k, v in markers.items()}).lazy()
+    out = zone_time(_samples(rows), NO_SEGMENTS, frame, [OLYMPIATOPPEN]).collect()
+    expected = pl.DataFrame({"zone": ["I3", "I4", "I5"], "seconds": [3.0, 1.0, 2.0]})
+    assert_frame_equal(_whole(out, "olympiatoppen"), expected)
+    band = _whole(out, "band").filter(pl.col("zone") == "above")["seconds"].sum()
+    assert band == 3.0  # I4-I5 time is the band's "above" time, no more
+    assert "band wins" in edge_rule(OLYMPIATOPPEN, markers)  # type: ignore[arg-type]
+
+
+def test_a_band_under_the_i4_edge_or_no_band_moves_nothing() -> None:
+    plain = [0.72 * 200, 0.82 * 200, 0.87 * 200, 0.92 * 200]
+    for band in ({"hr_hi": 165.0}, {}):
+        markers = {"max_hr": 200.0} | band
+        assert zone_edges(OLYMPIATOPPEN, markers) == pytest.approx(plain)  # type: ignore[arg-type]
+        frame = pl.DataFrame({"activity_id": [1]} | {k: [v] for k, v in markers.items()}).lazy()
+        out = zone_time(_samples(_hr_rows(173.0, 175.0)), NO_SEGMENTS, frame, [OLYMPIATOPPEN])
+        got = _whole(out.collect(), "olympiatoppen")
+        assert_frame_equal(got, pl.DataFrame({"zone": ["I3", "I4"], "seconds": [1.0, 2.0]}))
+    assert "not above it" in edge_rule(OLYMPIATOPPEN, {"max_hr": 200.0, "hr_hi": 165.0})

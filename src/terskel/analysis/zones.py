@@ -9,6 +9,14 @@ for an activity gives no rows for it: nothing is assumed.
 A sample stands for the time until the next sample (smart recording: 1-8 s).
 A gap longer than `max_gap_s` is a pause or a signal loss, not time in a
 zone: such a sample counts its activity's median sample interval instead.
+
+Calibrated band over %max-HR edges: blood lactate is the reference marker
+(threshold-model.md section 2), so where the athlete's threshold band (lactate
+fit, LT2 HR) reaches above the Olympiatoppen I3/I4 edge (87 % of max HR; seen
+when max HR is only the best 60 s recorded), the I3/I4 cut moves up to the
+band's top and the cuts above it scale by the same factor. A heart rate the
+band calls "in" is then never I4-I5 ("above threshold"); the cuts below are
+kept. Without a band, or with its top under 87 % of max HR, nothing moves.
 """
 
 from __future__ import annotations
@@ -59,11 +67,21 @@ class ZoneModel:
     channel: str  # heart_rate | speed | power
     zones: tuple[str, ...]
     cuts: tuple[tuple[str, float], ...]
+    # (cut index, band column): that cut is at least the band's top, exclusive (a value
+    # the band calls in stays below it), and the cuts above scale alike (module doc)
+    floor: tuple[int, str] | None = None
 
     def describe(self) -> str:
         """One line: how the zones are cut."""
         edges = ", ".join(f"{f * 100:g} % {m}" for m, f in self.cuts)
-        return f"{self.name}: {'/'.join(self.zones)} cut at {edges}"
+        text = f"{self.name}: {'/'.join(self.zones)} cut at {edges}"
+        if self.floor is None:
+            return text
+        i, column = self.floor
+        return (
+            f"{text}; the {self.zones[i]}/{self.zones[i + 1]} cut at least the threshold "
+            f"band's top ({column}), the cuts above scaled alike"
+        )
 
 
 def _cuts(marker: str, *fractions: float) -> tuple[tuple[str, float], ...]:
@@ -73,7 +91,7 @@ def _cuts(marker: str, *fractions: float) -> tuple[tuple[str, float], ...]:
 # The models threshold-model.md section 2 asks for.
 OLYMPIATOPPEN = ZoneModel(
     "olympiatoppen", "heart_rate", ("I1", "I2", "I3", "I4", "I5"),
-    _cuts("max_hr", 0.72, 0.82, 0.87, 0.92),
+    _cuts("max_hr", 0.72, 0.82, 0.87, 0.92), floor=(2, "hr_hi"),
 )  # fmt: skip
 SEILER3 = ZoneModel("seiler3", "heart_rate", ("Z1", "Z2", "Z3"), (("lt1_hr", 1.0), ("lt2_hr", 1.0)))
 # Friel's running LTHR zones (Z5a-c merged): <85, 85-89, 90-94, 95-99, >=100 % LTHR
@@ -109,11 +127,41 @@ def custom_model(name: str, marker: str, cuts: Sequence[float], zones: Sequence[
 
 
 def zone_edges(model: ZoneModel, markers: dict[str, float | None]) -> list[float] | None:
-    """The model's cut values for these markers (None when a marker is missing)."""
+    """The model's cut values for these markers and band (None when a marker is missing)."""
     values = [markers.get(marker) for marker, _ in model.cuts]
     if any(v is None for v in values):
         return None
-    return [float(v) * f for v, (_, f) in zip(values, model.cuts, strict=True) if v is not None]
+    raw = [float(v) * f for v, (_, f) in zip(values, model.cuts, strict=True) if v is not None]
+    i, scale = _floor_scale(model, markers, raw)
+    return raw[:i] + [edge * scale for edge in raw[i:]]
+
+
+def edge_rule(model: ZoneModel, markers: dict[str, float | None]) -> str:
+    """Which rule placed the model's edges for these markers and band (empty: the plain cuts)."""
+    raw = zone_edges(ZoneModel(model.name, model.channel, model.zones, model.cuts), markers)
+    if model.floor is None or raw is None:
+        return ""
+    i, scale = _floor_scale(model, markers, raw)
+    cut = f"{model.zones[i]}/{model.zones[i + 1]}"
+    marker, fraction = model.cuts[i]
+    plain = f"{fraction * 100:g} % of {marker.replace('_', ' ')} = {raw[i]:.0f}"
+    if scale <= 1.0:
+        return f"{cut} cut at {plain} (the threshold band's top is not above it)"
+    return (
+        f"{cut} cut at the threshold band's top {raw[i] * scale:.0f}, above {plain}: "
+        f"the calibrated band wins; the cuts above scaled alike (x{scale:.3f})"
+    )
+
+
+def _floor_scale(
+    model: ZoneModel, markers: dict[str, float | None], raw: list[float]
+) -> tuple[int, float]:
+    """The floored cut's index and the factor it and the cuts above move by (>= 1)."""
+    if model.floor is None:
+        return len(raw), 1.0
+    i, column = model.floor
+    top = markers.get(column)
+    return i, max(1.0, float(top) / raw[i]) if top is not None and raw[i] > 0 else 1.0
 
 
 def with_weights(samples: pl.LazyFrame, max_gap_s: float = 10.0) -> pl.LazyFrame:
@@ -196,8 +244,16 @@ def _zone_expr(model: ZoneModel) -> pl.Expr:
     """The zone name of each sample under `model` (null when value or a marker is missing)."""
     value = pl.col(CHANNELS[model.channel])
     edges = [pl.col(marker) * fraction for marker, fraction in model.cuts]
-    index = pl.sum_horizontal([(value >= edge).cast(pl.Int32) for edge in edges])
     known = value.is_not_null() & pl.all_horizontal([e.is_not_null() for e in edges])
+    crossed = [value >= edge for edge in edges]
+    if model.floor is not None:  # the calibrated band wins (module doc)
+        i, column = model.floor
+        top = pl.col(column)
+        scale = pl.max_horizontal(pl.lit(1.0), top / edges[i]).fill_null(1.0)
+        # above the band's top, exclusive: the band's "in" includes its top
+        crossed[i] = (value >= edges[i]) & (value > top).fill_null(True)
+        crossed[i + 1 :] = [value >= edge * scale for edge in edges[i + 1 :]]
+    index = pl.sum_horizontal([c.cast(pl.Int32) for c in crossed])
     names = pl.Series(model.zones, dtype=pl.String)
     return pl.when(known).then(pl.lit(names).get(index))
 
