@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from terskel.cli import app
@@ -109,3 +110,16 @@ def test_zones_recompute_alone_after_a_marker_changes(tmp_path: Path) -> None:
         assert store.sessions()["session_type"][0] == "easy"
         zones = store.zone_time(model="band_hr")
         assert set(zones["zone"]) == {"below"}
+
+
+def test_the_band_top_places_the_i4_edge_when_above_87_percent(tmp_path: Path) -> None:
+    # 2026-09-02: max HR 186 (87 % = 162), LT2 170: the LT2 band's top (170) wins
+    doc = json.loads(_run(tmp_path, "--on", "2026-09-02", "--json"))
+    edges = doc["zones"]["olympiatoppen"]["edges"]
+    assert edges[2] == 170.0 and edges[3] == pytest.approx(0.92 * 186 * 170 / (0.87 * 186))
+    assert "band wins" in doc["zones"]["olympiatoppen"]["rule"]
+    text = _run(tmp_path, "--on", "2026-09-02")
+    assert "zone edges: I3/I4 cut at the threshold band's top 170" in text
+    # 2026-08-01: max HR 190 alone, band 80-87 % of it: the plain 87 % cut (165)
+    doc = json.loads(_run(tmp_path, "--on", "2026-08-01", "--json"))
+    assert doc["zones"]["olympiatoppen"]["edges"][2] == pytest.approx(0.87 * 190)

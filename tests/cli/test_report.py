@@ -171,3 +171,29 @@ def test_weeks_json_carries_load_and_zones(db: Path) -> None:
     assert doc["load"]["days"][-1]["date"] == "2026-03-22"
     vo2 = next(s for s in doc["sessions"] if s["type"] == "vo2")
     assert [r["group"] for r in vo2["reps"]] == ["~1:00"] * 4 + ["~0:40"] * 2
+
+
+def test_coros_week_hard_minutes_are_never_in_band_minutes(tmp_path: Path) -> None:
+    """Real 16-week COROS history, 2026-W23: max HR is capped at the best 60 s (~179) while
+    LT2 HR is ~171, so 87 % of max HR (156) lies under the band's top. The hard-work cap
+    (I4-I5) must not count time the intensity check calls in the band: at most the time
+    above the band (main counted 106 min of I4-I5 against 12 min above the band)."""
+    from tests.conftest import shared_path
+
+    folder = shared_path("history/coros-road-runner")
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        import_paths(store, [folder], workers=1)
+        analyze(store)
+        above = store.query(
+            "SELECT coalesce(sum(z.seconds), 0) / 60 AS m FROM zone_time z JOIN activities a "
+            "USING (athlete_id, activity_id) WHERE z.seg_index IS NULL AND z.model = 'band' "
+            "AND z.zone = 'above' AND a.sport = 'running' "
+            "AND strftime(a.start_local, '%G-W%V') = $week",
+            {"week": "2026-W23"},
+        )["m"][0]
+    doc = json.loads(_run(db, "report", "week", "--week", "2026-W23", "--format", "json"))
+    checks = {c["check"]: c for c in doc["checks"]}
+    assert checks["intensity_control"]["value"] >= 80  # the band holds most rep time
+    assert 0 < checks["hard_cap"]["value"] <= above + 1.0
+    assert "above the threshold band's top" in checks["hard_cap"]["reason"]

@@ -31,6 +31,7 @@ def athlete(
         band_lines,
         fit_lines,
         markers_table,
+        zone_rule_line,
         zone_table,
     )
 
@@ -43,7 +44,9 @@ def athlete(
         return
     out.print(markers_table(found, day))
     chosen = next(m for m in profile.models if m.name == settings.athlete.zone_model)
-    out.print(zone_table(chosen, found))
+    out.print(zone_table(chosen, found, band))
+    if (rule := zone_rule_line(chosen, found, band)) is not None:
+        out.print(rule, highlight=False)
     for line in band_lines(band, c.hr_fit, c.speed_fit) + fit_lines(c.hr_fit, c.speed_fit):
         out.print(line, highlight=False)
     out.print(f"\nEstimates: {WINDOW_RULE}", highlight=False)

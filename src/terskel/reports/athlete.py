@@ -10,7 +10,7 @@ from rich import box
 from rich.table import Table
 
 from terskel.analysis.athlete import MARKERS, MIN_RUNS, LactateFit, Marker
-from terskel.analysis.zones import ZoneModel, zone_edges
+from terskel.analysis.zones import ZoneModel, edge_rule, zone_edges
 
 LABELS = {
     "max_hr": "max HR",
@@ -66,10 +66,18 @@ def _origin(m: Marker) -> str:
     return "; ".join(x for x in parts if x)
 
 
-def zone_table(model: ZoneModel, found: Mapping[str, Marker]) -> Table | str:
+def _values(found: Mapping[str, Marker], band: Mapping[str, Any]) -> dict[str, float | None]:
+    """Marker values and the threshold band's numbers: what the zone edges are cut from."""
+    values: dict[str, float | None] = {name: m.value for name, m in found.items()}
+    return values | {k: v for k, v in band.items() if isinstance(v, float)}
+
+
+def zone_table(
+    model: ZoneModel, found: Mapping[str, Marker], band: Mapping[str, Any] | None = None
+) -> Table | str:
     """The model's zones as ranges in bpm, pace or W (or why it cannot be drawn)."""
-    values = {name: m.value for name, m in found.items()}
-    edges = zone_edges(model, values)  # type: ignore[arg-type]
+    values = _values(found, band or {})
+    edges = zone_edges(model, values)
     if edges is None:
         missing = sorted({m for m, _ in model.cuts if m not in values})
         return f"{model.name}: needs {', '.join(LABELS.get(m, m) for m in missing)}"
@@ -82,6 +90,14 @@ def zone_table(model: ZoneModel, found: Mapping[str, Marker]) -> Table | str:
         lo, hi = bounds[i], bounds[i + 1]
         table.add_row(zone, _edge(model.channel, lo), _edge(model.channel, hi))
     return table
+
+
+def zone_rule_line(
+    model: ZoneModel, found: Mapping[str, Marker], band: Mapping[str, Any]
+) -> str | None:
+    """Which rule placed the model's edges (None for a model cut at plain fractions)."""
+    rule = edge_rule(model, _values(found, band))
+    return f"zone edges: {rule}" if rule else None
 
 
 def _edge(channel: str, value: float | None) -> str:
@@ -141,7 +157,7 @@ def athlete_json(
     day: dt.date, found: Mapping[str, Marker], band: Mapping[str, Any], models: Sequence[ZoneModel]
 ) -> dict[str, Any]:
     """Markers, band and zone edges as one JSON object."""
-    values = {name: m.value for name, m in found.items()}
+    values = _values(found, band)
     return {
         "date": day.isoformat(),
         "markers": {
@@ -157,7 +173,11 @@ def athlete_json(
         },
         "band": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in band.items()},
         "zones": {
-            model.name: {"zones": list(model.zones), "edges": zone_edges(model, values)}  # type: ignore[arg-type]
+            model.name: {
+                "zones": list(model.zones),
+                "edges": zone_edges(model, values),
+                "rule": edge_rule(model, values) or model.describe(),
+            }
             for model in models
         },
     }

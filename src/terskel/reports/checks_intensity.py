@@ -22,6 +22,8 @@ from terskel.reports.outing import Outing
 LOW_ZONES = ("I1", "I2")
 ALL_ZONES = ("I1", "I2", "I3", "I4", "I5")
 HARD_EXEMPT = ("x_element", "race")
+# how analysis.zones places the I3/I4 edge the cap and polarity count from
+I4_RULE = "I4 starts at 87 % of max HR or above the threshold band's top, whichever is higher"
 
 
 def threshold_dose(week: Week) -> Check:
@@ -170,6 +172,7 @@ def hard_work_cap(week: Week) -> Check:
     more = f" and {len(top) - 4} more" if len(top) > 4 else ""
     exempt = "outside X-element and race sessions"
     reason = f"{minutes_text(minutes * 60)} above threshold (I4-I5) {exempt}: {where}{more}"
+    reason += f"; {I4_RULE}"
     if len(measured) < len(counted):
         reason += f"; not measured: {named(o for o in counted if o.hard_s is None)}"
     status = grade(minutes, band, week.template.near) if band.enabled else "n/a"
