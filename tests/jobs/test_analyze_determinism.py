@@ -45,11 +45,7 @@ def test_fresh_rebuild_and_import_order_give_the_same_zones_and_types(
     assert len(fresh["zone_time"]) > 1000 and len(fresh["sessions"]) == len(files)
     for table in TABLES:
         assert fresh[table] == rebuilt[table], table
-    assert fresh["zone_time"] == reordered["zone_time"]
-    assert fresh["activity_peaks"] == reordered["activity_peaks"]
-    # outing_id is the outing's smallest activity id, so it follows the import order
-    assert _without_outing(fresh["sessions"]) == _without_outing(reordered["sessions"])
-
-
-def _without_outing(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
-    return sorted((row[:-1] for row in rows), key=repr)  # the outing's key comes last
+    # outing_id names the outing's earliest file, whatever order the files came in
+    assert sum(1 for row in fresh["sessions"] if row[-1] != row[-2]) >= 1  # a 2-file outing
+    for table in TABLES:
+        assert fresh[table] == reordered[table], table

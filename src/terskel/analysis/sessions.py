@@ -3,7 +3,8 @@
 Files of one outing (a separate warm-up, blocks and cool-down saved minutes
 apart) are typed together: an outing is the runs of one local date whose gap
 (start of the later minus end of the earlier) is under `OUTING_GAP`; its
-`outing_id` is its smallest activity id, and every file of it carries the
+`outing_id` is the activity id of its earliest file (by start, so it does not
+follow the import order), and every file of it carries the
 outing's type. Per-file numbers (work_s, threshold_s ...) stay the file's own,
 so sums over files give the outing's totals. Rules: `RULES`, first match wins.
 """
@@ -75,7 +76,9 @@ def outings(acts: pl.DataFrame) -> pl.DataFrame:
         | ((pl.col("start_utc") - prev_end) >= pl.duration(seconds=OUTING_GAP.total_seconds()))
     )
     a = a.with_columns(grp=new.cum_sum().over(key))
-    return a.select(AID, outing_id=pl.col(AID).min().over(*key, "grp"))
+    # the earliest file names the outing: ids follow the import order, start times do not
+    first = pl.col(AID).sort_by("start_utc", AID).first()
+    return a.select(AID, outing_id=first.over(*key, "grp"))
 
 
 def type_sessions(
@@ -104,7 +107,12 @@ def type_sessions(
     per = _per_activity(acts, outing, reps, segments, labels, band_time, bands)
     drift = _drift(reps, outing)
     typed = _type_outings(per, p)
-    primary = per.sort("work_s", AID, descending=[True, False]).group_by("outing_id").first()
+    # the file with the most work carries the drift (ties: the earliest, not the first imported)
+    primary = (
+        per.sort("work_s", "start_utc", AID, descending=[True, False, False])
+        .group_by("outing_id")
+        .first()
+    )
     per = (
         per.join(typed, on="outing_id", how="left")
         .join(drift, on="outing_id", how="left")
