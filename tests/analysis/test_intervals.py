@@ -274,6 +274,11 @@ def test_dimension_is_the_one_one_lag_explains() -> None:
     s, m = [121.0, 118.0, 122.0, 119.0], [500.0, 470.0, 520.0, 455.0]
     rs, rm = [58.0, 61.0, 59.0], [140.0, 150.0, 130.0]
     assert part_text("set", s, m, rs, rm, False, False) == "4x2min/1min"
+    # recoveries overrun (90 s walked and stood for 73-127 s, XiangLi00 13691527295):
+    # a cycle longer than the reading's is the runner's, no lag against time
+    s, m = [43.0, 46, 46, 47, 40, 45, 54, 28, 56], [119.0, 142, 137, 149, 107, 134, 141, 87, 138]
+    rs, rm = [73.0, 94, 96, 127, 110, 103, 101, 124], [95.0, 126, 152, 157, 108, 149, 1, 162]
+    assert part_text("set", s, m, rs, rm, False, False) == "9x45s/90s"
 
 
 def test_segment_schema_and_many_activities() -> None:

@@ -45,7 +45,7 @@ _TIME_REP_DIST_REC = 0.05
 # GPS distance over a short rep is off by a few percent (corners, multipath): a
 # spread of distances up to this relative size says nothing against distance.
 _GPS_REL = 0.02
-# Weight of the cycle's relative error (see `cycle_cost`): as a rounding error.
+# Weight of the cycle's relative shortfall (see `cycle_cost`): as a rounding error.
 _CYCLE_WEIGHT = 1.0
 # slower than this (m/s) is a walk: nobody prescribes a walk in metres
 _WALK_MPS = 1.8
@@ -155,9 +155,11 @@ def _lags(dim: str, value: float, s: list[float], m: list[float]) -> np.ndarray:
 
 
 def _se(x: np.ndarray) -> float:
-    """Robust standard error of the median-ish centre of x (1.4826 MAD / sqrt n)."""
+    """Robust standard error of the centre of x (1.4826 MAD / sqrt n), its
+    scatter never below one stream boundary's p90 error: three reps that agree
+    by chance, or durations quantised by 5 s recording, say no more than that."""
     mad = 1.4826 * float(np.median(np.abs(x - np.median(x))))
-    return mad / math.sqrt(x.size)
+    return max(mad, _BOUNDARY_P90_S) / math.sqrt(x.size)
 
 
 def cycle_cost(
@@ -173,20 +175,22 @@ def cycle_cost(
     Stream boundaries of a set lag alike: the seconds a rep gains, its
     recoveries lose, so a rep-plus-recovery cycle is measured without the lag.
     A reading says how long reps and recoveries run over their values; the two
-    must agree. 6x400m/200m run as 90 s reps and 79 s recoveries looks round rep
-    by rep in time (90 s, and 79 s is within a lag of 90 s), but `6x90s/90s`
-    needs the reps on time and the recoveries 11 s short: a 165 s cycle for a
-    180 s one. In metres (414 m, 188 m at 4.6 and 2.4 m/s) the reps run 3 s
-    over and the recoveries 5 s short: one lag. The cost is the cycle's relative
-    error beyond the standard error of the two medians (three scattered reps say
-    little), in the units of the rounding cost.
+    must add up to no less than 0: the measured cycle is never shorter than the
+    reading's (runners overrun a recovery, standing on or starting when ready,
+    but do not cut it short). 6x400m/200m run as 90 s reps and 79 s recoveries
+    looks round rep by rep in time (90 s, and 79 s is within a lag of 90 s), but
+    `6x90s/90s` needs the reps on time and the recoveries 11 s short: a 165 s
+    cycle for a 180 s one. In metres (414 m, 188 m at 4.6 and 2.4 m/s) the reps
+    run 3 s over and the recoveries 5 s short: one lag. The cost is the relative
+    shortfall of the cycle beyond the standard error of the two medians (three
+    scattered reps say little), in the units of the rounding cost.
     """
     a, b = _lags(*rep, rep_s, rep_m), _lags(*rec, rec_s, rec_m)
-    over = abs(float(np.median(a)) + float(np.median(b)))
+    short = -(float(np.median(a)) + float(np.median(b)))
     # what the reps' and recoveries' own scatter cannot tell from 0
-    over = max(0.0, over - math.hypot(_se(a), _se(b)))
+    short = max(0.0, short - math.hypot(_se(a), _se(b)))
     cycle = float(np.median(rep_s)) + float(np.median(rec_s))
-    return _CYCLE_WEIGHT * over / max(cycle, 1.0)
+    return _CYCLE_WEIGHT * short / max(cycle, 1.0)
 
 
 def _mix_cost(rep_dim: str, rec_dim: str) -> float:
