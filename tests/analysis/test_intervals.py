@@ -257,6 +257,30 @@ def test_ladder_dimension_is_round_by_one_offset() -> None:
     assert part_text("ladder", s, m, [], [], False, False) == "400-600-800-600-400m"
 
 
+def test_dimension_is_the_one_one_lag_explains() -> None:
+    # 6x400m/200m at 2 s recording (fnardmann 9905289248): 90 s reps are round in
+    # time, and 72-80 s recoveries within a lag of 90 s, but no one lag makes reps
+    # on time and recoveries 11 s short; in metres reps run 3 s over, recoveries 5 s
+    # short: the seconds a rep gains its recoveries lose
+    s, m = [83.0, 92.0, 88.0, 91.0, 93.0, 92.0], [398.0, 419.0, 411.0, 416.0, 435.0, 421.0]
+    rs, rm = [72.0, 78.0, 79.0, 72.0, 80.0], [179.0, 190.0, 188.0, 174.0, 173.0]
+    assert part_text("set", s, m, rs, rm, False, False) == "6x400m/200m"
+    # 6x1km/2min at 2 s (coros 476137313624162507): 4min reps need a lag of -7 s,
+    # the 2min recoveries one of +4 s; 1km at 4.4 m/s runs +4 s over: one lag
+    s, m = [232.0, 232.0, 234.0, 234.0, 238.0, 222.0], [1016.0, 1034, 1013, 1024, 1016, 972]
+    rs, rm = [112.0, 116.0, 116.0, 116.0, 130.0], [287.0, 263.0, 196.0, 236.0, 269.0]
+    assert part_text("set", s, m, rs, rm, False, False) == "6x1km/2min"
+    # a timed set stays in time: 2min reps at varying pace, 1min recoveries
+    s, m = [121.0, 118.0, 122.0, 119.0], [500.0, 470.0, 520.0, 455.0]
+    rs, rm = [58.0, 61.0, 59.0], [140.0, 150.0, 130.0]
+    assert part_text("set", s, m, rs, rm, False, False) == "4x2min/1min"
+    # recoveries overrun (90 s walked and stood for 73-127 s, XiangLi00 13691527295):
+    # a cycle longer than the reading's is the runner's, no lag against time
+    s, m = [43.0, 46, 46, 47, 40, 45, 54, 28, 56], [119.0, 142, 137, 149, 107, 134, 141, 87, 138]
+    rs, rm = [73.0, 94, 96, 127, 110, 103, 101, 124], [95.0, 126, 152, 157, 108, 149, 1, 162]
+    assert part_text("set", s, m, rs, rm, False, False) == "9x45s/90s"
+
+
 def test_segment_schema_and_many_activities() -> None:
     samples = pl.concat([session(SIX_MIN, aid=1), session([(1800, 3.1)], aid=2, seed=3)])
     seg, lab = detect(samples)

@@ -3,18 +3,26 @@
 
 Each part of a session is written in the runner's dimension, for reps and
 recoveries separately: time or distance, whichever repeats more exactly and
-is rounder (see `_amount`). Recoveries are elapsed time (a stopped timer at a
+is rounder (see `dimension`). Recoveries are elapsed time (a stopped timer at a
 standing recovery still counts).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
+
+from terskel.analysis.intervals.dimension import (
+    CV_WEIGHT,
+    NOT_ROUND_COST,
+    ROUND_M,
+    ROUND_S,
+    nearest,
+    rep_and_rest,
+)
 
 if TYPE_CHECKING:
     from terskel.analysis.intervals.segmentation import Track
@@ -29,158 +37,6 @@ LABEL_SCHEMA: dict[str, pl.DataType] = {
     "n_work": pl.UInt32(),
     "confidence": pl.Float64(),
 }
-
-# Values a runner writes; others are rounded on a finer grid and cost a little.
-_ROUND_M = (100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1200, 1500, 1600, 2000, 3000, 5000)
-_SUB_MINUTE_S = (10, 15, 20, 30, 40, 45, 50)
-_ROUND_S = (*_SUB_MINUTE_S, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 600, 720, 900)
-_NOT_ROUND_COST = 0.1
-# Weight of the coefficient of variation across reps in the time/distance choice.
-_CV_WEIGHT = 2.0
-# A list value this close is what the runner meant (stream boundaries are a few
-# seconds off on reps of a few minutes).
-_LIST_TOL = 0.1
-# Lap durations within this many seconds of a whole 5 s were ended by the
-# watch's timer (time-triggered workout steps): exact, never rounded.
-_TIMER_STEP_S = 5.0
-_TIMER_TOL_S = 1.0
-# ... and lap distances within 1 m of a whole 50 m were ended by distance.
-_DIST_STEP_M = 50.0
-_DIST_TOL_M = 1.0
-# Stream boundaries are up to ~7 s off each (p90), so a stream duration may be
-# this far from the list value the runner meant.
-_BOUNDARY_P90_S = 7.0
-_STREAM_TOL_S = 15.0
-# Recoveries are prescribed in time more often than in distance: on a near tie
-# (within this rounding cost) a recovery is labelled in time.
-_RECOVERY_TIME_BIAS = 0.03
-# ... and reps and recoveries in one dimension are a little more likely than mixed
-_SAME_DIM = 0.03
-# A timed rep with a distance recovery (`6x90s/200m`) is rarely prescribed: the
-# common mixed form is the other way round (`6x1km/2min`).
-_TIME_REP_DIST_REC = 0.05
-# GPS distance over a short rep is off by a few percent (corners, multipath): a
-# spread of distances up to this relative size says nothing against distance.
-_GPS_REL = 0.02
-# slower than this (m/s) is a walk: nobody prescribes a walk in metres
-_WALK_MPS = 1.8
-
-
-def _nearest(
-    x: float, preferred: tuple[int, ...], step: int, exact: bool = False, tol: float = _LIST_TOL
-) -> tuple[int, float]:
-    """The value a runner writes for x and its cost: the nearest list value within
-    `tol` (cost: its relative error), else x on a `step` grid (plus `_NOT_ROUND_COST`
-    unless `exact`: then the grid value is what the watch was set to)."""
-    best = min(preferred, key=lambda v: abs(x - v) / v)
-    cost_best = abs(x - best) / best
-    if cost_best <= tol:
-        return best, cost_best
-    fine = max(step, round(x / step) * step)
-    return fine, abs(x - fine) / fine + (0.0 if exact else _NOT_ROUND_COST)
-
-
-def _fmt_s(s: int) -> str:
-    if s % 60 == 0:
-        return f"{s // 60}min"
-    if s < 180:
-        return f"{s}s"
-    return f"{s // 60}:{s % 60:02d}"
-
-
-def _fmt_m(m: int) -> str:
-    return f"{m // 1000}km" if m % 1000 == 0 else f"{m}m"
-
-
-def _options(
-    s: list[float], m: list[float], recovery: bool, laps: bool
-) -> dict[str, tuple[str, float]]:
-    """Each dimension's text and cost: its spread across the reps (the runner
-    controlled the one that repeats; a robust spread, so one rep cut short at
-    a boundary does not decide) plus its rounding cost (see `_nearest`; a list
-    value counts as round within the stream's boundary noise).
-
-    Laps the watch ended on a whole 5 s (a 110 s workout step) are exact time,
-    on a whole 50 m exact distance: the only option.
-    """
-    trigger = _trigger(s, m, laps)
-    if trigger == "distance":
-        return {
-            "distance": (_fmt_m(round(float(np.mean(m)) / _DIST_STEP_M) * int(_DIST_STEP_M)), 0.0)
-        }
-    if trigger == "time":
-        return {
-            "time": (
-                _fmt_s(max(5, round(float(np.mean(s)) / _TIMER_STEP_S) * int(_TIMER_STEP_S))),
-                0.0,
-            )
-        }
-    mean_s, mean_m = float(np.median(s)), float(np.median(m))
-    tol = max(_LIST_TOL, _STREAM_TOL_S / max(mean_s, 1.0))
-    s_val, s_cost = _nearest(mean_s, _ROUND_S, 10 if mean_s < 600 else 30, tol=tol)
-    bias = _RECOVERY_TIME_BIAS if recovery else 0.0
-    out = {"time": (_fmt_s(s_val), s_cost + _CV_WEIGHT * _rcv(s) - bias)}
-    if mean_m >= _WALK_MPS * mean_s:  # standing or walking: only time makes sense
-        # a measured distance is off by twice its GPS error or by its two boundary
-        # errors (independent: sqrt(2) x p90), no more: a rep 7 % short is no 1 km
-        tol_m = max(2 * _GPS_REL, _BOUNDARY_P90_S * math.sqrt(2.0) / max(mean_s, 1.0))
-        m_val, m_cost = _nearest(mean_m, _ROUND_M, 50 if mean_m < 2000 else 100, tol=tol_m)
-        spread = math.sqrt(max(0.0, _rcv(m) ** 2 - _GPS_REL**2))
-        out["distance"] = (_fmt_m(m_val), m_cost + _CV_WEIGHT * spread)
-    return out
-
-
-def _rcv(x: list[float]) -> float:
-    """Robust coefficient of variation: 1.4826 MAD / median."""
-    a = np.asarray(x, dtype=float)
-    med = float(np.median(a)) if a.size else 0.0
-    return 1.4826 * float(np.median(np.abs(a - med))) / med if med > 0 else 0.0
-
-
-def _rep_and_rest(
-    rep_s: list[float], rep_m: list[float], rec_s: list[float], rec_m: list[float], laps: bool
-) -> tuple[str, str]:
-    """Rep and recovery texts, chosen together: one dimension for both is a little
-    more likely (a track session is metres throughout)."""
-    reps = _options(rep_s, rep_m, False, laps)
-    if not rec_s:
-        return min(reps.values(), key=lambda o: o[1])[0], ""
-    recs = _options(rec_s, rec_m, True, laps)
-    pairs = [
-        (rc + cc + _mix_cost(rd, cd), rt, ct)
-        for rd, (rt, rc) in reps.items()
-        for cd, (ct, cc) in recs.items()
-    ]
-    _, rep, rec = min(pairs)
-    return rep, rec
-
-
-def _mix_cost(rep_dim: str, rec_dim: str) -> float:
-    """Prior cost of writing reps in one dimension and recoveries in another."""
-    if rep_dim == rec_dim:
-        return -_SAME_DIM
-    return _TIME_REP_DIST_REC if rep_dim == "time" else 0.0
-
-
-def _cv(x: list[float]) -> float:
-    a = np.asarray(x, dtype=float)
-    return float(a.std() / a.mean()) if a.size and a.mean() > 0 else 0.0
-
-
-def _off(x: list[float], step: float) -> float:
-    a = np.asarray(x, dtype=float)
-    return float(np.abs(a - np.round(a / step) * step).max()) if a.size else math.inf
-
-
-def _trigger(s: list[float], m: list[float], laps: bool) -> str | None:
-    """A watch-ended step repeats to the second (or metre) on a whole value."""
-    if not laps or not s:
-        return None
-    if _off(s, _TIMER_STEP_S) <= _TIMER_TOL_S and _cv(s) * float(np.mean(s)) <= _TIMER_TOL_S:
-        return "time"
-    if _off(m, _DIST_STEP_M) <= _DIST_TOL_M and _cv(m) * float(np.mean(m)) <= _DIST_TOL_M:
-        return "distance"
-    return None
 
 
 def _range_s(s: list[float]) -> str:
@@ -201,21 +57,21 @@ def _ladder_cost(x: list[float], near: list[tuple[int, float]]) -> float:
     6-5-4-3-2 min run as 353-292-234-174-114 s is 6-8 s short each, while its
     distances (1182-951-794-605-389 m) are off by -49 to +5 m.
     """
-    off = sum(c >= _NOT_ROUND_COST for _, c in near) / len(near)
+    off = sum(c >= NOT_ROUND_COST for _, c in near) / len(near)
     err = np.asarray([xi - v for xi, (v, _) in zip(x, near, strict=True)])
     # spread: mean absolute deviation without the largest (one rep cut short at a
     # boundary does not decide; a MAD would be 0 on durations quantized by 5 s
     # recording), x 1.25 for a standard deviation
     dev = np.sort(np.abs(err - np.median(err)))[:-1]
     spread = 1.25 * float(dev.mean())
-    return off * _NOT_ROUND_COST + _CV_WEIGHT * spread / max(float(np.mean(x)), 1.0)
+    return off * NOT_ROUND_COST + CV_WEIGHT * spread / max(float(np.mean(x)), 1.0)
 
 
 def _ladder(s: list[float], m: list[float]) -> str:
     """`400-800-1200-800-400m` or `1-2-3-2-1min`: the dimension whose values are
     round, off them by one common offset (see `_ladder_cost`)."""
-    ms = [_nearest(x, _ROUND_M, 50 if x < 2000 else 100, exact=False) for x in m]
-    ss = [_nearest(x, _ROUND_S, 10 if x < 600 else 30, exact=False) for x in s]
+    ms = [nearest(x, ROUND_M, 50 if x < 2000 else 100, exact=False) for x in m]
+    ss = [nearest(x, ROUND_S, 10 if x < 600 else 30, exact=False) for x in s]
     if _ladder_cost(m, ms) <= _ladder_cost(s, ss):
         return "-".join(str(v) for v, _ in ms) + "m"
     if all(v % 60 == 0 for v, _ in ss):
@@ -237,7 +93,7 @@ def part_text(
         return f"fartlek {len(rep_s)} x {_range_s(rep_s)}"
     if kind == "ladder":
         return _ladder(rep_s, rep_m)
-    rep, rec = _rep_and_rest(rep_s, rep_m, rec_s, rec_m, laps)
+    rep, rec = rep_and_rest(rep_s, rep_m, rec_s, rec_m, laps)
     rec = "/" + rec if rec else ""
     return f"{rep}{rec}" if single else f"{len(rep_s)}x{rep}{rec}"
 

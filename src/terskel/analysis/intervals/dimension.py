@@ -1,0 +1,221 @@
+"""The runner's dimension of one set: time or distance, for reps and recoveries.
+
+Each dimension's text and cost come from its spread across the reps (the
+runner controlled the one that repeats) and its rounding (see `options`);
+reps and recoveries are chosen together (`rep_and_rest`): a prior for one
+dimension throughout, and one boundary lag for the whole set (`cycle_cost`).
+Watch-ended laps keep their exact value (`_trigger`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# Values a runner writes; others are rounded on a finer grid and cost a little.
+ROUND_M = (100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1200, 1500, 1600, 2000, 3000, 5000)
+_SUB_MINUTE_S = (10, 15, 20, 30, 40, 45, 50)
+ROUND_S = (*_SUB_MINUTE_S, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 600, 720, 900)
+NOT_ROUND_COST = 0.1
+# Weight of the coefficient of variation across reps in the time/distance choice.
+CV_WEIGHT = 2.0
+# A list value this close is what the runner meant (stream boundaries are a few
+# seconds off on reps of a few minutes).
+_LIST_TOL = 0.1
+# Lap durations within this many seconds of a whole 5 s were ended by the
+# watch's timer (time-triggered workout steps): exact, never rounded.
+_TIMER_STEP_S = 5.0
+_TIMER_TOL_S = 1.0
+# ... and lap distances within 1 m of a whole 50 m were ended by distance.
+_DIST_STEP_M = 50.0
+_DIST_TOL_M = 1.0
+# Stream boundaries are up to ~7 s off each (p90), so a stream duration may be
+# this far from the list value the runner meant.
+_BOUNDARY_P90_S = 7.0
+_STREAM_TOL_S = 15.0
+# Recoveries are prescribed in time more often than in distance: on a near tie
+# (within this rounding cost) a recovery is labelled in time.
+_RECOVERY_TIME_BIAS = 0.03
+# ... and reps and recoveries in one dimension are a little more likely than mixed
+_SAME_DIM = 0.03
+# A timed rep with a distance recovery (`6x90s/200m`) is rarely prescribed: the
+# common mixed form is the other way round (`6x1km/2min`).
+_TIME_REP_DIST_REC = 0.05
+# GPS distance over a short rep is off by a few percent (corners, multipath): a
+# spread of distances up to this relative size says nothing against distance.
+_GPS_REL = 0.02
+# Weight of the cycle's relative shortfall (see `cycle_cost`): as a rounding error.
+_CYCLE_WEIGHT = 1.0
+# slower than this (m/s) is a walk: nobody prescribes a walk in metres
+_WALK_MPS = 1.8
+
+
+def nearest(
+    x: float, preferred: tuple[int, ...], step: int, exact: bool = False, tol: float = _LIST_TOL
+) -> tuple[int, float]:
+    """The value a runner writes for x and its cost: the nearest list value within
+    `tol` (cost: its relative error), else x on a `step` grid (plus `NOT_ROUND_COST`
+    unless `exact`: then the grid value is what the watch was set to)."""
+    best = min(preferred, key=lambda v: abs(x - v) / v)
+    cost_best = abs(x - best) / best
+    if cost_best <= tol:
+        return best, cost_best
+    fine = max(step, round(x / step) * step)
+    return fine, abs(x - fine) / fine + (0.0 if exact else NOT_ROUND_COST)
+
+
+def fmt_s(s: int) -> str:
+    if s % 60 == 0:
+        return f"{s // 60}min"
+    if s < 180:
+        return f"{s}s"
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def fmt_m(m: int) -> str:
+    return f"{m // 1000}km" if m % 1000 == 0 else f"{m}m"
+
+
+def options(
+    s: list[float], m: list[float], recovery: bool, laps: bool
+) -> dict[str, tuple[str, float, float]]:
+    """Each dimension's text and cost: its spread across the reps (the runner
+    controlled the one that repeats; a robust spread, so one rep cut short at
+    a boundary does not decide) plus its rounding cost (see `nearest`; a list
+    value counts as round within the stream's boundary noise).
+
+    Laps the watch ended on a whole 5 s (a 110 s workout step) are exact time,
+    on a whole 50 m exact distance: the only option. Each option is (text,
+    cost, value in s or m).
+    """
+    trigger = _trigger(s, m, laps)
+    if trigger == "distance":
+        d = round(float(np.mean(m)) / _DIST_STEP_M) * int(_DIST_STEP_M)
+        return {"distance": (fmt_m(d), 0.0, float(d))}
+    if trigger == "time":
+        v = max(5, round(float(np.mean(s)) / _TIMER_STEP_S) * int(_TIMER_STEP_S))
+        return {"time": (fmt_s(v), 0.0, float(v))}
+    mean_s, mean_m = float(np.median(s)), float(np.median(m))
+    tol = max(_LIST_TOL, _STREAM_TOL_S / max(mean_s, 1.0))
+    s_val, s_cost = nearest(mean_s, ROUND_S, 10 if mean_s < 600 else 30, tol=tol)
+    bias = _RECOVERY_TIME_BIAS if recovery else 0.0
+    out = {"time": (fmt_s(s_val), s_cost + CV_WEIGHT * _rcv(s) - bias, float(s_val))}
+    if mean_m >= _WALK_MPS * mean_s:  # standing or walking: only time makes sense
+        # a measured distance is off by twice its GPS error or by its two boundary
+        # errors (independent: sqrt(2) x p90), no more: a rep 7 % short is no 1 km
+        tol_m = max(2 * _GPS_REL, _BOUNDARY_P90_S * math.sqrt(2.0) / max(mean_s, 1.0))
+        m_val, m_cost = nearest(mean_m, ROUND_M, 50 if mean_m < 2000 else 100, tol=tol_m)
+        spread = math.sqrt(max(0.0, _rcv(m) ** 2 - _GPS_REL**2))
+        out["distance"] = (fmt_m(m_val), m_cost + CV_WEIGHT * spread, float(m_val))
+    return out
+
+
+def _rcv(x: list[float]) -> float:
+    """Robust coefficient of variation: 1.4826 MAD / median."""
+    a = np.asarray(x, dtype=float)
+    med = float(np.median(a)) if a.size else 0.0
+    return 1.4826 * float(np.median(np.abs(a - med))) / med if med > 0 else 0.0
+
+
+def rep_and_rest(
+    rep_s: list[float], rep_m: list[float], rec_s: list[float], rec_m: list[float], laps: bool
+) -> tuple[str, str]:
+    """Rep and recovery texts, chosen together: one dimension for both is a little
+    more likely (a track session is metres throughout), and one lag must explain
+    both (see `cycle_cost`)."""
+    reps = options(rep_s, rep_m, False, laps)
+    if not rec_s:
+        return min(reps.values(), key=lambda o: o[1])[0], ""
+    recs = options(rec_s, rec_m, True, laps)
+    pairs = [
+        (
+            rc
+            + cc
+            + _mix_cost(rd, cd)
+            + cycle_cost((rd, rv), (cd, cv), rep_s, rep_m, rec_s, rec_m),
+            rt,
+            ct,
+        )
+        for rd, (rt, rc, rv) in reps.items()
+        for cd, (ct, cc, cv) in recs.items()
+    ]
+    _, rep, rec = min(pairs)
+    return rep, rec
+
+
+def _lags(dim: str, value: float, s: list[float], m: list[float]) -> np.ndarray:
+    """Seconds each measured effort runs over `value`: in time directly, in
+    distance at the effort's own speed."""
+    sa, ma = np.asarray(s, dtype=float), np.asarray(m, dtype=float)
+    if dim == "time":
+        return sa - value
+    out: np.ndarray = (ma - value) / np.maximum(ma / np.maximum(sa, 1.0), 0.1)
+    return out
+
+
+def _se(x: np.ndarray) -> float:
+    """Robust standard error of the centre of x (1.4826 MAD / sqrt n), its
+    scatter never below one stream boundary's p90 error: three reps that agree
+    by chance, or durations quantised by 5 s recording, say no more than that."""
+    mad = 1.4826 * float(np.median(np.abs(x - np.median(x))))
+    return max(mad, _BOUNDARY_P90_S) / math.sqrt(x.size)
+
+
+def cycle_cost(
+    rep: tuple[str, float],
+    rec: tuple[str, float],
+    rep_s: list[float],
+    rep_m: list[float],
+    rec_s: list[float],
+    rec_m: list[float],
+) -> float:
+    """How far one reading's rep and recovery values miss the lag-free cycle.
+
+    Stream boundaries of a set lag alike: the seconds a rep gains, its
+    recoveries lose, so a rep-plus-recovery cycle is measured without the lag.
+    A reading says how long reps and recoveries run over their values; the two
+    must add up to no less than 0: the measured cycle is never shorter than the
+    reading's (runners overrun a recovery, standing on or starting when ready,
+    but do not cut it short). 6x400m/200m run as 90 s reps and 79 s recoveries
+    looks round rep by rep in time (90 s, and 79 s is within a lag of 90 s), but
+    `6x90s/90s` needs the reps on time and the recoveries 11 s short: a 165 s
+    cycle for a 180 s one. In metres (414 m, 188 m at 4.6 and 2.4 m/s) the reps
+    run 3 s over and the recoveries 5 s short: one lag. The cost is the relative
+    shortfall of the cycle beyond the standard error of the two medians (three
+    scattered reps say little), in the units of the rounding cost.
+    """
+    a, b = _lags(*rep, rep_s, rep_m), _lags(*rec, rec_s, rec_m)
+    short = -(float(np.median(a)) + float(np.median(b)))
+    # what the reps' and recoveries' own scatter cannot tell from 0
+    short = max(0.0, short - math.hypot(_se(a), _se(b)))
+    cycle = float(np.median(rep_s)) + float(np.median(rec_s))
+    return _CYCLE_WEIGHT * short / max(cycle, 1.0)
+
+
+def _mix_cost(rep_dim: str, rec_dim: str) -> float:
+    """Prior cost of writing reps in one dimension and recoveries in another."""
+    if rep_dim == rec_dim:
+        return -_SAME_DIM
+    return _TIME_REP_DIST_REC if rep_dim == "time" else 0.0
+
+
+def _cv(x: list[float]) -> float:
+    a = np.asarray(x, dtype=float)
+    return float(a.std() / a.mean()) if a.size and a.mean() > 0 else 0.0
+
+
+def _off(x: list[float], step: float) -> float:
+    a = np.asarray(x, dtype=float)
+    return float(np.abs(a - np.round(a / step) * step).max()) if a.size else math.inf
+
+
+def _trigger(s: list[float], m: list[float], laps: bool) -> str | None:
+    """A watch-ended step repeats to the second (or metre) on a whole value."""
+    if not laps or not s:
+        return None
+    if _off(s, _TIMER_STEP_S) <= _TIMER_TOL_S and _cv(s) * float(np.mean(s)) <= _TIMER_TOL_S:
+        return "time"
+    if _off(m, _DIST_STEP_M) <= _DIST_TOL_M and _cv(m) * float(np.mean(m)) <= _DIST_TOL_M:
+        return "distance"
+    return None
