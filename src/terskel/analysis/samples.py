@@ -70,7 +70,9 @@ def to_grid(samples: pl.LazyFrame, params: GridParams = GridParams()) -> pl.Lazy
     smoothed derived speed in m/s (never null), `speed_raw` before smoothing;
     `paused` marks filled seconds of an auto-pause (see `GridParams`).
     """
-    cols = ["distance_m", "speed_mps", "heart_rate", "cadence_spm", "power_w"]
+    cols = ["distance_m", "speed_mps", "heart_rate", "cadence_spm", "power_w", "altitude_m"]
+    if "altitude_m" not in samples.collect_schema().names():
+        samples = samples.with_columns(altitude_m=pl.lit(None, pl.Float64))
     aid, ts = pl.col("activity_id"), pl.col("ts")
     same_act = aid == aid.shift(1)
     recorded = (
@@ -122,6 +124,7 @@ def to_grid(samples: pl.LazyFrame, params: GridParams = GridParams()) -> pl.Lazy
             heart_rate=_in_block(pl.col("heart_rate")),
             cadence_spm=_in_block(pl.col("cadence_spm")),
             power_w=_in_block(pl.col("power_w")),
+            altitude_m=_in_block(pl.col("altitude_m"), ffill=True, bfill=True),
         )
         .with_columns(
             speed_raw=pl.when(

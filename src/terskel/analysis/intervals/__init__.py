@@ -109,7 +109,7 @@ def _stream_reading(tr: Track, cd: np.ndarray) -> Reading:
     for thr in thresholds(tr.pieces, tr.sigma):
         seen: set[tuple[tuple[int, int], ...]] = set()
         for standing in (False, True):
-            cands = _stretches(tr.pieces, thr, standing)
+            cands = _stretches(tr.pieces, thr, standing, tr.sigma)
             ckey = tuple((c.start, c.end) for c in cands)
             if ckey in seen:
                 continue

@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from terskel.analysis.intervals.changepoints import changes
+from terskel.analysis.intervals.effort import effort_rows, with_effort
 from terskel.analysis.samples import GridParams, to_grid
 
 AID = "activity_id"
@@ -84,6 +85,7 @@ class Piece:
     dist: float
     stop: bool
     stop_s: float = 0.0
+    effort: float | None = None  # grade-adjusted speed (see `effort`); None: speed
 
     @property
     def elapsed_s(self) -> float:
@@ -128,11 +130,12 @@ class Track:
     pieces: list[Piece]
     sigma: float  # noise of the binned speed (m/s)
     moving: np.ndarray  # not a stop, per grid row
+    e: np.ndarray  # effort: v times its piece's grade factor (see `effort`), per grid row
 
     @property
     def moments(self) -> Moments:
-        """Prefix sums of the moving seconds (see `Moments`)."""
-        return Moments.of(self.v, self.moving)
+        """Prefix sums of the moving seconds' effort speed (see `Moments`, `effort`)."""
+        return Moments.of(self.e, self.moving)
 
 
 def done(lf: pl.LazyFrame, engine: Literal["auto", "in-memory"] = "auto") -> pl.LazyFrame:
@@ -155,6 +158,7 @@ def grid(samples: pl.LazyFrame, p: GridParams) -> pl.LazyFrame:
             "heart_rate",
             "cadence_spm",
             "power_w",
+            "altitude_m",
             pos=pl.int_range(pl.len()).over(AID),
             cd=pl.col("speed_raw").cum_sum().over(AID),
         )
@@ -298,42 +302,31 @@ def thresholds(pieces: list[Piece], sigma: float) -> list[float]:
     return [m for m, _ in mids[:MAX_THRESHOLDS]]
 
 
-def level_entropy(pieces: list[Piece], floor_sd: float) -> float:
-    """Entropy (nats) of the efforts' log speeds, a time-weighted normal with
-    sd at least `floor_sd`: what one effort's speed costs knowing the run."""
-    ps = [p for p in pieces if not p.stop and p.moving_s > 0 and p.speed > 0]
-    if len(ps) < 2:
-        return math.inf
-    w = np.array([p.moving_s for p in ps])
-    x = np.log([p.speed for p in ps])
-    m = float((w * x).sum() / w.sum())
-    sd = max(math.sqrt(float((w * (x - m) ** 2).sum() / w.sum())), floor_sd)
-    return 0.5 * math.log(2 * math.pi * math.e * sd * sd)
-
-
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def arrays(g: pl.DataFrame) -> dict[int, Arrays]:
-    """Per activity of the grid (sorted by activity, ts): ts, block, speed, paused."""
+    """Per activity of the grid (sorted by activity, ts): ts, block, speed, paused, altitude."""
     aid = g[AID].to_numpy()
     ts = g["ts"].to_numpy()
     block = g["block"].to_numpy()
     v = g["speed_raw"].fill_null(0.0).to_numpy()
     paused = g["paused"].fill_null(False).to_numpy()
+    alt = g["altitude_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     cut = np.flatnonzero(np.diff(aid) != 0) + 1
     return {
-        int(aid[lo]): (ts[lo:hi], block[lo:hi], v[lo:hi], paused[lo:hi])
+        int(aid[lo]): (ts[lo:hi], block[lo:hi], v[lo:hi], paused[lo:hi], alt[lo:hi])
         for lo, hi in zip([0, *cut.tolist()], [*cut.tolist(), aid.size], strict=True)
     }
 
 
 def track(a: Arrays) -> Track:
-    """One activity's pieces and noise (see `pieces`)."""
-    ts, block, v, paused = a
+    """One activity's pieces (with their effort on hills, see `effort`) and noise."""
+    ts, block, v, paused, alt = a
     stop = stops(v, paused)
     ps, sigma = pieces(v, stop, block)
-    return Track(ts, block, v, ps, sigma, ~stop)
+    ps = with_effort(ps, alt)
+    return Track(ts, block, v, ps, sigma, ~stop, effort_rows(v, ps))
 
 
 def metrics(units: pl.LazyFrame, g: pl.LazyFrame, source: pl.LazyFrame) -> pl.LazyFrame:

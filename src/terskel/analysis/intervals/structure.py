@@ -49,7 +49,7 @@ from terskel.analysis.intervals.parts import (
     add_rep,
     group_parts,
 )
-from terskel.analysis.intervals.segmentation import BIN_S, Moments, Piece, level_entropy
+from terskel.analysis.intervals.segmentation import BIN_S, Moments, Piece
 
 # at most this many lone efforts next to the sets
 MAX_EXTRAS = 2
@@ -71,9 +71,22 @@ MIN_RECOVERY_RUN_S = 2 * BIN_S
 MIN_RECOVERY_S = 3 * BIN_S
 
 
+def level_entropy(pieces: list[Piece], floor_sd: float) -> float:
+    """Entropy (nats) of the efforts' log speeds, a time-weighted normal with
+    sd at least `floor_sd`: what one effort's speed costs knowing the run."""
+    ps = [p for p in pieces if not p.stop and p.moving_s > 0 and p.speed > 0]
+    if len(ps) < 2:
+        return math.inf
+    w = np.array([p.moving_s for p in ps])
+    x = np.log([p.speed for p in ps])
+    m = float((w * x).sum() / w.sum())
+    sd = max(math.sqrt(float((w * (x - m) ** 2).sum() / w.sum())), floor_sd)
+    return 0.5 * math.log(2 * math.pi * math.e * sd * sd)
+
+
 def speed_base(pieces: list[Piece]) -> float:
     """The nats a rep's speed costs in a continuous reading of this run (see
-    `segmentation.level_entropy`), at most LOG_SPEED_RANGE."""
+    `level_entropy`), at most LOG_SPEED_RANGE."""
     return min(LOG_SPEED_RANGE, level_entropy(pieces, TAU_SPEED))
 
 
@@ -89,15 +102,22 @@ class Parse:
         return [r for p in self.parts for r in p.reps]
 
 
-def _stretches(pieces: list[Piece], thr: float, standing: bool = False) -> list[Stretch]:
+def _stretches(
+    pieces: list[Piece], thr: float, standing: bool = False, sigma: float = 0.0
+) -> list[Stretch]:
     """Fast stretches of efforts above `thr`; stops without slow running between join
-    (unless `standing`: then a stop of MIN_STANDING_S ends a stretch)."""
+    (unless `standing`: then a stop of MIN_STANDING_S ends a stretch). An effort is
+    fast when its speed is above `thr` and its grade-adjusted speed (see `effort`) not
+    clearly below it (by more than its own noise, `sigma` per bin): a descent run
+    fast is the hill's speed, not the runner's, and no rep."""
     out: list[Stretch] = []
     cur: list[Piece] = []
     slow_run = 0.0
     stood = 0.0
     for p in pieces:
-        fast = not p.stop and p.speed > thr
+        effort = p.speed if p.effort is None else p.effort
+        se = sigma * math.sqrt(BIN_S / max(p.moving_s, BIN_S))
+        fast = not p.stop and p.speed > thr and effort > thr - se
         if fast:
             recovered = slow_run >= MIN_RECOVERY_RUN_S and slow_run + stood >= MIN_RECOVERY_S
             if cur and (recovered or (standing and stood >= MIN_STANDING_S)):
@@ -117,7 +137,8 @@ def _stretch(ps: list[Piece]) -> Stretch:
     fast = [p for p in ps if not p.stop]
     moving = sum(p.moving_s for p in fast)
     dist = sum(p.dist for p in fast)
-    return Stretch(ps[0].start, fast[-1].end, moving, dist, dist / max(moving, 1.0))
+    effort = sum((p.speed if p.effort is None else p.effort) * p.moving_s for p in fast)
+    return Stretch(ps[0].start, fast[-1].end, moving, dist, effort / max(moving, 1.0))
 
 
 def _extra(rep: Stretch, v_main: float, n_main: float, mo: Moments, vbase: float) -> float:
