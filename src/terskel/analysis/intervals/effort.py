@@ -59,13 +59,3 @@ def with_effort(pieces: list[Piece], alt: np.ndarray) -> list[Piece]:
         rise = float(a[p.end - 1] - a[p.start])
         out.append(dataclasses.replace(p, effort=p.speed * cost_factor(rise / p.dist)))
     return out
-
-
-def effort_rows(v: np.ndarray, pieces: list[Piece]) -> np.ndarray:
-    """Per grid row: the speed times its piece's grade factor (effort / speed), so the
-    grammar's contrasts weigh a climb as the runner ran it."""
-    e = v.astype(float)
-    for p in pieces:
-        if p.effort is not None and p.speed > 0:
-            e[p.start : p.end] *= p.effort / p.speed
-    return e

@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from terskel.analysis.intervals.changepoints import changes
-from terskel.analysis.intervals.effort import effort_rows, with_effort
+from terskel.analysis.intervals.effort import with_effort
 from terskel.analysis.samples import GridParams, to_grid
 
 AID = "activity_id"
@@ -130,12 +130,11 @@ class Track:
     pieces: list[Piece]
     sigma: float  # noise of the binned speed (m/s)
     moving: np.ndarray  # not a stop, per grid row
-    e: np.ndarray  # effort: v times its piece's grade factor (see `effort`), per grid row
 
     @property
     def moments(self) -> Moments:
-        """Prefix sums of the moving seconds' effort speed (see `Moments`, `effort`)."""
-        return Moments.of(self.e, self.moving)
+        """Prefix sums of the moving seconds (see `Moments`)."""
+        return Moments.of(self.v, self.moving)
 
 
 def done(lf: pl.LazyFrame, engine: Literal["auto", "in-memory"] = "auto") -> pl.LazyFrame:
@@ -326,7 +325,7 @@ def track(a: Arrays) -> Track:
     stop = stops(v, paused)
     ps, sigma = pieces(v, stop, block)
     ps = with_effort(ps, alt)
-    return Track(ts, block, v, ps, sigma, ~stop, effort_rows(v, ps))
+    return Track(ts, block, v, ps, sigma, ~stop)
 
 
 def metrics(units: pl.LazyFrame, g: pl.LazyFrame, source: pl.LazyFrame) -> pl.LazyFrame:

@@ -72,13 +72,14 @@ MIN_RECOVERY_S = 3 * BIN_S
 
 
 def level_entropy(pieces: list[Piece], floor_sd: float) -> float:
-    """Entropy (nats) of the efforts' log speeds, a time-weighted normal with
-    sd at least `floor_sd`: what one effort's speed costs knowing the run."""
+    """Entropy (nats) of the efforts' log effort speeds (grade-adjusted, as the reps'
+    are, see `_stretch`), a time-weighted normal with sd at least `floor_sd`: what
+    one effort's speed costs knowing the run."""
     ps = [p for p in pieces if not p.stop and p.moving_s > 0 and p.speed > 0]
     if len(ps) < 2:
         return math.inf
     w = np.array([p.moving_s for p in ps])
-    x = np.log([p.speed for p in ps])
+    x = np.log([p.speed if p.effort is None else p.effort for p in ps])
     m = float((w * x).sum() / w.sum())
     sd = max(math.sqrt(float((w * (x - m) ** 2).sum() / w.sum())), floor_sd)
     return 0.5 * math.log(2 * math.pi * math.e * sd * sd)
