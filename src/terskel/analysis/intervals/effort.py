@@ -1,18 +1,21 @@
-"""Effort on hills: a piece's speed weighted by the energy cost of its grade.
+"""Effort on hills: a piece's speed adjusted for its grade.
 
 A fartlek's surges are run on the flat between easy running over hills; on
-speed alone a fast descent looks like a surge and a slow climb (a trail
-runner's hike, a road runner easing up a hill) like a recovery, so the hills
-make up reps and recoveries and the surges sink among them. The grade-adjusted
-speed of a piece (the Minetti et al. 2002 cost, as `zones` uses for pace
-bands) is the second reading of its effort: a piece is fast only when its
-speed and its grade-adjusted speed are both above a threshold, slow only when
-both are below (see `structure._stretches`); where they disagree (a descent
-run fast, a climb run slow) the hill, not the runner, set the speed, and the
-piece is evidence of neither. The grade is the altitude change over the
-piece's own distance (at least `MIN_GRADE_M`), so a barometer's steps and a
-GPS altitude's jitter average out over a piece's length; without altitude the
-effort is the speed.
+speed alone a descent run fast looks like a surge, joins the runner's next
+surge or makes one of its own, and the surges sink among the hills. The
+grade-adjusted speed of a piece (the pace the runner would hold on the flat
+at that effort: runners' rule of thumb, see `cost_factor`) is a second reading
+of its effort: a piece is a fast candidate only when its speed is above a
+threshold and its grade-adjusted speed is not clearly below it (see
+`structure._stretches`), so the hill, not the runner, made a fast descent.
+The rule is deliberately one-sided: a slow climb still counts as slow running
+(a hill rep's walk back up, a trail runner's hike between runs both separate
+efforts as they did). The grade is the altitude change over the piece's own
+distance (at least `MIN_GRADE_M`), so a barometer's steps and a GPS
+altitude's jitter average out over the piece; without altitude the effort
+is the speed. Contrasts (`parts._contrast`) keep reading the speed over
+ground: the grade decides which pieces are candidates, not how much they
+stand out.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ import numpy as np
 if TYPE_CHECKING:  # segmentation builds the pieces and calls in here
     from terskel.analysis.intervals.segmentation import Piece
 
-# pace lost per unit of grade up, and gained per unit of grade down (Daniels: a 1 %
-# climb costs about 3.3 % of the speed, a descent gives back a little over half)
+# pace lost per unit of grade up, and gained per unit of grade down (the runners' rule
+# of thumb: a 1 % climb costs about 3.3 % of the speed, a descent gives back a little
+# over half of it; the energy cost (Minetti) falls faster near 0, but a runner holding
+# an even effort does not speed up downhill as much as it says)
 UPHILL_PER_GRADE = 3.3
 DOWNHILL_PER_GRADE = 1.8
 # beyond this grade the rule no longer holds (walking, braking): it is capped
@@ -36,16 +41,16 @@ MIN_GRADE_M = 40.0
 
 
 def cost_factor(i: float) -> float:
-    """Speed on grade i over the speed at the same effort on the flat: each 1 % up
-    costs UPHILL_PER_GRADE, each 1 % down gives DOWNHILL_PER_GRADE (runners' rule of
-    thumb, flatter than the energy cost near 0: it is the pace that is held)."""
+    """The speed on the flat of the effort that runs 1 m/s on grade i: 1 plus
+    UPHILL_PER_GRADE per unit of climb, minus DOWNHILL_PER_GRADE per unit of descent."""
     x = min(max(i, -MAX_GRADE), MAX_GRADE)
     return 1.0 + (UPHILL_PER_GRADE if x > 0 else DOWNHILL_PER_GRADE) * x
 
 
 def with_effort(pieces: list[Piece], alt: np.ndarray) -> list[Piece]:
     """Pieces with `effort`, their grade-adjusted speed (altitude per grid row, NaN
-    where unknown; pieces without altitude at both ends keep their speed)."""
+    where unknown; stops, pieces shorter than MIN_GRADE_M and pieces with altitude at
+    neither end keep effort None: their speed)."""
     known = np.isfinite(alt)
     if not known.any():
         return pieces
