@@ -9,7 +9,7 @@ import pytest
 from terskel.analysis.intervals import detect_segments
 from terskel.analysis.intervals.effort import cost_factor, with_effort
 from terskel.analysis.intervals.segmentation import Piece
-from terskel.analysis.intervals.structure import _stretches
+from terskel.analysis.intervals.structure import _stretches, ceilings
 from tests.analysis.test_intervals import _real
 
 
@@ -45,12 +45,14 @@ def test_with_effort_reads_the_grade_over_the_piece() -> None:
 
 
 def test_a_fast_descent_is_no_candidate() -> None:
-    flat = [(s.start, s.end) for s in _stretches(_run(None), 3.1, sigma=0.2)]
-    hilly = [(s.start, s.end) for s in _stretches(_run(2.9), 3.1, sigma=0.2)]
+    def cands(run: list[Piece]) -> list[tuple[int, int]]:
+        return [(s.start, s.end) for s in _stretches(run, 3.1, ceil=ceilings(run, 0.2))]
+
+    flat, hilly = cands(_run(None)), cands(_run(2.9))
     assert flat == [(300, 360), (480, 540), (660, 720)]
     assert hilly == [(300, 360), (660, 720)]
     # a descent whose effort is within its noise of the threshold is still a candidate
-    assert len(_stretches(_run(3.05), 3.1, sigma=0.2)) == 3
+    assert len(cands(_run(3.05))) == 3
 
 
 def test_real_fartlek_surges_after_a_hilly_warm_up() -> None:

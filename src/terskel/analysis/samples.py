@@ -124,7 +124,6 @@ def to_grid(samples: pl.LazyFrame, params: GridParams = GridParams()) -> pl.Lazy
             heart_rate=_in_block(pl.col("heart_rate")),
             cadence_spm=_in_block(pl.col("cadence_spm")),
             power_w=_in_block(pl.col("power_w")),
-            altitude_m=_in_block(pl.col("altitude_m"), ffill=True, bfill=True),
         )
         .with_columns(
             speed_raw=pl.when(

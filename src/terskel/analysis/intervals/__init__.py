@@ -44,6 +44,7 @@ from terskel.analysis.intervals.segmentation import (
 from terskel.analysis.intervals.structure import (
     Parse,
     _stretches,
+    ceilings,
     parse_reps,
     speed_base,
 )
@@ -106,10 +107,11 @@ def _stream_reading(tr: Track, cd: np.ndarray) -> Reading:
     found: dict[tuple[tuple[int, int], ...], Parse] = {}
     mo = tr.moments
     vbase = speed_base(tr.pieces)
+    ceil = ceilings(tr.pieces, tr.sigma)
     for thr in thresholds(tr.pieces, tr.sigma):
         seen: set[tuple[tuple[int, int], ...]] = set()
         for standing in (False, True):
-            cands = _stretches(tr.pieces, thr, standing, tr.sigma)
+            cands = _stretches(tr.pieces, thr, standing, ceil)
             ckey = tuple((c.start, c.end) for c in cands)
             if ckey in seen:
                 continue

@@ -49,18 +49,17 @@ def cost_factor(i: float) -> float:
 
 def with_effort(pieces: list[Piece], alt: np.ndarray) -> list[Piece]:
     """Pieces with `effort`, their grade-adjusted speed (altitude per grid row, NaN
-    where unknown; stops, pieces shorter than MIN_GRADE_M and pieces with altitude at
-    neither end keep effort None: their speed)."""
-    known = np.isfinite(alt)
-    if not known.any():
+    where not recorded: read at a piece's ends from the recorded rows around them;
+    stops and pieces shorter than MIN_GRADE_M keep effort None: their speed)."""
+    rows = np.flatnonzero(np.isfinite(alt))
+    if rows.size == 0:
         return pieces
-    rows = np.flatnonzero(known)
-    a = np.interp(np.arange(alt.size), rows, alt[rows])
+    ends = np.array([(p.start, p.end - 1) for p in pieces], dtype=float)
+    a = np.interp(ends, rows, alt[rows])
     out = []
-    for p in pieces:
-        if p.stop or p.dist < MIN_GRADE_M or not (known[p.start] or known[p.end - 1]):
+    for p, (a0, a1) in zip(pieces, a.tolist(), strict=True):
+        if p.stop or p.dist < MIN_GRADE_M:
             out.append(p)
-            continue
-        rise = float(a[p.end - 1] - a[p.start])
-        out.append(dataclasses.replace(p, effort=p.speed * cost_factor(rise / p.dist)))
+        else:
+            out.append(dataclasses.replace(p, effort=p.speed * cost_factor((a1 - a0) / p.dist)))
     return out

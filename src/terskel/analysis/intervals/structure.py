@@ -103,23 +103,30 @@ class Parse:
         return [r for p in self.parts for r in p.reps]
 
 
+def ceilings(pieces: list[Piece], sigma: float) -> list[float]:
+    """Per piece, the highest threshold at which it is fast: its speed, or its
+    grade-adjusted speed (see `effort`) plus its own noise (`sigma` per bin) where
+    that is lower: a descent run fast is the hill's speed, not the runner's."""
+    return [
+        p.speed
+        if p.effort is None
+        else min(p.speed, p.effort + sigma * math.sqrt(BIN_S / max(p.moving_s, BIN_S)))
+        for p in pieces
+    ]
+
+
 def _stretches(
-    pieces: list[Piece], thr: float, standing: bool = False, sigma: float = 0.0
+    pieces: list[Piece], thr: float, standing: bool = False, ceil: list[float] | None = None
 ) -> list[Stretch]:
-    """Fast stretches of efforts above `thr`; stops without slow running between join
-    (unless `standing`: then a stop of MIN_STANDING_S ends a stretch). An effort is
-    fast when its speed is above `thr` and its grade-adjusted speed (see `effort`) not
-    clearly below it (by more than its own noise, `sigma` per bin): a descent run
-    fast is the hill's speed, not the runner's, and no rep."""
+    """Fast stretches of efforts above `thr` (their `ceilings`; default their speed);
+    stops without slow running between join (unless `standing`: then a stop of
+    MIN_STANDING_S ends a stretch)."""
     out: list[Stretch] = []
     cur: list[Piece] = []
     slow_run = 0.0
     stood = 0.0
-    for p in pieces:
-        effort = p.speed if p.effort is None else p.effort
-        se = sigma * math.sqrt(BIN_S / max(p.moving_s, BIN_S))
-        fast = not p.stop and p.speed > thr and effort > thr - se
-        if fast:
+    for p, top in zip(pieces, ceil or [p.speed for p in pieces], strict=True):
+        if not p.stop and top > thr:
             recovered = slow_run >= MIN_RECOVERY_RUN_S and slow_run + stood >= MIN_RECOVERY_S
             if cur and (recovered or (standing and stood >= MIN_STANDING_S)):
                 out.append(_stretch(cur))
