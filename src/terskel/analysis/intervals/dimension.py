@@ -116,8 +116,9 @@ def options(
     s_val, s_cost = nearest(mean_s, ROUND_S, 10 if mean_s < 600 else 30, tol=tol)
     bias = _RECOVERY_TIME_BIAS if recovery else 0.0
     s_spread = CV_WEIGHT * _rcv(s, sample_s) - bias
-    # recoveries are overrun, not lagged alike: only reps have lagged values
-    lag = 0.0 if recovery else lag_allowance(sample_s)
+    # recoveries are overrun, not lagged alike: only reps have lagged values, and
+    # only between change points (laps are where the runner pressed)
+    lag = 0.0 if recovery or laps else lag_allowance(sample_s)
     s_best = (fmt_s(s_val), s_cost, float(s_val), False)
     s_opts = _overrun(s_best, mean_s, tol) if recovery else _lagged(s_best, mean_s, lag)
     out = {"time": [(tx, c + s_spread, v, g) for tx, c, v, g in s_opts]}
@@ -185,7 +186,7 @@ def rep_and_rest(
     if not rec_s:
         return min((o for os in reps.values() for o in os if not o[3]), key=lambda o: o[1])[0], ""
     recs = options(rec_s, rec_m, True, laps, sample_s)
-    lag = lag_allowance(sample_s)
+    lag = 0.0 if laps else lag_allowance(sample_s)
     pairs = []
     for rd, ros in reps.items():
         for cd, cos in recs.items():
@@ -224,7 +225,8 @@ def lag_rounding(
     short too (no lag does both). When reps run over their value and the
     recoveries under theirs (never overrun: a runner does not cut a recovery
     short), a lag of the smaller of the two (at most `lag_allowance`) is the
-    set's, and the reps' miss it explains costs nothing. Reps short with
+    set's, and the reps' miss it explains costs what the lag costs the cycle
+    (30 s reps do not become 20 s by a 10 s lag when 30 s fits). Reps short with
     recoveries long is no such evidence: recoveries overrun anyway; nor are
     recoveries short in metres (GPS on a jog is a few percent off).
     """
@@ -239,7 +241,9 @@ def lag_rounding(
     if whole and a - lag_s > _se(lags):  # a lagged value: the lag must explain all of it
         return 0.0
     rv = max(float(np.median(rep_s)) - a, 1.0)
-    return (abs(a) - abs(a - lag_s)) / rv
+    # the lag is still a miss of the set's boundaries: a rounding error of its cycle
+    cycle = float(np.median(rep_s)) + float(np.median(rec_s))
+    return (abs(a) - abs(a - lag_s)) / rv - lag_s / max(cycle, 1.0)
 
 
 def _lags(dim: str, value: float, s: list[float], m: list[float]) -> np.ndarray:
