@@ -3,7 +3,8 @@
 Each dimension's text and cost come from its spread across the reps (the
 runner controlled the one that repeats) and its rounding (see `options`);
 reps and recoveries are chosen together (`rep_and_rest`): a prior for one
-dimension throughout, and one boundary lag for the whole set (`cycle_cost`).
+dimension throughout, and one boundary lag for the whole set (`cycle_cost`),
+which may also move the reps off the value the runner set (`lag_rounding`).
 Watch-ended laps keep their exact value (`_trigger`).
 """
 
@@ -98,8 +99,8 @@ def options(
 
     Besides the nearest value, the list values one shared boundary lag away
     (`lag_allowance`) are candidates: whether that lag is the set's, the
-    recoveries tell (`lag_rounding`). Durations recorded every `sample_s`
-    seconds are quantised: that part of their spread says nothing.
+    recoveries tell (`lag_rounding`). A boundary sits on a recorded sample, so
+    the recording interval `sample_s` widens the lag and the tolerances.
 
     Laps the watch ended on a whole 5 s (a 110 s workout step) are exact time,
     on a whole 50 m exact distance: the only option.
@@ -115,12 +116,12 @@ def options(
     tol = max(_LIST_TOL, (_STREAM_TOL_S + sample_s) / max(mean_s, 1.0))
     s_val, s_cost = nearest(mean_s, ROUND_S, 10 if mean_s < 600 else 30, tol=tol)
     bias = _RECOVERY_TIME_BIAS if recovery else 0.0
-    s_spread = CV_WEIGHT * _rcv(s, sample_s) - bias
+    s_spread = CV_WEIGHT * _rcv(s) - bias
     # recoveries are overrun, not lagged alike: only reps have lagged values, and
     # only between change points (laps are where the runner pressed)
     lag = 0.0 if recovery or laps else lag_allowance(sample_s)
     s_best = (fmt_s(s_val), s_cost, float(s_val), False)
-    s_opts = _overrun(s_best, mean_s, tol) if recovery else _lagged(s_best, mean_s, lag)
+    s_opts = _lagged(s_best, mean_s, lag)
     out = {"time": [(tx, c + s_spread, v, g) for tx, c, v, g in s_opts]}
     if mean_m >= _WALK_MPS * mean_s:  # standing or walking: only time makes sense
         # a measured distance is off by twice its GPS error or by its two boundary
@@ -133,17 +134,6 @@ def options(
         cands = _lagged(m_best, mean_m, lag_m, ROUND_M, fmt_m)
         out["distance"] = [(tx, c + spread, v, g) for tx, c, v, g in cands]
     return out
-
-
-def _overrun(best: Option, x: float, tol: float) -> list[Option]:
-    """The nearest option and the list value below x: a recovery is overrun
-    (standing on, starting when ready), never cut short, so 106 s of walks
-    may be 90 s prescribed (whether the cycle allows 2 min, `cycle_cost` says)."""
-    below = [v for v in ROUND_S if v < x and v != best[2] and (x - v) / v <= 2 * tol]
-    if not below or max(below) > best[2]:
-        return [best]
-    v = max(below)
-    return [best, (fmt_s(v), (x - v) / v, float(v), False)]
 
 
 def _lagged(
@@ -161,14 +151,11 @@ def _lagged(
     return out
 
 
-def _rcv(x: list[float], step: float = 0.0) -> float:
-    """Robust coefficient of variation: 1.4826 MAD / median; values quantised on a
-    `step` grid (durations of 5 s recording) have their deviations shrunk by half
-    a step, what the grid alone makes of them."""
+def _rcv(x: list[float]) -> float:
+    """Robust coefficient of variation: 1.4826 MAD / median."""
     a = np.asarray(x, dtype=float)
     med = float(np.median(a)) if a.size else 0.0
-    dev = np.abs(a - med)
-    return 1.4826 * float(np.median(dev)) / med if med > 0 else 0.0
+    return 1.4826 * float(np.median(np.abs(a - med))) / med if med > 0 else 0.0
 
 
 def rep_and_rest(
@@ -191,7 +178,7 @@ def rep_and_rest(
     for rd, ros in reps.items():
         for cd, cos in recs.items():
             for rt, rc, rv, rg in ros:
-                for ct, cc, cv, cg in cos:
+                for ct, cc, cv, _ in cos:
                     rep, rec = (rd, rv), (cd, cv)
                     short = cycle_cost(rep, rec, rep_s, rep_m, rec_s, rec_m)
                     # a lag is the set's only if it closes the cycle too
@@ -200,7 +187,7 @@ def rep_and_rest(
                         if short > 0
                         else lag_rounding(rep, rec, rep_s, rep_m, rec_s, rec_m, lag, rg)
                     )
-                    if (rg or cg) and credit <= 0:  # a lagged value the lag must explain
+                    if rg and credit <= 0:  # a lagged value the lag must explain
                         continue
                     cost = rc + cc + _mix_cost(rd, cd) - credit + short
                     pairs.append((cost, rt, ct))
@@ -289,10 +276,8 @@ def cycle_cost(
     """
     a, b = _lags(*rep, rep_s, rep_m), _lags(*rec, rec_s, rec_m)
     short = -(float(np.median(a)) + float(np.median(b)))
-    # what the cycles' own scatter cannot tell from 0 (the lag cancels in each
-    # rep-plus-recovery, so it is no part of that scatter)
-    se = _se(a[: b.size] + b) if b.size < a.size else math.hypot(_se(a), _se(b))
-    short = max(0.0, short - se)
+    # what the reps' and recoveries' own scatter cannot tell from 0
+    short = max(0.0, short - math.hypot(_se(a), _se(b)))
     cycle = float(np.median(rep_s)) + float(np.median(rec_s))
     return _CYCLE_WEIGHT * short / max(cycle, 1.0)
 
