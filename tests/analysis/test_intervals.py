@@ -281,6 +281,32 @@ def test_dimension_is_the_one_one_lag_explains() -> None:
     assert part_text("set", s, m, rs, rm, False, False) == "9x45s/90s"
 
 
+def test_one_boundary_lag_is_undone() -> None:
+    # strides of 20 s with 2 min recoveries on 6 s smart recording (Bert501796
+    # 2024-02-07, workout steps 20 s / 120 s): the change points measure 23-26 s
+    # and 115-117 s, one lag of ~5 s the recoveries lose; the 140 s cycle is
+    # exact. 30 s (nearer in ratio) leaves the recoveries short as well
+    s, m = [25.0, 24, 26, 23, 25], [102.0, 104, 115, 109, 117]
+    rs, rm = [116.0, 115, 115, 117], [248.0, 241, 210, 223]
+    assert part_text("set", s, m, rs, rm, False, False, 6.0) == "5x20s/2min"
+    # 8x1km/2min at 3 s recording (coros 477784089173197013): reps measure 4 %
+    # long (a 10 s lag at 4.4 m/s), the 2 min recoveries 12 s short: one lag,
+    # and 1 km, not 4min (which would leave the cycle 20 s short)
+    s = [218.0, 246, 234, 228, 240, 231, 240, 233]
+    m = [1004.0, 1060, 1028, 1022, 1051, 1045, 1068, 1041]
+    rs, rm = [105.0, 114, 114, 105, 108, 99, 102], [152.0, 164, 150, 123, 128, 97, 119]
+    assert part_text("set", s, m, rs, rm, False, False, 3.0) == "8x1km/2min"
+    # a lag costs what it misses of the cycle: 30 s reps at 5 s recording
+    # (XiangLi00 12164771200) do not become 20 s by a 10 s lag
+    s, m, rs, rm = [30.0, 36, 30], [108.0, 110, 102], [129.0, 80], [157.0, 136]
+    assert part_text("set", s, m, rs, rm, False, False, 5.0).startswith("3x30s/")
+
+
+def test_segments_carry_the_recording_interval() -> None:
+    seg, _ = detect(session(SIX_MIN, every_s=4))
+    assert seg["sample_s"].unique().to_list() == [4.0]
+
+
 def test_segment_schema_and_many_activities() -> None:
     samples = pl.concat([session(SIX_MIN, aid=1), session([(1800, 3.1)], aid=2, seed=3)])
     seg, lab = detect(samples)

@@ -278,7 +278,7 @@ def detect(
     params: IntervalParams = IntervalParams(),
     explain: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Segments (SEGMENT_SCHEMA plus set_kind, confidence) and the scored
+    """Segments (SEGMENT_SCHEMA plus set_kind, confidence, sample_s) and the scored
     alternatives (labelled only when `explain`: the labels cost time)."""
     g = grid(samples, params.grid).collect(engine="in-memory")
     arrs = arrays(g)
@@ -303,7 +303,7 @@ def detect(
             "confidence": [r.confidence for r in readings.values()],
         },
         schema={AID: pl.Int64(), "source": pl.String(), "confidence": pl.Float64()},
-    )
+    ).join(recording_interval(samples), on=AID, how="left")
     uf = uf.sort(AID, "start").with_columns(
         seg_index=pl.int_range(pl.len()).over(AID).cast(pl.Int32)
     )
@@ -311,11 +311,23 @@ def detect(
     seg = (
         segs.collect()
         .join(uf.select(AID, "seg_index", "set_kind"), on=[AID, "seg_index"], how="left")
-        .join(source.select(AID, "confidence"), on=AID, how="left")
+        .join(source.select(AID, "confidence", "sample_s"), on=AID, how="left")
         .sort(AID, "seg_index")
     )
     alts = _alternatives(readings, trs) if explain else pl.DataFrame(schema=ALTERNATIVE_SCHEMA)
     return seg, alts
+
+
+def recording_interval(samples: pl.LazyFrame) -> pl.DataFrame:
+    """activity_id, sample_s: the median spacing of the recorded samples (1 s on
+    most watches, 3-7 s on smart recording), which quantises every duration."""
+    gap = pl.col("t").sort().diff().dt.total_milliseconds() / 1000.0
+    return (
+        samples.group_by(AID)
+        .agg(sample_s=gap.median().fill_null(1.0).clip(1.0, None))
+        .collect()
+        .cast({AID: pl.Int64(), "sample_s": pl.Float64()})
+    )
 
 
 def _alternatives(readings: dict[int, Reading], trs: dict[int, Track]) -> pl.DataFrame:

@@ -3,13 +3,15 @@
 Each dimension's text and cost come from its spread across the reps (the
 runner controlled the one that repeats) and its rounding (see `options`);
 reps and recoveries are chosen together (`rep_and_rest`): a prior for one
-dimension throughout, and one boundary lag for the whole set (`cycle_cost`).
+dimension throughout, and one boundary lag for the whole set (`cycle_cost`),
+which may also move the reps off the value the runner set (`lag_rounding`).
 Watch-ended laps keep their exact value (`_trigger`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -77,37 +79,75 @@ def fmt_m(m: int) -> str:
     return f"{m // 1000}km" if m % 1000 == 0 else f"{m}m"
 
 
+# text, cost, value in s or m, and whether only a lag makes the value (`_lagged`)
+Option = tuple[str, float, float, bool]
+
+
+def lag_allowance(sample_s: float) -> float:
+    """Seconds one boundary lag shared by a set may move a duration: its two
+    boundaries each off by a p90 change-point error and a recording interval."""
+    return math.sqrt(2.0) * math.hypot(_BOUNDARY_P90_S, sample_s)
+
+
 def options(
-    s: list[float], m: list[float], recovery: bool, laps: bool
-) -> dict[str, tuple[str, float, float]]:
-    """Each dimension's text and cost: its spread across the reps (the runner
-    controlled the one that repeats; a robust spread, so one rep cut short at
-    a boundary does not decide) plus its rounding cost (see `nearest`; a list
+    s: list[float], m: list[float], recovery: bool, laps: bool, sample_s: float = 1.0
+) -> dict[str, list[Option]]:
+    """Each dimension's candidate texts and costs: its spread across the reps (the
+    runner controlled the one that repeats; a robust spread, so one rep cut short
+    at a boundary does not decide) plus its rounding cost (see `nearest`; a list
     value counts as round within the stream's boundary noise).
 
+    Besides the nearest value, the list values one shared boundary lag away
+    (`lag_allowance`) are candidates: whether that lag is the set's, the
+    recoveries tell (`lag_rounding`). A boundary sits on a recorded sample, so
+    the recording interval `sample_s` widens the lag and the tolerances.
+
     Laps the watch ended on a whole 5 s (a 110 s workout step) are exact time,
-    on a whole 50 m exact distance: the only option. Each option is (text,
-    cost, value in s or m).
+    on a whole 50 m exact distance: the only option.
     """
     trigger = _trigger(s, m, laps)
     if trigger == "distance":
         d = round(float(np.mean(m)) / _DIST_STEP_M) * int(_DIST_STEP_M)
-        return {"distance": (fmt_m(d), 0.0, float(d))}
+        return {"distance": [(fmt_m(d), 0.0, float(d), False)]}
     if trigger == "time":
         v = max(5, round(float(np.mean(s)) / _TIMER_STEP_S) * int(_TIMER_STEP_S))
-        return {"time": (fmt_s(v), 0.0, float(v))}
+        return {"time": [(fmt_s(v), 0.0, float(v), False)]}
     mean_s, mean_m = float(np.median(s)), float(np.median(m))
-    tol = max(_LIST_TOL, _STREAM_TOL_S / max(mean_s, 1.0))
+    tol = max(_LIST_TOL, (_STREAM_TOL_S + sample_s) / max(mean_s, 1.0))
     s_val, s_cost = nearest(mean_s, ROUND_S, 10 if mean_s < 600 else 30, tol=tol)
     bias = _RECOVERY_TIME_BIAS if recovery else 0.0
-    out = {"time": (fmt_s(s_val), s_cost + CV_WEIGHT * _rcv(s) - bias, float(s_val))}
+    s_spread = CV_WEIGHT * _rcv(s) - bias
+    # recoveries are overrun, not lagged alike: only reps have lagged values, and
+    # only between change points (laps are where the runner pressed)
+    lag = 0.0 if recovery or laps else lag_allowance(sample_s)
+    s_best = (fmt_s(s_val), s_cost, float(s_val), False)
+    s_opts = _lagged(s_best, mean_s, lag)
+    out = {"time": [(tx, c + s_spread, v, g) for tx, c, v, g in s_opts]}
     if mean_m >= _WALK_MPS * mean_s:  # standing or walking: only time makes sense
         # a measured distance is off by twice its GPS error or by its two boundary
         # errors (independent: sqrt(2) x p90), no more: a rep 7 % short is no 1 km
-        tol_m = max(2 * _GPS_REL, _BOUNDARY_P90_S * math.sqrt(2.0) / max(mean_s, 1.0))
+        tol_m = max(2 * _GPS_REL, lag_allowance(sample_s) / max(mean_s, 1.0))
         m_val, m_cost = nearest(mean_m, ROUND_M, 50 if mean_m < 2000 else 100, tol=tol_m)
-        spread = math.sqrt(max(0.0, _rcv(m) ** 2 - _GPS_REL**2))
-        out["distance"] = (fmt_m(m_val), m_cost + CV_WEIGHT * spread, float(m_val))
+        spread = CV_WEIGHT * math.sqrt(max(0.0, _rcv(m) ** 2 - _GPS_REL**2))
+        lag_m = lag * mean_m / max(mean_s, 1.0)
+        m_best = (fmt_m(m_val), m_cost, float(m_val), False)
+        cands = _lagged(m_best, mean_m, lag_m, ROUND_M, fmt_m)
+        out["distance"] = [(tx, c + spread, v, g) for tx, c, v, g in cands]
+    return out
+
+
+def _lagged(
+    best: Option,
+    x: float,
+    lag: float,
+    preferred: tuple[int, ...] = ROUND_S,
+    fmt: Callable[[int], str] = fmt_s,
+) -> list[Option]:
+    """The nearest option and the list values within one boundary lag of x."""
+    out = [best]
+    for v in preferred:
+        if v != best[2] and abs(x - v) <= lag and abs(x - v) < v:
+            out.append((fmt(v), abs(x - v) / v, float(v), True))
     return out
 
 
@@ -119,29 +159,78 @@ def _rcv(x: list[float]) -> float:
 
 
 def rep_and_rest(
-    rep_s: list[float], rep_m: list[float], rec_s: list[float], rec_m: list[float], laps: bool
+    rep_s: list[float],
+    rep_m: list[float],
+    rec_s: list[float],
+    rec_m: list[float],
+    laps: bool,
+    sample_s: float = 1.0,
 ) -> tuple[str, str]:
     """Rep and recovery texts, chosen together: one dimension for both is a little
     more likely (a track session is metres throughout), and one lag must explain
-    both (see `cycle_cost`)."""
-    reps = options(rep_s, rep_m, False, laps)
+    both (see `cycle_cost`, `lag_rounding`)."""
+    reps = options(rep_s, rep_m, False, laps, sample_s)
     if not rec_s:
-        return min(reps.values(), key=lambda o: o[1])[0], ""
-    recs = options(rec_s, rec_m, True, laps)
-    pairs = [
-        (
-            rc
-            + cc
-            + _mix_cost(rd, cd)
-            + cycle_cost((rd, rv), (cd, cv), rep_s, rep_m, rec_s, rec_m),
-            rt,
-            ct,
-        )
-        for rd, (rt, rc, rv) in reps.items()
-        for cd, (ct, cc, cv) in recs.items()
-    ]
-    _, rep, rec = min(pairs)
-    return rep, rec
+        return min((o for os in reps.values() for o in os if not o[3]), key=lambda o: o[1])[0], ""
+    recs = options(rec_s, rec_m, True, laps, sample_s)
+    lag = 0.0 if laps else lag_allowance(sample_s)
+    pairs = []
+    for rd, ros in reps.items():
+        for cd, cos in recs.items():
+            for rt, rc, rv, rg in ros:
+                for ct, cc, cv, _ in cos:
+                    rep, rec = (rd, rv), (cd, cv)
+                    short = cycle_cost(rep, rec, rep_s, rep_m, rec_s, rec_m)
+                    # a lag is the set's only if it closes the cycle too
+                    credit = (
+                        0.0
+                        if short > 0
+                        else lag_rounding(rep, rec, rep_s, rep_m, rec_s, rec_m, lag, rg)
+                    )
+                    if rg and credit <= 0:  # a lagged value the lag must explain
+                        continue
+                    cost = rc + cc + _mix_cost(rd, cd) - credit + short
+                    pairs.append((cost, rt, ct))
+    _, rep_t, rec_t = min(pairs)
+    return rep_t, rec_t
+
+
+def lag_rounding(
+    rep: tuple[str, float],
+    rec: tuple[str, float],
+    rep_s: list[float],
+    rep_m: list[float],
+    rec_s: list[float],
+    rec_m: list[float],
+    lag: float,
+    whole: bool = False,
+) -> float:
+    """The reps' rounding cost a shared boundary lag explains away (credited back).
+
+    Strides of 20 s measured as 25 s with 2 min recoveries measured as 115 s run
+    5 s over and 5 s short: one lag; 30 s would be 5 s short with recoveries 5 s
+    short too (no lag does both). When reps run over their value and the
+    recoveries under theirs (never overrun: a runner does not cut a recovery
+    short), a lag of the smaller of the two (at most `lag_allowance`) is the
+    set's, and the reps' miss it explains costs what the lag costs the cycle
+    (30 s reps do not become 20 s by a 10 s lag when 30 s fits). Reps short with
+    recoveries long is no such evidence: recoveries overrun anyway; nor are
+    recoveries short in metres (GPS on a jog is a few percent off).
+    """
+    lags = _lags(*rep, rep_s, rep_m)
+    a = float(np.median(lags))
+    b = float(np.median(_lags(*rec, rec_s, rec_m)))
+    # a recovery short in metres may be GPS (a track jog reads long or short)
+    if rec[0] != "time" or not a > 0 > b:
+        return 0.0
+    # the lag explains what reps gain and recoveries lose alike, no more
+    lag_s = min(a, -b, lag)
+    if whole and a - lag_s > _se(lags):  # a lagged value: the lag must explain all of it
+        return 0.0
+    rv = max(float(np.median(rep_s)) - a, 1.0)
+    # the lag is still a miss of the set's boundaries: a rounding error of its cycle
+    cycle = float(np.median(rep_s)) + float(np.median(rec_s))
+    return (abs(a) - abs(a - lag_s)) / rv - lag_s / max(cycle, 1.0)
 
 
 def _lags(dim: str, value: float, s: list[float], m: list[float]) -> np.ndarray:

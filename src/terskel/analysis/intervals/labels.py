@@ -87,13 +87,15 @@ def part_text(
     rec_m: list[float],
     laps: bool,
     single: bool,
+    sample_s: float = 1.0,
 ) -> str:
-    """One part of a label: `6x400m/200m`, a ladder, a fartlek or a lone `1x1km`."""
+    """One part of a label: `6x400m/200m`, a ladder, a fartlek or a lone `1x1km`
+    (`sample_s`: the recording interval, see `dimension.options`)."""
     if kind == "fartlek":
         return f"fartlek {len(rep_s)} x {_range_s(rep_s)}"
     if kind == "ladder":
         return _ladder(rep_s, rep_m)
-    rep, rec = rep_and_rest(rep_s, rep_m, rec_s, rec_m, laps)
+    rep, rec = rep_and_rest(rep_s, rep_m, rec_s, rec_m, laps, sample_s)
     rec = "/" + rec if rec else ""
     return f"{rep}{rec}" if single else f"{len(rep_s)}x{rep}{rec}"
 
@@ -132,6 +134,7 @@ def _activity_label(rows: list[dict[str, object]]) -> tuple[str, int]:
     sets: dict[int, dict[str, list[float]]] = {}
     kinds: dict[int, str] = {}
     laps = any(r["source"] == "laps" for r in rows)
+    sample_s = float(rows[0].get("sample_s") or 1.0) if rows else 1.0  # type: ignore[arg-type]
     for r in rows:
         no = r["set_no"]
         if no is None:
@@ -163,7 +166,7 @@ def _activity_label(rows: list[dict[str, object]]) -> tuple[str, int]:
         # a lone extra's lap is one value: within 1 s of a whole 5 s by chance two times
         # in five, it shows no watch-ended step (a protocol of singles shows it together)
         exact = laps and (single or kinds[no] != "extra")
-        texts.append(part_text(kinds[no], s["ws"], s["wm"], rs, rm, exact, single))
+        texts.append(part_text(kinds[no], s["ws"], s["wm"], rs, rm, exact, single, sample_s))
     return join_parts(texts, single), n_work
 
 
