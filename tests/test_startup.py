@@ -208,3 +208,12 @@ def test_a_query_to_parquet_still_writes_through_polars(demo_db: Path, tmp_path:
     args = ["--db", str(demo_db), "query", "weekly_volume", "--format", "parquet"]
     code, _, loaded = _terskel([*args, "--out", str(out)], tmp_path)
     assert code == 0 and out.read_bytes().startswith(b"PAR1") and "polars" in loaded
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "json"])
+def test_a_week_report_loads_no_polars(demo_db: Path, tmp_path: Path, fmt: str) -> None:
+    """The report reads rows (store/report_frames.py) and merges them in plain Python."""
+    args = ["--db", str(demo_db), "report", "week", "--format", fmt]
+    code, out, loaded = _terskel(args, tmp_path, COLUMNS="120")
+    assert code == 0 and len(out.splitlines()) > 10, out[:300]
+    assert "duckdb" in loaded and not {"polars", "pyarrow", "numpy"} & set(loaded)

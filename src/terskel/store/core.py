@@ -191,6 +191,12 @@ class StoreCore:
             bulk,
         )
 
+    def _dicts(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """A small read as one dict a row, of DuckDB's Python values (no polars)."""
+        relation = self.con.sql(sql, params=params)
+        names = relation.columns
+        return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+
     def _frame(
         self, sql: str, params: dict[str, Any] | list[Any], bulk: bool = False
     ) -> pl.DataFrame:
