@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from terskel.config import Settings
 from terskel.models import Template, load_template
+from terskel.reports.week_data import ZONE_MODEL
 from terskel.reports.weekly import (
     TREND_WEEKS,
     WeekData,
@@ -44,7 +45,7 @@ def week_data(store: Store, first: dt.date, last: dt.date) -> WeekData:
     return WeekData.of(
         activities=activities,
         sessions=store.report_rows("sessions", ids),
-        zone_time=store.report_rows("zone_time", ids),
+        zone_time=store.report_zone_time(ids, ZONE_MODEL),
         reps=store.report_reps(ids),
         lactate=store.report_rows("lactate", ids),
         structures=store.report_rows("structures", ids),  # `confidence` in newer stores

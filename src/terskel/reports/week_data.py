@@ -318,20 +318,21 @@ def _merge_zones(rows: list[Row], zones: dict[int, dict[str, float]]) -> dict[st
 
 
 def _conform(rows: Rows | pl.DataFrame | None, schema: dict[str, type]) -> list[Row]:
-    """Rows with exactly `schema`'s columns (missing ones None), numbers of its types."""
+    """Rows with exactly `schema`'s columns (missing ones None); an int where a float
+    belongs becomes a float (and the reverse), as a frame's cast does."""
     if rows is None:
         return []
     found: Iterable[Mapping[str, Any]] = rows if isinstance(rows, Sequence) else rows.to_dicts()
-    return [{name: _cast(row.get(name), kind) for name, kind in schema.items()} for row in found]
-
-
-def _cast(value: Any, kind: type) -> Any:
-    """An int where a float belongs as a float (and the reverse), as a frame's cast does."""
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if kind is int and isinstance(value, float):
-        return int(value)
-    return value
+    numbers = [(name, kind) for name, kind in schema.items() if kind in (int, float)]
+    result = []
+    for row in found:
+        values = {name: row.get(name) for name in schema}
+        for name, kind in numbers:
+            value = values[name]
+            if isinstance(value, int | float) and not isinstance(value, bool | kind):
+                values[name] = kind(value)
+        result.append(values)
+    return result
 
 
 def _type_rank(kind: str) -> int:

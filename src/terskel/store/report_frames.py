@@ -13,7 +13,6 @@ from terskel.store.core import StoreCore
 # the order of each table's rows (the report adds zone seconds up in this order)
 _ORDER = {
     "sessions": "activity_id",
-    "zone_time": "activity_id, seg_index NULLS FIRST, model, zone",
     "lactate": "reading_id",
     "structures": "activity_id",
 }
@@ -43,8 +42,18 @@ class ReportFrames(StoreCore):
             {"athlete": self.athlete_id, "ids": activity_ids},
         )
 
+    def report_zone_time(self, activity_ids: list[int], model: str) -> list[dict[str, Any]]:
+        """Whole-activity seconds per zone of one zone model (a 28-week report reads ~300
+        of these rows instead of ~7,600 with every model and segment), in zone_time's order."""
+        return self._dicts(
+            "SELECT activity_id, seg_index, model, zone, seconds FROM zone_time "
+            "WHERE athlete_id = $athlete AND list_contains($ids, activity_id) "
+            "AND seg_index IS NULL AND model = $model ORDER BY activity_id, zone",
+            {"athlete": self.athlete_id, "ids": activity_ids, "model": model},
+        )
+
     def report_rows(self, table: str, activity_ids: list[int]) -> list[dict[str, Any]]:
-        """The rows of `table` (sessions, zone_time, lactate, structures) of these
+        """The rows of `table` (sessions, lactate, structures) of these
         activities, without athlete_id, in the order the frame reads give them."""
         return self._dicts(
             f"SELECT * EXCLUDE (athlete_id) FROM {table} WHERE athlete_id = $athlete "
