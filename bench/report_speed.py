@@ -11,6 +11,7 @@ from the store in-process (what any report must read). Build a store first:
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -19,12 +20,23 @@ from pathlib import Path
 
 def best_of(repeat: int, command: list[str]) -> float:
     """The fastest of `repeat` runs of a command, in seconds (the least disturbed by load)."""
-    times = []
+    return timed(repeat, command)[0]
+
+
+def timed(repeat: int, command: list[str]) -> tuple[float, float]:
+    """The fastest wall time and the least CPU time (user + sys) of `repeat` runs, in s."""
+    walls, cpus = [], []
     for _ in range(repeat):
+        before = os.times()
         start = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return min(times)
+        walls.append(time.perf_counter() - start)
+        after = os.times()
+        cpus.append(
+            after.children_user - before.children_user + after.children_system
+            - before.children_system
+        )  # fmt: skip
+    return min(walls), min(cpus)
 
 
 def read_frames(db: Path, week: str | None, repeat: int) -> tuple[float, str]:
@@ -74,18 +86,19 @@ def main() -> int:
     cli = [sys.executable, "-m", "terskel", "--db", str(args.db), "report", "week", "--week", week]
     baseline = best_of(args.repeat, [sys.executable, "-c", "pass"])
     build, html = in_process(args.db, week, args.repeat)
-    rows = [
-        ("python -c pass", baseline),
-        ("read the report frames (in-process)", frames),
-        ("build the week report (in-process)", build),
-        ("+ samples and HTML (in-process)", html),
+    rows: list[tuple[str, float, float | None]] = [
+        ("python -c pass", baseline, None),
+        ("read the report frames (in-process)", frames, None),
+        ("build the week report (in-process)", build, None),
+        ("+ samples and HTML (in-process)", html, None),
     ]
     for fmt in ("text", "html"):
-        rows.append((f"report week --format {fmt}", best_of(args.repeat, [*cli, "--format", fmt])))
-    print(f"week {week}, store {args.db} (best of {args.repeat})")
-    for name, seconds in rows:
+        rows.append((f"report week --format {fmt}", *timed(args.repeat, [*cli, "--format", fmt])))
+    print(f"week {week}, store {args.db} (best of {args.repeat}; load {os.getloadavg()[0]:.1f})")
+    for name, seconds, cpu in rows:
+        used = "" if cpu is None else f"  cpu {cpu:5.2f} s"
         print(f"{name:40s} {seconds:6.2f} s  {seconds / baseline:6.1f}x python  "
-              f"{seconds / frames:5.1f}x frames")  # fmt: skip
+              f"{seconds / frames:5.1f}x frames{used}")  # fmt: skip
     return 0
 
 

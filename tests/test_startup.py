@@ -176,3 +176,44 @@ def test_each_command_is_registered_by_its_modules() -> None:
         code += "print(sorted(typer.main.get_command(app).commands))"
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert f"'{name}'" in done.stdout, (name, done.stderr)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo runs imported and analysed, in one file."""
+    from terskel.jobs.analyze import analyze
+    from terskel.jobs.ingest import import_paths
+    from terskel.store import Store
+    from tests.conftest import DEMO_DATA
+
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with Store.open(db) as store:
+        import_paths(store, [DEMO_DATA], workers=1)
+        analyze(store)
+        store.checkpoint()
+    return db
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_a_named_query_loads_no_polars(demo_db: Path, tmp_path: Path, fmt: str) -> None:
+    """`terskel query NAME` prints DuckDB's rows (store/rows.py): polars is ~0.12 s of it."""
+    args = ["--db", str(demo_db), "query", "weekly_volume", "--format", fmt]
+    code, out, loaded = _terskel(args, tmp_path)
+    assert code == 0 and out.count(b"\n") > 2, out[:300]
+    assert "duckdb" in loaded and not {"polars", "pyarrow", "numpy"} & set(loaded)
+
+
+def test_a_query_to_parquet_still_writes_through_polars(demo_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "w.parquet"
+    args = ["--db", str(demo_db), "query", "weekly_volume", "--format", "parquet"]
+    code, _, loaded = _terskel([*args, "--out", str(out)], tmp_path)
+    assert code == 0 and out.read_bytes().startswith(b"PAR1") and "polars" in loaded
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "json"])
+def test_a_week_report_loads_no_polars(demo_db: Path, tmp_path: Path, fmt: str) -> None:
+    """The report reads rows (store/report_frames.py) and merges them in plain Python."""
+    args = ["--db", str(demo_db), "report", "week", "--format", fmt]
+    code, out, loaded = _terskel(args, tmp_path, COLUMNS="120")
+    assert code == 0 and len(out.splitlines()) > 10, out[:300]
+    assert "duckdb" in loaded and not {"polars", "pyarrow", "numpy"} & set(loaded)

@@ -166,4 +166,4 @@ def test_settings_are_locked_before_the_sql_runs(target: Target) -> None:
 )
 def test_statement_types_come_from_duckdbs_parser(sql: str, kind: str) -> None:
     with pytest.raises(QueryRefused, match=f"{kind} statements do not run here"):
-        check_statement(sql)
+        check_statement(duckdb.connect(), sql)

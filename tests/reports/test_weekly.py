@@ -270,3 +270,14 @@ def test_check_names_values_and_reasons_say_what_they_mean() -> None:
     volume = checks["volume"]  # no target: no target shown, and it says how to get one
     assert (volume.status, volume.target) == ("unknown", "-")
     assert "set [athlete] target_weekly_km" in volume.reason
+
+
+def test_the_reports_session_columns_are_the_analysis_ones() -> None:
+    """week_data reads the `sessions` rows with the columns and types the typing writes."""
+    import polars as pl
+
+    from terskel.analysis.sessions import SESSION_SCHEMA
+    from terskel.reports.week_data import SESSION_SCHEMA as READ
+
+    python = {pl.Int64: int, pl.Date: dt.date, pl.String: str, pl.Float64: float, pl.Boolean: bool}
+    assert {k: python[type(v)] for k, v in SESSION_SCHEMA.items()} == READ

@@ -175,22 +175,19 @@ def _import_each(store: Store, folder: Path, mutants: list[tuple[str, bytes]]) -
 def _assert_nothing_implausible(store: Store) -> None:
     bounds = DEFAULT_BOUNDS
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    frames = [
-        store.activities(),
-        store.report_activities(dt.date(1900, 1, 1), dt.date(2200, 1, 1)),
+    rows = [
+        *store.activities().iter_rows(named=True),
+        *store.report_activities(dt.date(1900, 1, 1), dt.date(2200, 1, 1)),
     ]
-    for frame in frames:
-        for row in frame.iter_rows(named=True):
-            start = row.get("start_utc") or row["start_local"]
-            assert bounds.earliest - dt.timedelta(days=1) <= start <= now + bounds.future_slack
-            for key in ("elapsed_s", "timer_s"):
-                assert row[key] is None or 0 <= row[key] <= bounds.max_elapsed_s, row
-            assert row["distance_m"] is None or 0 <= row["distance_m"] <= bounds.max_distance_m
-            limit = (
-                bounds.max_foot_speed_mps if row["sport"] in FOOT_SPORTS else bounds.max_speed_mps
-            )
-            speed = row.get("avg_speed_mps")
-            assert speed is None or speed <= limit, row
+    for row in rows:
+        start = row.get("start_utc") or row["start_local"]
+        assert bounds.earliest - dt.timedelta(days=1) <= start <= now + bounds.future_slack
+        for key in ("elapsed_s", "timer_s"):
+            assert row[key] is None or 0 <= row[key] <= bounds.max_elapsed_s, row
+        assert row["distance_m"] is None or 0 <= row["distance_m"] <= bounds.max_distance_m
+        limit = bounds.max_foot_speed_mps if row["sport"] in FOOT_SPORTS else bounds.max_speed_mps
+        speed = row.get("avg_speed_mps")
+        assert speed is None or speed <= limit, row
 
 
 def _fuzz(

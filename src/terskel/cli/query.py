@@ -63,7 +63,9 @@ def query(
         try:
             defaults = {"athlete": settings.athlete.id, **(named.params if named else {})}
             values = bind(sql, defaults, parse_params(param or []))
-            frame = store.query(sql, values)
+            # rows printed as they come, no polars (store/rows.py); parquet needs the frame
+            read = store.query if fmt == "parquet" else store.query_rows
+            frame = read(sql, values)
         except (QueryError, StoreError) as exc:
             fail(str(exc))
     if fmt == "table" and out_file is None:

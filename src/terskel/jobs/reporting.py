@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 from terskel.config import Settings
 from terskel.models import Template, load_template
+from terskel.reports.week_data import ZONE_MODEL
 from terskel.reports.weekly import (
     TREND_WEEKS,
     WeekData,
@@ -42,21 +41,15 @@ def template_of(settings: Settings) -> Template:
 def week_data(store: Store, first: dt.date, last: dt.date) -> WeekData:
     """Every row the report reads for activities with a local date in [first, last]."""
     activities = store.report_activities(first, last)
-    ids = activities["activity_id"].to_list()
+    ids = [int(row["activity_id"]) for row in activities]
     return WeekData.of(
         activities=activities,
-        sessions=store.sessions(ids),
-        zone_time=store.zone_time(ids),
+        sessions=store.report_rows("sessions", ids),
+        zone_time=store.report_zone_time(ids, ZONE_MODEL),
         reps=store.report_reps(ids),
-        lactate=store.lactate_readings(ids),
-        structures=_structures(store, ids),
+        lactate=store.report_rows("lactate", ids),
+        structures=store.report_rows("structures", ids),  # `confidence` in newer stores
     )
-
-
-def _structures(store: Store, ids: list[int]) -> pl.DataFrame:
-    """Structure labels' confidence, when the store's detector writes one."""
-    frame = store.structures(ids)
-    return frame.select("activity_id", "confidence") if "confidence" in frame.columns else frame
 
 
 def week_traces(store: Store, report: WeekReport) -> dict[int, Trace]:

@@ -1,59 +1,88 @@
 """The store's rows a week report reads (`WeekData`) and the outings merged from them.
 
-Inputs are the store's tables as frames (see the `*_SCHEMA` dicts): activities,
+Inputs are the store's tables as rows (dicts; see the `*_SCHEMA` dicts): activities,
 the `sessions` typing (one row per activity), whole-activity `zone_time`, work
 reps from `intervals`, and `lactate`. Files of one outing (warm-up, blocks and
 cool-down saved separately) share an `outing_id` and are judged as one session.
+Plain Python, not polars: a text report reads a few hundred rows, and importing
+polars was ~0.1 s of its ~0.5 s (issue 14). Frames are taken too (`WeekData.of`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
-from terskel.analysis.sessions import SESSION_SCHEMA
 from terskel.reports.outing import Outing, Rep
 
-ACTIVITY_SCHEMA: dict[str, pl.DataType] = {
-    "activity_id": pl.Int64(),
-    "sport": pl.String(),
-    "start_local": pl.Datetime("us"),
-    "elapsed_s": pl.Float64(),
-    "timer_s": pl.Float64(),
-    "distance_m": pl.Float64(),
-    "avg_hr": pl.Float64(),
-    "recordings": pl.Int64(),
+if TYPE_CHECKING:
+    import polars as pl
+
+Row = dict[str, Any]
+Rows = Sequence[Mapping[str, Any]]
+
+# Column -> Python type of each input (what the store's DuckDB types read as).
+ACTIVITY_SCHEMA: dict[str, type] = {
+    "activity_id": int,
+    "sport": str,
+    "start_local": dt.datetime,
+    "elapsed_s": float,
+    "timer_s": float,
+    "distance_m": float,
+    "avg_hr": float,
+    "recordings": int,
 }
-ZONE_SCHEMA: dict[str, pl.DataType] = {
-    "activity_id": pl.Int64(),
-    "seg_index": pl.Int32(),
-    "model": pl.String(),
-    "zone": pl.String(),
-    "seconds": pl.Float64(),
+# analysis.sessions.SESSION_SCHEMA, as Python types (tests/reports/test_weekly.py compares)
+SESSION_SCHEMA: dict[str, type] = {
+    "activity_id": int,
+    "outing_id": int,
+    "local_date": dt.date,
+    "iso_week": str,
+    "half_day": str,
+    "sport": str,
+    "session_type": str,
+    "structure": str,
+    "distance_m": float,
+    "moving_s": float,
+    "work_s": float,
+    "threshold_s": float,
+    "above_threshold_s": float,
+    "intensity_basis": str,
+    "drift_hr_pct": float,
+    "drift_pace_pct": float,
+    "reason": str,
+    "disputed": bool,
 }
-REP_SCHEMA: dict[str, pl.DataType] = {
-    "activity_id": pl.Int64(),
-    "set_no": pl.Int32(),
-    "rep_no": pl.Int32(),
-    "start_utc": pl.Datetime("us"),
-    "duration_s": pl.Float64(),
-    "distance_m": pl.Float64(),
-    "avg_speed_mps": pl.Float64(),
-    "avg_hr": pl.Float64(),
-    "avg_hr_2nd_half": pl.Float64(),
+ZONE_SCHEMA: dict[str, type] = {
+    "activity_id": int,
+    "seg_index": int,
+    "model": str,
+    "zone": str,
+    "seconds": float,
+}
+REP_SCHEMA: dict[str, type] = {
+    "activity_id": int,
+    "set_no": int,
+    "rep_no": int,
+    "start_utc": dt.datetime,
+    "duration_s": float,
+    "distance_m": float,
+    "avg_speed_mps": float,
+    "avg_hr": float,
+    "avg_hr_2nd_half": float,
 }
 # `confidence` (0-1) comes with the interval detector's labels; older stores lack it.
-STRUCTURE_SCHEMA: dict[str, pl.DataType] = {
-    "activity_id": pl.Int64(),
-    "confidence": pl.Float64(),
+STRUCTURE_SCHEMA: dict[str, type] = {
+    "activity_id": int,
+    "confidence": float,
 }
-LACTATE_SCHEMA: dict[str, pl.DataType] = {
-    "activity_id": pl.Int64(),
-    "set_no": pl.Int32(),
-    "rep_no": pl.Int32(),
-    "mmol": pl.Float64(),
+LACTATE_SCHEMA: dict[str, type] = {
+    "activity_id": int,
+    "set_no": int,
+    "rep_no": int,
+    "mmol": float,
 }
 
 # Zone model the report reads (threshold-model.md section 2).
@@ -67,12 +96,12 @@ BASIS_ORDER = ("lactate", "hr", "power", "pace", "none")
 class WeekData:
     """The store's rows a report needs (any span of weeks; the report picks its own)."""
 
-    activities: pl.DataFrame
-    sessions: pl.DataFrame
-    zone_time: pl.DataFrame
-    reps: pl.DataFrame
-    lactate: pl.DataFrame
-    structures: pl.DataFrame
+    activities: list[Row]
+    sessions: list[Row]
+    zone_time: list[Row]
+    reps: list[Row]
+    lactate: list[Row]
+    structures: list[Row]
 
     @classmethod
     def empty(cls) -> WeekData:
@@ -82,14 +111,14 @@ class WeekData:
     @classmethod
     def of(
         cls,
-        activities: pl.DataFrame | None = None,
-        sessions: pl.DataFrame | None = None,
-        zone_time: pl.DataFrame | None = None,
-        reps: pl.DataFrame | None = None,
-        lactate: pl.DataFrame | None = None,
-        structures: pl.DataFrame | None = None,
+        activities: Rows | pl.DataFrame | None = None,
+        sessions: Rows | pl.DataFrame | None = None,
+        zone_time: Rows | pl.DataFrame | None = None,
+        reps: Rows | pl.DataFrame | None = None,
+        lactate: Rows | pl.DataFrame | None = None,
+        structures: Rows | pl.DataFrame | None = None,
     ) -> WeekData:
-        """Frames coerced to the report's schemas (missing ones empty)."""
+        """Rows (or frames) coerced to the report's schemas (missing columns as None)."""
         return cls(
             _conform(activities, ACTIVITY_SCHEMA),
             _conform(sessions, SESSION_SCHEMA),
@@ -106,52 +135,78 @@ def all_outings(data: WeekData) -> list[Outing]:
     zones = _zones(data.zone_time)
     reps = _reps(data.reps, data.lactate)
     confidence = _confidence(data.structures)
-    groups: dict[int, list[dict[str, object]]] = {}
-    for row in files.iter_rows(named=True):
+    groups: dict[int, list[Row]] = {}
+    for row in files:
         groups.setdefault(int(row["outing_id"]), []).append(row)
     outings = [_outing(rows, zones, reps, confidence) for rows in groups.values()]
     return sorted(outings, key=lambda o: o.start_local)
 
 
-def _files(data: WeekData) -> pl.DataFrame:
+_NO_SESSION: Row = dict.fromkeys(SESSION_SCHEMA)
+
+
+def _files(data: WeekData) -> list[Row]:
     """One row per activity: its typing when analysed, else what the activity says."""
-    sessions = data.sessions.rename({"sport": "session_sport", "distance_m": "session_distance_m"})
-    joined = data.activities.join(sessions, on="activity_id", how="left")
-    return joined.with_columns(
-        outing_id=pl.coalesce("outing_id", "activity_id"),
-        local_date=pl.coalesce("local_date", pl.col("start_local").dt.date()),
-        sport=pl.coalesce("session_sport", "sport"),
-        distance_m=pl.coalesce("session_distance_m", "distance_m", pl.lit(0.0)),
-        moving_s=pl.coalesce("moving_s", "timer_s", "elapsed_s", pl.lit(0.0)),
-        end_local=pl.col("start_local")
-        + pl.duration(seconds=pl.coalesce("elapsed_s", "timer_s", pl.lit(0.0))),
-    ).sort("start_local")
+    typed = {row["activity_id"]: row for row in data.sessions}
+    files = []
+    for activity in data.activities:
+        session = typed.get(activity["activity_id"], _NO_SESSION)
+        row = {**activity, **{k: v for k, v in session.items() if k != "activity_id"}}
+        row["session_sport"], row["session_distance_m"] = session["sport"], session["distance_m"]
+        elapsed = _first(activity["elapsed_s"], activity["timer_s"], 0.0)
+        row.update(
+            outing_id=_first(session["outing_id"], activity["activity_id"]),
+            local_date=_first(session["local_date"], activity["start_local"].date()),
+            sport=_first(session["sport"], activity["sport"]),
+            distance_m=_first(session["distance_m"], activity["distance_m"], 0.0),
+            moving_s=_first(session["moving_s"], activity["timer_s"], activity["elapsed_s"], 0.0),
+            # as polars adds a duration of float seconds: whole microseconds, truncated
+            end_local=activity["start_local"] + dt.timedelta(microseconds=int(elapsed * 1e6)),
+        )
+        files.append(row)
+    return sorted(files, key=lambda row: row["start_local"])
 
 
-def _zones(zone_time: pl.DataFrame) -> dict[int, dict[str, float]]:
+def _first(*values: Any) -> Any:
+    """The first value that is not None (SQL's coalesce)."""
+    return next((v for v in values if v is not None), None)
+
+
+def _zones(zone_time: list[Row]) -> dict[int, dict[str, float]]:
     """Whole-activity seconds per Olympiatoppen zone."""
-    rows = zone_time.filter(pl.col("seg_index").is_null() & (pl.col("model") == ZONE_MODEL))
     result: dict[int, dict[str, float]] = {}
-    for row in rows.iter_rows(named=True):
-        zones = result.setdefault(int(row["activity_id"]), {})
-        zones[row["zone"]] = zones.get(row["zone"], 0.0) + float(row["seconds"])
+    for row in zone_time:
+        if row["seg_index"] is None and row["model"] == ZONE_MODEL:
+            zones = result.setdefault(int(row["activity_id"]), {})
+            zones[row["zone"]] = zones.get(row["zone"], 0.0) + float(row["seconds"])
     return result
 
 
-def _reps(reps: pl.DataFrame, lactate: pl.DataFrame) -> dict[int, list[dict[str, object]]]:
+def _reps(reps: list[Row], lactate: list[Row]) -> dict[int, list[Row]]:
     """Work reps per activity in time order, with the lactate reading taken after each."""
-    readings = lactate.group_by("activity_id", "set_no", "rep_no").agg(pl.col("mmol").max())
-    joined = reps.join(readings, on=["activity_id", "set_no", "rep_no"], how="left")
-    result: dict[int, list[dict[str, object]]] = {}
-    for row in joined.sort("activity_id", "start_utc").iter_rows(named=True):
-        result.setdefault(int(row["activity_id"]), []).append(row)
+    readings: dict[tuple[Any, ...], float | None] = {}
+    for reading in lactate:
+        key = (reading["activity_id"], reading["set_no"], reading["rep_no"])
+        mmol, known = reading["mmol"], readings.get(key)
+        readings[key] = known if mmol is None or (known is not None and known >= mmol) else mmol
+    result: dict[int, list[Row]] = {}
+    for rep in sorted(reps, key=_rep_order):
+        key = (rep["activity_id"], rep["set_no"], rep["rep_no"])
+        mmol = None if None in key else readings.get(key)  # null keys join nothing
+        result.setdefault(int(rep["activity_id"]), []).append({**rep, "mmol": mmol})
     return result
+
+
+def _rep_order(rep: Row) -> tuple[Any, ...]:
+    """By activity, then start (a missing start first, as polars sorts nulls)."""
+    start = rep["start_utc"]
+    return (rep["activity_id"], start is not None, start or dt.datetime.min)
 
 
 def _outing(
-    rows: list[dict[str, object]],
+    rows: list[Row],
     zones: dict[int, dict[str, float]],
-    reps: dict[int, list[dict[str, object]]],
+    reps: dict[int, list[Row]],
     confidence: dict[int, float] | None = None,
 ) -> Outing:
     """Merge the files of one outing into one session."""
@@ -189,15 +244,14 @@ def _outing(
     )
 
 
-def _confidence(structures: pl.DataFrame) -> dict[int, float]:
+def _confidence(structures: list[Row]) -> dict[int, float]:
     """The structure label's confidence per activity, where the detector stored one."""
-    known = structures.drop_nulls("confidence")
-    return dict(zip(known["activity_id"].to_list(), known["confidence"].to_list(), strict=True))
+    return {
+        row["activity_id"]: row["confidence"] for row in structures if row["confidence"] is not None
+    }
 
 
-def _outing_reps(
-    rows: list[dict[str, object]], reps: dict[int, list[dict[str, object]]], blocks: bool
-) -> tuple[Rep, ...]:
+def _outing_reps(rows: list[Row], reps: dict[int, list[Row]], blocks: bool) -> tuple[Rep, ...]:
     """Reps of an outing across its files; with `blocks`, a file of work without reps is one."""
     result: list[Rep] = []
     for row in rows:
@@ -236,9 +290,7 @@ def _block_rep(number: int, activity_id: int, row: dict[str, object]) -> Rep:
     return Rep(number, activity_id, moving, distance, pace, hr, None, hr)
 
 
-def _drift(
-    rows: list[dict[str, object]], reps: tuple[Rep, ...], column: str, attribute: str
-) -> float | None:
+def _drift(rows: list[Row], reps: tuple[Rep, ...], column: str, attribute: str) -> float | None:
     """The outing's drift from the session typing; else across its block reps.
 
     The typing stores one drift per outing (on its main file): the last third of
@@ -257,9 +309,7 @@ def _drift(
     return (last - first) / first * 100 if first else None
 
 
-def _merge_zones(
-    rows: list[dict[str, object]], zones: dict[int, dict[str, float]]
-) -> dict[str, float]:
+def _merge_zones(rows: list[Row], zones: dict[int, dict[str, float]]) -> dict[str, float]:
     merged: dict[str, float] = {}
     for row in rows:
         for zone, seconds in zones.get(int(str(row["activity_id"])), {}).items():
@@ -267,15 +317,22 @@ def _merge_zones(
     return merged
 
 
-def _conform(frame: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """A frame with exactly `schema`'s columns and types (missing columns as nulls)."""
-    if frame is None:
-        return pl.DataFrame(schema=schema)
-    columns = [
-        (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
-        for name, dtype in schema.items()
-    ]
-    return frame.select(columns)
+def _conform(rows: Rows | pl.DataFrame | None, schema: dict[str, type]) -> list[Row]:
+    """Rows with exactly `schema`'s columns (missing ones None); an int where a float
+    belongs becomes a float (and the reverse), as a frame's cast does."""
+    if rows is None:
+        return []
+    found: Iterable[Mapping[str, Any]] = rows if isinstance(rows, Sequence) else rows.to_dicts()
+    numbers = [(name, kind) for name, kind in schema.items() if kind in (int, float)]
+    result = []
+    for row in found:
+        values = {name: row.get(name) for name in schema}
+        for name, kind in numbers:
+            value = values[name]
+            if isinstance(value, int | float) and not isinstance(value, bool | kind):
+                values[name] = kind(value)
+        result.append(values)
+    return result
 
 
 def _type_rank(kind: str) -> int:
@@ -286,7 +343,7 @@ def _basis_rank(basis: str) -> int:
     return BASIS_ORDER.index(basis) if basis in BASIS_ORDER else len(BASIS_ORDER)
 
 
-def _sum_known(rows: list[dict[str, object]], column: str) -> float | None:
+def _sum_known(rows: list[Row], column: str) -> float | None:
     values = [_opt_num(r[column]) for r in rows]
     known = [v for v in values if v is not None]
     return sum(known) if known else None

@@ -1,6 +1,6 @@
-"""The weekly compliance report: polars frames in, a typed `WeekReport` out (no I/O).
+"""The weekly compliance report: the store's rows in, a typed `WeekReport` out (no I/O).
 
-The frames come as a `WeekData` (see `reports.week_data`), merged there into
+The rows come as a `WeekData` (see `reports.week_data`), merged there into
 outings. Activities not typed yet still count for volume and long run; every
 check that needs a type says so instead of guessing.
 """

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from terskel.store.core import StoreCore
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class Activities(StoreCore):

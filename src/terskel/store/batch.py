@@ -6,12 +6,13 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from terskel.sources.model import Session, Upload
 from terskel.store.dedupe import Recording, same_activity, stream_quality
+
+if TYPE_CHECKING:  # polars loads where frames are built: `query` reads none
+    import polars as pl
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,15 @@ class Batch:
 
     def activity_frame(self) -> pl.DataFrame:
         """New activities."""
+        import polars as pl
+
         rows = [{"activity_id": aid, **values} for aid, values in self.created.items()]
         return pl.DataFrame(rows, infer_schema_length=None)
 
     def stream_frames(self) -> dict[str, pl.DataFrame]:
         """Samples and laps of every activity whose kept stream is new in this batch."""
+        import polars as pl
+
         out = {}
         for table in ("samples", "laps"):
             frames = [
@@ -110,11 +115,15 @@ class Batch:
 
     def source_frame(self) -> pl.DataFrame:
         """activity_sources rows (the last one wins when a source id repeats)."""
+        import polars as pl
+
         frame = pl.DataFrame(self.sources, infer_schema_length=None)
         return frame.unique(["source", "source_id"], keep="last", maintain_order=True)
 
     def log_frame(self) -> pl.DataFrame:
         """import_log rows."""
+        import polars as pl
+
         return pl.DataFrame(
             self.log,
             schema={

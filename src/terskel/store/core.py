@@ -6,10 +6,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import duckdb
-import polars as pl
 
 from terskel.store import faults
 from terskel.store.checkpoints import checkpoint, defer_checkpoints, held
@@ -19,6 +18,9 @@ from terskel.store.opening import default_wait, open_connection
 from terskel.store.rows import frame_of
 from terskel.store.schema import MIGRATIONS, latest_version
 from terskel.store.views import ensure_views
+
+if TYPE_CHECKING:  # polars loads where frames are built: `query` reads none
+    import polars as pl
 
 
 class StoreCore:
@@ -146,6 +148,8 @@ class StoreCore:
     # -- bulk helpers of every part ------------------------------------------
 
     def _with_athlete(self, frame: pl.DataFrame) -> pl.DataFrame:
+        import polars as pl
+
         return frame.with_columns(athlete_id=pl.lit(self.athlete_id))
 
     def _insert(
@@ -186,6 +190,12 @@ class StoreCore:
             {"athlete": self.athlete_id, "ids": activity_ids},
             bulk,
         )
+
+    def _dicts(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """A small read as one dict a row, of DuckDB's Python values (no polars)."""
+        relation = self.con.sql(sql, params=params)
+        names = relation.columns
+        return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
 
     def _frame(
         self, sql: str, params: dict[str, Any] | list[Any], bulk: bool = False

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import polars as pl
+
+if TYPE_CHECKING:
+    import polars as pl
 
 KINDS = ("structure", "type")
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:  # polars loads where frames are built: `query` reads none
+    import polars as pl
+
 
 MAX_START_GAP = dt.timedelta(minutes=2)
 MAX_DISTANCE_DIFF = 0.05
@@ -37,6 +40,8 @@ def same_activity(a: Recording, b: Recording) -> bool:
 
 def stream_quality(samples: pl.DataFrame, elapsed_s: float | None) -> float:
     """Score a sample stream: channels present, then recording density (1 s beats smart)."""
+    import polars as pl
+
     if samples.is_empty():
         return 0.0
     weights = {

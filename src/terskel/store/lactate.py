@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import polars as pl
+from typing import TYPE_CHECKING
 
 from terskel.store.core import StoreCore
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class LactateReadings(StoreCore):

@@ -9,32 +9,48 @@ type, duplicate column names (which `.pl()` renames), or more than MAX_ROWS rows
 through `.pl()`. The Arrow C stream would skip pyarrow too, but with duckdb 2.0 and
 polars 2.1 a stream read leaves a duckdb object alive at exit (nanobind prints
 "leaked 27 instances" on stderr) and polars panics on INTERVAL columns.
+
+`terskel query` goes one step further: a small result of plain types (PLAIN_TYPES)
+stays as DuckDB's rows (`Rows`), which reports/frames.py prints byte for byte as it
+prints their frame, without importing polars (~0.12 s of a ~0.5 s query).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
-_SCALAR: dict[str, pl.DataType] = {
-    "BOOLEAN": pl.Boolean(),
-    "TINYINT": pl.Int8(),
-    "SMALLINT": pl.Int16(),
-    "INTEGER": pl.Int32(),
-    "BIGINT": pl.Int64(),
-    "UTINYINT": pl.UInt8(),
-    "USMALLINT": pl.UInt16(),
-    "UINTEGER": pl.UInt32(),
-    "UBIGINT": pl.UInt64(),
-    "FLOAT": pl.Float32(),
-    "DOUBLE": pl.Float64(),
-    "VARCHAR": pl.String(),
-    "DATE": pl.Date(),
-    "TIME": pl.Time(),
-    "TIMESTAMP": pl.Datetime("us"),
-}
+if TYPE_CHECKING:  # polars loads where a frame is built: `terskel query` may build none
+    import polars as pl
+
+
+@cache
+def _scalar() -> dict[str, pl.DataType]:
+    import polars as pl
+
+    return {
+        "BOOLEAN": pl.Boolean(),
+        "TINYINT": pl.Int8(),
+        "SMALLINT": pl.Int16(),
+        "INTEGER": pl.Int32(),
+        "BIGINT": pl.Int64(),
+        "UTINYINT": pl.UInt8(),
+        "USMALLINT": pl.UInt16(),
+        "UINTEGER": pl.UInt32(),
+        "UBIGINT": pl.UInt64(),
+        "FLOAT": pl.Float32(),
+        "DOUBLE": pl.Float64(),
+        "VARCHAR": pl.String(),
+        "DATE": pl.Date(),
+        "TIME": pl.Time(),
+        "TIMESTAMP": pl.Datetime("us"),
+    }
+
+
 # HUGEINT is not here: `.pl()` gives Decimal(38, 0) holding all of int128, which a
 # frame built from Python ints cannot (values past 10^38 become null).
 # past this many rows Arrow is faster, pyarrow's import included (~5 us a row here)
@@ -44,13 +60,15 @@ _DECIMAL = re.compile(r"DECIMAL\((\d+),(\d+)\)")
 
 def dtype_of(duckdb_type: str) -> pl.DataType | None:
     """The polars dtype `.pl()` gives a DuckDB column type; None for types not mapped here."""
+    import polars as pl
+
     if duckdb_type.endswith("[]"):
         inner = dtype_of(duckdb_type[:-2])
         return None if inner is None else pl.List(inner)
     decimal = _DECIMAL.fullmatch(duckdb_type)
     if decimal:
         return pl.Decimal(int(decimal[1]), int(decimal[2]))
-    return _SCALAR.get(duckdb_type)
+    return _scalar().get(duckdb_type)
 
 
 def frame_from_rows(
@@ -58,17 +76,14 @@ def frame_from_rows(
 ) -> pl.DataFrame | None:
     """The relation's frame built from rows; None for an unmapped type, a failure (the
     caller's `.pl()` raises it again) or more than `max_rows` rows."""
+    import polars as pl
+
     names = relation.columns
     dtypes = [dtype_of(str(t)) for t in relation.types]
     if len(set(names)) < len(names) or any(d is None for d in dtypes):
         return None
-    try:
-        rows = relation.limit(max_rows + 1).fetchall()
-    except duckdb.InterruptException:
-        raise  # Ctrl-C: not a reason to run the query again
-    except duckdb.Error:
-        return None
-    if len(rows) > max_rows:
+    rows = _fetch(relation, max_rows)
+    if rows is None:
         return None
     return pl.DataFrame(rows, schema=dict(zip(names, dtypes, strict=True)), orient="row")
 
@@ -78,3 +93,55 @@ def frame_of(relation: duckdb.DuckDBPyRelation, via_rows: bool = True) -> pl.Dat
     small = frame_from_rows(relation) if via_rows else None
     frame: pl.DataFrame = relation.pl() if small is None else small
     return frame
+
+
+# Types whose Python values (from `fetchall()`) are the ones a frame built from them gives
+# back, so `Rows` print as that frame does (reports/frames.py). Not FLOAT: polars prints
+# float32 in its own shortest form, where Python sees the widened double.
+NUMERIC_TYPES = frozenset(
+    ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+).union(["DOUBLE"])
+PLAIN_TYPES = NUMERIC_TYPES.union(["BOOLEAN", "VARCHAR", "DATE", "TIMESTAMP"])
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A small result as DuckDB hands it over: names, DuckDB type names, rows of values."""
+
+    columns: list[str]
+    types: list[str]
+    rows: list[tuple[Any, ...]]
+
+    @property
+    def height(self) -> int:
+        """How many rows (as a frame's `height`)."""
+        return len(self.rows)
+
+    def frame(self) -> pl.DataFrame:
+        """The frame `frame_of` gives for the same result."""
+        import polars as pl
+
+        schema = {name: dtype_of(kind) for name, kind in zip(self.columns, self.types, strict=True)}
+        return pl.DataFrame(self.rows, schema=schema, orient="row")
+
+
+def plain_rows(relation: duckdb.DuckDBPyRelation, max_rows: int = MAX_ROWS) -> Rows | None:
+    """The relation's rows when every column is of a plain type, the names are unique and
+    there are at most `max_rows`; None otherwise, or on a failure (the caller's frame read
+    raises it again)."""
+    names, types = relation.columns, [str(t) for t in relation.types]
+    if len(set(names)) < len(names) or not PLAIN_TYPES.issuperset(types):
+        return None
+    rows = _fetch(relation, max_rows)
+    return None if rows is None else Rows(names, types, rows)
+
+
+def _fetch(relation: duckdb.DuckDBPyRelation, max_rows: int) -> list[tuple[Any, ...]] | None:
+    """At most `max_rows` rows; None for more, or when DuckDB fails."""
+    try:
+        rows = relation.limit(max_rows + 1).fetchall()
+    except duckdb.InterruptException:
+        raise  # Ctrl-C: not a reason to run the query again
+    except duckdb.Error:
+        return None
+    return None if len(rows) > max_rows else rows

@@ -33,10 +33,12 @@ class QueryRefused(Exception):
     """User SQL that the sandbox does not run; the message is one line for the user."""
 
 
-def check_statement(sql: str) -> None:
-    """Refuse anything but exactly one SELECT/WITH/DESCRIBE/SHOW statement."""
+def check_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse anything but exactly one SELECT/WITH/DESCRIBE/SHOW statement (parsed on the
+    store's connection: `duckdb.extract_statements` opens the default in-memory database
+    first, ~0.03 s of a `terskel query`)."""
     try:
-        statements = duckdb.extract_statements(sql)
+        statements = con.extract_statements(sql)
     except duckdb.Error as exc:
         raise QueryRefused(f"query failed: {_first_line(exc)}") from exc
     if not statements:
@@ -66,7 +68,7 @@ def run_user_sql(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
 ) -> duckdb.DuckDBPyRelation:
     """Check the SQL, lock the connection down, then run it (named parameters as $name)."""
-    check_statement(sql)
+    check_statement(con, sql)
     lock_down(con)
     try:
         return con.sql(sql, params=params)

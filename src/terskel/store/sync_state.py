@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from terskel.store import faults
 from terskel.store.core import StoreCore
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # sync_state key of each source's retry queue:
 # {"<item id>": {"tries": 2, "error": "Strava answered 502", "first_failed": "...",

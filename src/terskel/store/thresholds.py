@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from terskel.store.core import StoreCore
+
+if TYPE_CHECKING:  # polars loads where frames are built: `query` reads none
+    import polars as pl
 
 
 class Thresholds(StoreCore):
@@ -14,6 +15,8 @@ class Thresholds(StoreCore):
 
     def save_thresholds(self, rows: list[dict[str, Any]]) -> None:
         """Upsert dated markers: dicts of source, marker, value, effective_from, note."""
+        import polars as pl
+
         frame = pl.DataFrame(
             rows,
             schema={

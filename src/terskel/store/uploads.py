@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from terskel.sources.model import Upload
 from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.device_markers import device_rows
 from terskel.store.thresholds import Thresholds
+
+if TYPE_CHECKING:  # polars loads where frames are built: `query` reads none
+    import polars as pl
 
 
 class Uploads(Thresholds):
@@ -100,6 +101,8 @@ class Uploads(Thresholds):
 
     def _write_batch(self, batch: Batch, uploads: list[Upload]) -> None:
         """Write everything a batch decided, a few bulk statements per table."""
+        import polars as pl
+
         files = [u for u in uploads if u.content is not None and u.file_sha256]
         raw = pl.DataFrame(
             {

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from terskel.store.core import StoreCore
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class ZoneTime(StoreCore):
