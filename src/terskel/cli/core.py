@@ -73,7 +73,6 @@ def import_command(
     ] = True,
 ) -> None:
     """Import FIT files; files already imported are recognised and skipped."""
-    from terskel.jobs.analyze import AthleteProfile, analyze
     from terskel.jobs.ingest import Terminated
     from terskel.sources.files import InputError, check_paths
 
@@ -94,7 +93,9 @@ def import_command(
             err.print(INTERRUPTED, highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         _print_import_summary(summary)
-        if analyse:
+        if analyse:  # the analysis stack loads only here: --no-analyze never pays for it
+            from terskel.jobs.analyze import AthleteProfile, analyze
+
             analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
             if analysed.activities:
                 out.print(
