@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from terskel.store.core import StoreCore
+from terskel.store.rows import ArrowStream
 
 
 class LactateReadings(StoreCore):
@@ -14,7 +15,7 @@ class LactateReadings(StoreCore):
         """Store readings (activity_id, set_no, rep_no, taken_at, mmol, note, source); ids."""
         if readings.is_empty():
             return []
-        self.con.register("incoming", self._with_athlete(readings).to_arrow())
+        self.con.register("incoming", ArrowStream(self._with_athlete(readings)))
         try:
             columns = ", ".join(["athlete_id", *readings.columns])
             rows = self.con.execute(
