@@ -67,8 +67,12 @@ def import_paths(
     total: int | None = None,
     on_file: Callable[[str], None] | None = None,
     now: dt.datetime | None = None,
+    on_batch: Callable[[], None] | None = None,
 ) -> ImportSummary:
-    """Import every FIT file under `paths` into `store`; never stops on a bad file."""
+    """Import every FIT file under `paths` into `store`; never stops on a bad file.
+
+    `on_batch` runs after each batch of files is saved while worker processes decode the
+    next ones (the CLI detects the new runs' structure there); not without workers."""
     summary = ImportSummary()
     log = ImportLog(store)
     checks = _Checks(store, now or dt.datetime.now(dt.UTC).replace(tzinfo=None))
@@ -76,7 +80,16 @@ def import_paths(
         try:
             with _sigterm_as_interrupt():
                 _import_fit(
-                    store, log, checks, paths, fallback_tz, workers, total, summary, on_file
+                    store,
+                    log,
+                    checks,
+                    paths,
+                    fallback_tz,
+                    workers,
+                    total,
+                    summary,
+                    on_file,
+                    on_batch,
                 )
                 if any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
                     # a Strava export's FIT files came through above; its GPX, TCX, summaries now
@@ -98,6 +111,7 @@ def _import_fit(
     total: int | None,
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
+    on_batch: Callable[[], None] | None = None,
 ) -> None:
     known = store.known_files()
     fresh = _new_inputs(log, iter_inputs(paths), known, summary, on_file)
@@ -106,9 +120,10 @@ def _import_fit(
         results: Iterator[tuple[_Decoded, bytes]] = (
             (_decode_job(item.label, data, fallback_tz), data) for item, data in fresh
         )
+        on_batch = None  # nothing decodes meanwhile: the work is no sooner done here
     else:
         results = _decode_parallel(fresh, fallback_tz, use_workers)
-    _save_all(store, log, checks, results, known, summary, on_file)
+    _save_all(store, log, checks, results, known, summary, on_file, on_batch)
 
 
 @dataclass(frozen=True)
@@ -264,6 +279,7 @@ def _save_all(
     known: set[str],
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
+    on_batch: Callable[[], None] | None = None,
 ) -> None:
     """Save decoded files in batches; failures and skips are logged as they come."""
     batch: list[Upload] = []
@@ -278,7 +294,11 @@ def _save_all(
         labels.append(result.label)
         if len(labels) >= BATCH_FILES or _samples_in(batch) >= BATCH_SAMPLES:
             _flush(store, log, batch, labels, summary, on_file)
+            if on_batch:
+                on_batch()
     _flush(store, log, batch, labels, summary, on_file)
+    if on_batch:
+        on_batch()
 
 
 def _accept(
