@@ -220,3 +220,15 @@ def test_import_with_analysis_loads_the_analysis_stack(tmp_path: Path) -> None:
     code, stdout, loaded = _import_loads([], tmp_path)  # the probe sees the stack when used
     assert code == 0 and "analysed 1 new runs" in stdout
     assert {"terskel.jobs.analyze", "terskel.analysis.sessions"} <= set(loaded)
+
+
+def test_an_import_worker_loads_no_store() -> None:
+    # a spawned decoding worker imports the module of its job: only the decoder's
+    code = "import sys, terskel.jobs.decoding; print(sorted(m for m in {} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", code.format(("duckdb", "terskel.store", "rich", "fitfast"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["['fitfast']"]

@@ -77,3 +77,22 @@ def test_import_killed_after_a_pipelined_structure_heals_on_the_next_import(
         assert store.scalar("SELECT count(*) FROM activity_peaks") == 0
     assert _cli(killed, runs) in (0, 1)
     assert differences(snapshot(killed), snapshot(tmp_path / "whole.duckdb")) == []
+
+
+def test_an_interrupt_between_batches_stops_the_workers_at_once(
+    runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    monkeypatch.setattr(ingest, "BATCH_FILES", 3)
+
+    def interrupted() -> None:
+        assert multiprocessing.active_children()  # the pool is decoding the next files
+        raise KeyboardInterrupt  # as Ctrl-C or SIGTERM (Terminated) during the detection
+
+    with Store.open(tmp_path / "s.duckdb") as store:
+        try:
+            ingest.import_paths(store, [runs], workers=2, on_batch=interrupted)
+        except KeyboardInterrupt:  # its traceback (holding the import's frames) still alive
+            left = multiprocessing.active_children()
+    assert left == []
