@@ -217,3 +217,59 @@ def test_a_week_report_loads_no_polars(demo_db: Path, tmp_path: Path, fmt: str) 
     code, out, loaded = _terskel(args, tmp_path, COLUMNS="120")
     assert code == 0 and len(out.splitlines()) > 10, out[:300]
     assert "duckdb" in loaded and not {"polars", "pyarrow", "numpy"} & set(loaded)
+
+
+# What an import run fresh loaded of the analysis stack (printed on stderr at exit).
+ANALYSIS_LOADED = """
+import atexit, json, sys
+sys.argv = ["terskel", *json.loads(sys.argv[1])]
+names = ("terskel.analysis", "terskel.jobs.analyze")
+stack = lambda: sorted(m for m in sys.modules if m.startswith(names))
+atexit.register(lambda: print(json.dumps(stack()), file=sys.stderr))
+from terskel.cli import main
+main()
+"""
+DEMO_FIT = Path(__file__).parents[1] / "src/terskel/data/demo/tormoder__0137001239.fit"
+
+
+def _import_loads(args: list[str], tmp_path: Path) -> tuple[int, str, list[str]]:
+    """Exit code, stdout and the analysis modules loaded by `terskel import ARGS DEMO_FIT`."""
+    db = str(tmp_path / "store.duckdb")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            ANALYSIS_LOADED,
+            json.dumps(["--db", db, "import", *args, str(DEMO_FIT)]),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TERSKEL_CACHE_DIR": str(tmp_path)},
+        check=False,
+    )
+    return done.returncode, done.stdout, json.loads(done.stderr.splitlines()[-1])
+
+
+def test_import_no_analyze_loads_no_analysis_module(tmp_path: Path) -> None:
+    code, stdout, loaded = _import_loads(["--no-analyze"], tmp_path)
+    assert code == 0 and "imported 1," in stdout
+    assert "analysed" not in stdout
+    assert loaded == []
+
+
+def test_import_with_analysis_loads_the_analysis_stack(tmp_path: Path) -> None:
+    code, stdout, loaded = _import_loads([], tmp_path)  # the probe sees the stack when used
+    assert code == 0 and "analysed 1 new runs" in stdout
+    assert {"terskel.jobs.analyze", "terskel.analysis.sessions"} <= set(loaded)
+
+
+def test_an_import_worker_loads_no_store() -> None:
+    # a spawned decoding worker imports the module of its job: only the decoder's
+    code = "import sys, terskel.jobs.decoding; print(sorted(m for m in {} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", code.format(("duckdb", "terskel.store", "rich", "fitfast"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["['fitfast']"]

@@ -12,7 +12,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from terskel.store import Store
-from terskel.store.rows import frame_from_rows
+from terskel.store.rows import ArrowStream, frame_from_rows
 from tests.conftest import DEMO_DATA
 
 # every column type the mapping knows, with nulls, NaN and extremes
@@ -117,3 +117,44 @@ def test_a_failing_query_is_left_to_pl_which_raises() -> None:
     assert frame_from_rows(con.sql(sql)) is None
     with pytest.raises(duckdb.ConversionException):
         con.sql(sql).pl()
+
+
+def test_writes_through_the_c_stream_store_what_pyarrow_stored() -> None:
+    import datetime as dt
+
+    frame = pl.DataFrame(
+        {
+            "i": [1, None, 3],
+            "x": [1.5, float("nan"), None],
+            "s": ["å ✓", None, ""],
+            "b": [b"\x00\xff", None, b""],
+            "t": [dt.datetime(2026, 3, 1, 10, 0, 0, 123456), None, dt.datetime(1970, 1, 1)],
+            "n": [None, None, None],  # dtype Null: every value of the batch missing
+        }
+    )
+    assert frame.schema["n"] == pl.Null
+    con = duckdb.connect()
+    table = "CREATE TABLE {} (i BIGINT, x DOUBLE, s VARCHAR, b BLOB, t TIMESTAMP, n DOUBLE)"
+    for name, source in (("via_stream", ArrowStream(frame)), ("via_pyarrow", frame.to_arrow())):
+        con.execute(table.format(name))
+        con.register("incoming", source)
+        con.execute(f"INSERT INTO {name} SELECT * FROM incoming")
+        con.unregister("incoming")
+    for a, b in (("via_stream", "via_pyarrow"), ("via_pyarrow", "via_stream")):  # NaN equal
+        assert con.execute(f"SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b}").fetchall() == []
+    first = con.execute("SELECT * FROM via_stream WHERE i = 1").fetchall()
+    assert first == [(1, 1.5, "å ✓", b"\x00\xff", dt.datetime(2026, 3, 1, 10, 0, 0, 123456), None)]
+    assert con.execute("SELECT count(*), count(n) FROM via_stream").fetchall() == [(3, 0)]
+
+
+def test_import_writes_without_pyarrow(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from terskel.store import Store; "
+        "from terskel.jobs.ingest import import_paths; "
+        f"s = Store.open(Path({str(tmp_path / 'w.duckdb')!r})); "
+        f"summary = import_paths(s, [Path({str(DEMO_DATA)!r})], workers=1); s.close(); "
+        "print(summary.imported, 'pyarrow' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    imported, pyarrow = done.stdout.split()
+    assert int(imported) >= 3 and pyarrow == "False"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -73,7 +74,6 @@ def import_command(
     ] = True,
 ) -> None:
     """Import FIT files; files already imported are recognised and skipped."""
-    from terskel.jobs.analyze import AthleteProfile, analyze
     from terskel.jobs.ingest import Terminated
     from terskel.sources.files import InputError, check_paths
 
@@ -86,7 +86,7 @@ def import_command(
             fail(f"{path}: not a FIT file (.fit, .fit.gz) or a .zip archive of them")
     with open_store(ctx) as (store, settings):
         try:
-            summary = _import_with_progress(store, paths, settings, workers)
+            summary = _import_with_progress(store, paths, settings, workers, analyse)
         except Terminated:
             err.print(f"terminated (SIGTERM); {INTERRUPTED.removeprefix('interrupted: ')}")
             raise typer.Exit(EXIT_TERMINATED) from None
@@ -94,7 +94,9 @@ def import_command(
             err.print(INTERRUPTED, highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         _print_import_summary(summary)
-        if analyse:
+        if analyse:  # the analysis stack loads only here: --no-analyze never pays for it
+            from terskel.jobs.analyze import AthleteProfile, analyze
+
             analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
             if analysed.activities:
                 out.print(
@@ -105,7 +107,7 @@ def import_command(
 
 
 def _import_with_progress(
-    store: Store, paths: list[Path], settings: Settings, workers: int | None
+    store: Store, paths: list[Path], settings: Settings, workers: int | None, analyse: bool
 ) -> ImportSummary:
     from rich.progress import (
         BarColumn,
@@ -128,7 +130,15 @@ def _import_with_progress(
             workers=workers,
             total=total,
             on_file=lambda _label: progress.advance(task),
+            on_batch=_structures_of(store) if analyse else None,
         )
+
+
+def _structures_of(store: Store) -> Callable[[], None]:
+    """Detect the structure of the runs saved so far (the rest of the analysis follows)."""
+    from terskel.jobs.analyze import analyze_structures
+
+    return lambda: analyze_structures(store)
 
 
 def _print_import_summary(summary: ImportSummary, warnings: bool = True) -> None:

@@ -102,12 +102,7 @@ def analyze(
     ids = store.activities_to_analyze(since, rebuild, ANALYZED_SPORTS)
     done: list[tuple[list[int], pl.DataFrame]] = []
     for chunk in _chunks(ids, CHUNK):
-        samples = store.samples(chunk).collect()
-        segments, labels = structure(samples.lazy(), store.laps(chunk), params=params)
-        labels = with_user_structures(
-            _with_unanalysable(labels, chunk), store.corrections("structure")
-        )
-        store.save_structures(chunk, segments, labels)
+        samples, labels = _save_structure(store, chunk, params)
         done.append((chunk, chunk_peaks(store, chunk, samples)))
         summary.samples += samples.height
         summary.interval_sessions += labels.filter(pl.col("n_work") > 0).height
@@ -115,6 +110,29 @@ def analyze(
     dates += store.dates_to_type(since, rebuild=False)
     summary.typed += type_days(store, ctx, dates)
     return summary
+
+
+def analyze_structures(store: Store, *, params: IntervalParams | None = None) -> None:
+    """Structure of the runs not analysed yet, saved; best efforts, zones and types are
+    left to `analyze`, which finishes them as it finishes a killed run's.
+
+    An import calls this after each batch it saves, so detection (most of the analysis)
+    runs while the decoding workers read the next files instead of after the last one.
+    Detection is per run, so the structures are the ones `analyze` would find.
+    """
+    for chunk in _chunks(store.activities_to_analyze(None, False, ANALYZED_SPORTS), CHUNK):
+        _save_structure(store, chunk, params)
+
+
+def _save_structure(
+    store: Store, chunk: list[int], params: IntervalParams | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Detect and save the structure of a chunk of runs; their samples and labels."""
+    samples = store.samples(chunk).collect()
+    segments, labels = structure(samples.lazy(), store.laps(chunk), params=params)
+    labels = with_user_structures(_with_unanalysable(labels, chunk), store.corrections("structure"))
+    store.save_structures(chunk, segments, labels)
+    return samples, labels
 
 
 def _finish_zones(store: Store, ctx: Context, ids: list[int], summary: AnalyzeSummary) -> None:

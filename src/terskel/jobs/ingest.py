@@ -7,16 +7,17 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from terskel.jobs.decoding import Decoded, decode_job
 from terskel.jobs.import_summary import ImportSummary
 from terskel.sources.files import FitInput, count_fit_inputs, iter_inputs
-from terskel.sources.fit import FitError, FitFile, NotAnActivity, decode, sha256_of, uploads
+from terskel.sources.fit import sha256_of, uploads
 from terskel.sources.plausibility import implausible
 from terskel.store import Store, Upload
 from terskel.store.import_log import ImportLog
@@ -28,17 +29,6 @@ MIN_FILES_FOR_WORKERS = 8
 # amortises DuckDB's per-statement and per-commit cost over many files.
 BATCH_FILES = 32
 BATCH_SAMPLES = 500_000
-
-
-@dataclass(frozen=True)
-class _Decoded:
-    """A worker's answer for one input."""
-
-    label: str
-    sha256: str
-    fit: FitFile | None
-    status: str  # ok | skipped | failed
-    message: str | None
 
 
 class Terminated(KeyboardInterrupt):
@@ -67,8 +57,12 @@ def import_paths(
     total: int | None = None,
     on_file: Callable[[str], None] | None = None,
     now: dt.datetime | None = None,
+    on_batch: Callable[[], None] | None = None,
 ) -> ImportSummary:
-    """Import every FIT file under `paths` into `store`; never stops on a bad file."""
+    """Import every FIT file under `paths` into `store`; never stops on a bad file.
+
+    `on_batch` runs after each batch of files is saved while worker processes decode the
+    next ones (the CLI detects the new runs' structure there); not without workers."""
     summary = ImportSummary()
     log = ImportLog(store)
     checks = _Checks(store, now or dt.datetime.now(dt.UTC).replace(tzinfo=None))
@@ -76,7 +70,16 @@ def import_paths(
         try:
             with _sigterm_as_interrupt():
                 _import_fit(
-                    store, log, checks, paths, fallback_tz, workers, total, summary, on_file
+                    store,
+                    log,
+                    checks,
+                    paths,
+                    fallback_tz,
+                    workers,
+                    total,
+                    summary,
+                    on_file,
+                    on_batch,
                 )
                 if any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
                     # a Strava export's FIT files came through above; its GPX, TCX, summaries now
@@ -98,17 +101,22 @@ def _import_fit(
     total: int | None,
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
+    on_batch: Callable[[], None] | None = None,
 ) -> None:
     known = store.known_files()
     fresh = _new_inputs(log, iter_inputs(paths), known, summary, on_file)
     use_workers = workers if workers is not None else default_workers()
     if use_workers <= 1 or (total is not None and total < MIN_FILES_FOR_WORKERS):
-        results: Iterator[tuple[_Decoded, bytes]] = (
-            (_decode_job(item.label, data, fallback_tz), data) for item, data in fresh
+        results: Generator[tuple[Decoded, bytes]] = (
+            (decode_job(item.label, data, fallback_tz), data) for item, data in fresh
         )
+        on_batch = None  # nothing decodes meanwhile: the work is no sooner done here
     else:
         results = _decode_parallel(fresh, fallback_tz, use_workers)
-    _save_all(store, log, checks, results, known, summary, on_file)
+    # closed at once when saving (or the analysis between batches) raises, Ctrl-C and
+    # SIGTERM included: the pool's generator then stops its workers, not at its collection
+    with closing(results):
+        _save_all(store, log, checks, results, known, summary, on_file, on_batch)
 
 
 @dataclass(frozen=True)
@@ -173,17 +181,17 @@ def _new_inputs(
 
 def _decode_parallel(
     inputs: Iterator[tuple[FitInput, bytes]], fallback_tz: str | None, workers: int
-) -> Iterator[tuple[_Decoded, bytes]]:
+) -> Generator[tuple[Decoded, bytes]]:
     """Decode in worker processes, keeping a bounded number of files in flight."""
     # spawn, not fork: polars' and DuckDB's threads make fork unsafe
     context = multiprocessing.get_context("spawn")
     window = workers * 4
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: dict[Future[_Decoded], bytes] = {}
+        pending: dict[Future[Decoded], bytes] = {}
         try:
             for item, data in inputs:
                 with _sigint_ignored():  # a worker started now inherits it: Ctrl-C is ours
-                    future = pool.submit(_decode_job, item.label, data, fallback_tz)
+                    future = pool.submit(decode_job, item.label, data, fallback_tz)
                 pending[future] = data
                 if len(pending) >= window:
                     yield from _drain(pending, FIRST_COMPLETED)
@@ -224,46 +232,22 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _drain(pending: dict[Future[_Decoded], bytes], when: str) -> Iterator[tuple[_Decoded, bytes]]:
+def _drain(pending: dict[Future[Decoded], bytes], when: str) -> Iterator[tuple[Decoded, bytes]]:
     done, _ = wait(pending, return_when=when)
     for future in done:
         data = pending.pop(future)
         yield future.result(), data
 
 
-def _decode_job(label: str, data: bytes, fallback_tz: str | None) -> _Decoded:
-    """Decode one file; every failure becomes a status, never an exception."""
-    sha = sha256_of(data)
-    try:
-        return _Decoded(label, sha, decode(data, fallback_tz), "ok", None)
-    except NotAnActivity as exc:
-        return _Decoded(label, sha, None, "skipped", str(exc))
-    except FitError as exc:
-        return _Decoded(label, sha, None, "failed", str(exc))
-    except Exception as exc:  # a decoder bug must not stop the batch; it is logged
-        return _Decoded(label, sha, None, "failed", f"decoder error: {_one_line(exc)}")
-    except BaseException as exc:
-        # A Rust panic is a BaseException and cannot be pickled back from a worker:
-        # only a plain status may cross the pool. Ctrl-C and exits still propagate.
-        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
-            raise
-        return _Decoded(label, sha, None, "failed", f"decoder crash: {_one_line(exc)}")
-
-
-def _one_line(exc: BaseException) -> str:
-    """`Type: first line of the message`, for a log row and a summary line."""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0][:200] if lines else ''}".rstrip(": ")
-
-
 def _save_all(
     store: Store,
     log: ImportLog,
     checks: _Checks,
-    results: Iterator[tuple[_Decoded, bytes]],
+    results: Iterator[tuple[Decoded, bytes]],
     known: set[str],
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
+    on_batch: Callable[[], None] | None = None,
 ) -> None:
     """Save decoded files in batches; failures and skips are logged as they come."""
     batch: list[Upload] = []
@@ -278,13 +262,17 @@ def _save_all(
         labels.append(result.label)
         if len(labels) >= BATCH_FILES or _samples_in(batch) >= BATCH_SAMPLES:
             _flush(store, log, batch, labels, summary, on_file)
+            if on_batch:
+                on_batch()
     _flush(store, log, batch, labels, summary, on_file)
+    if on_batch:
+        on_batch()
 
 
 def _accept(
     log: ImportLog,
     checks: _Checks,
-    result: _Decoded,
+    result: Decoded,
     data: bytes,
     known: set[str],
     summary: ImportSummary,

@@ -8,6 +8,13 @@ a 1,092-run store about 1 s of CPU and 8 MB of new blocks (the blocks it frees a
 reusable by the next checkpoint), for a 0.5 MB file. Deferring it to when the WAL
 passes `WAL_CHECKPOINT` spreads that over several nights; commits stay durable (the WAL
 is fsynced), and the next open, read-only ones too, replays the WAL first.
+
+Measured on the 1,092-run bench store (folded first): a CHECKPOINT after inserting one
+0.53 MB file's row into raw_files costs 0.52 s CPU and grows the file by 13.4 MB (the
+whole raw_files row group is rewritten, compressed or not: uncompressed it is 27.8 MB);
+after inserting that run's 6,594 samples alone, 0.009 s and no growth. So a one-file
+import cannot fold its ~1.1 MB WAL cheaply (WAL = raw bytes + uncompressed samples, 2.1x
+the file) while raw bytes live in one row group of one table.
 """
 
 from __future__ import annotations

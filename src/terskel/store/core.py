@@ -15,7 +15,7 @@ from terskel.store.checkpoints import checkpoint, defer_checkpoints, held
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.opening import default_wait, open_connection
-from terskel.store.rows import frame_of
+from terskel.store.rows import ArrowStream, frame_of
 from terskel.store.schema import MIGRATIONS, latest_version
 from terskel.store.views import ensure_views
 
@@ -159,10 +159,11 @@ class StoreCore:
         on_conflict: str | None = None,
         replace: bool = False,
     ) -> None:
-        """Bulk-insert a frame by column name through Arrow (replace: upsert on the key)."""
+        """Bulk-insert a frame by column name through Arrow, without pyarrow (store/rows.py);
+        replace: upsert on the key."""
         if frame.is_empty():
             return
-        self.con.register("incoming", frame.to_arrow())
+        self.con.register("incoming", ArrowStream(frame))
         try:
             columns = ", ".join(frame.columns)
             conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from terskel.store import Store
+from terskel.store.rows import ArrowStream
 
 # Rows kept before one bulk insert; callers flush at each save and at the end too.
 LOG_BATCH = 500
@@ -34,7 +35,7 @@ class ImportLog:
             orient="row",
         ).with_columns(athlete_id=pl.lit(self._store.athlete_id))
         con = self._store.con
-        con.register("log_rows", frame.to_arrow())
+        con.register("log_rows", ArrowStream(frame))
         try:
             con.execute(
                 "INSERT INTO import_log (athlete_id, path, sha256, status, message) "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from terskel.store.core import StoreCore
+from terskel.store.rows import ArrowStream
 
 if TYPE_CHECKING:
     import polars as pl
@@ -17,7 +18,7 @@ class LactateReadings(StoreCore):
         """Store readings (activity_id, set_no, rep_no, taken_at, mmol, note, source); ids."""
         if readings.is_empty():
             return []
-        self.con.register("incoming", self._with_athlete(readings).to_arrow())
+        self.con.register("incoming", ArrowStream(self._with_athlete(readings)))
         try:
             columns = ", ".join(["athlete_id", *readings.columns])
             rows = self.con.execute(

@@ -6,6 +6,7 @@ import polars as pl
 
 from terskel.sources.model import Upload
 from terskel.store import Store
+from terskel.store.rows import ArrowStream
 
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
@@ -53,8 +54,8 @@ def quarantine(store: Store, held: list[tuple[Upload, str]]) -> None:
     )
     columns = ", ".join(frame.columns)
     with store.transaction():
-        store.con.register("held", frame.to_arrow())
-        store.con.register("held_log", log.to_arrow())
+        store.con.register("held", ArrowStream(frame))
+        store.con.register("held_log", ArrowStream(log))
         try:
             store.con.execute(
                 f"INSERT OR REPLACE INTO quarantine ({columns}) SELECT {columns} FROM held"

@@ -1,0 +1,98 @@
+"""Structure detected batch by batch during a parallel import (while workers decode):
+the same store as analysing after the import, and a kill in between heals."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from terskel.jobs import ingest
+from terskel.jobs.analyze import analyze, analyze_structures
+from terskel.store import Store
+from terskel.store.faults import KILL_ENV
+from tests.conftest import shared_path
+from tests.faults.snapshot import differences, snapshot
+
+FILES = 10  # more than ingest.MIN_FILES_FOR_WORKERS: the import decodes in workers
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of the smallest shared running files."""
+    source = shared_path("fit/running")
+    folder = tmp_path_factory.mktemp("runs")
+    for path in sorted(source.glob("*.fit"), key=lambda p: p.stat().st_size)[:FILES]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def _store(db: Path, folder: Path, workers: int, pipelined: bool) -> dict[str, int]:
+    with Store.open(db) as store:
+        on_batch = (lambda: analyze_structures(store)) if pipelined else None
+        ingest.import_paths(store, [folder], workers=workers, on_batch=on_batch)
+        before = int(store.scalar("SELECT count(*) FROM structures"))
+        analysed = analyze(store)
+        return {"before": before, "activities": analysed.activities}
+
+
+def test_pipelined_structures_store_what_analysing_afterwards_stores(
+    runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "BATCH_FILES", 3)  # several batches: detection between them
+    after = _store(tmp_path / "after.duckdb", runs, workers=1, pipelined=False)
+    during = _store(tmp_path / "during.duckdb", runs, workers=2, pipelined=True)
+    assert after["before"] == 0 and during["before"] >= 5  # detected during the import
+    assert during["activities"] == after["activities"] >= 5  # zones and types afterwards
+    expected = snapshot(tmp_path / "after.duckdb")
+    assert differences(snapshot(tmp_path / "during.duckdb"), expected) == []
+
+
+def _cli(db: Path, folder: Path, **env: str) -> int:
+    db.with_suffix(".toml").touch()  # an empty config: defaults
+    command = [sys.executable, "-m", "terskel", "--db", str(db), "import", "--workers", "2"]
+    done = subprocess.run(
+        [*command, str(folder)],
+        capture_output=True,
+        env={**os.environ, "TERSKEL_CONFIG": str(db.with_suffix(".toml")), **env},
+        check=False,
+    )
+    return done.returncode
+
+
+@pytest.mark.slow  # three CLI imports in subprocesses
+def test_import_killed_after_a_pipelined_structure_heals_on_the_next_import(
+    runs: Path, tmp_path: Path
+) -> None:
+    assert _cli(tmp_path / "whole.duckdb", runs) in (0, 1)
+    killed = tmp_path / "killed.duckdb"
+    assert _cli(killed, runs, **{KILL_ENV: "save_structures"}) == -signal.SIGKILL
+    with Store.open(killed, read_only=True) as store:  # killed inside the import
+        assert store.scalar("SELECT count(*) FROM structures") >= 1
+        assert store.scalar("SELECT count(*) FROM activity_peaks") == 0
+    assert _cli(killed, runs) in (0, 1)
+    assert differences(snapshot(killed), snapshot(tmp_path / "whole.duckdb")) == []
+
+
+def test_an_interrupt_between_batches_stops_the_workers_at_once(
+    runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    monkeypatch.setattr(ingest, "BATCH_FILES", 3)
+
+    def interrupted() -> None:
+        assert multiprocessing.active_children()  # the pool is decoding the next files
+        raise KeyboardInterrupt  # as Ctrl-C or SIGTERM (Terminated) during the detection
+
+    with Store.open(tmp_path / "s.duckdb") as store:
+        try:
+            ingest.import_paths(store, [runs], workers=2, on_batch=interrupted)
+        except KeyboardInterrupt:  # its traceback (holding the import's frames) still alive
+            left = multiprocessing.active_children()
+    assert left == []
