@@ -48,11 +48,11 @@ KEY = (
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
-def snapshot(db: Path) -> Snapshot:
-    """Every row of TABLES (ids as record keys, no timestamps of writing), sorted."""
+def snapshot(db: Path, tables: tuple[str, ...] = TABLES) -> Snapshot:
+    """Every row of `tables` (ids as record keys, no timestamps of writing), sorted."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {table: _rows(con, table) for table in TABLES}
+        return {table: _rows(con, table) for table in tables}
     finally:
         con.close()
 

@@ -21,17 +21,16 @@ def _files() -> list[Path]:
     return sorted(folder.glob("*.fit"))[:24]
 
 
-def _analysed(
-    db: Path, files: list[Path], *, rebuild_after: bool
-) -> dict[str, list[tuple[object, ...]]]:
+def _imported_and_analysed(db: Path, files: list[Path]) -> None:
     with Store.open(db) as store:
         for path in files:  # one import per file: the ids follow this order
             import_paths(store, [path], workers=1)
         analyze(store)
-        if rebuild_after:
-            analyze(store, rebuild=True)
-    snap = snapshot(db)
-    return {t: snap[t] for t in TABLES}
+
+
+def _rebuilt(db: Path) -> None:
+    with Store.open(db) as store:
+        analyze(store, rebuild=True)
 
 
 def test_fresh_rebuild_and_import_order_give_the_same_zones_and_types(
@@ -39,9 +38,13 @@ def test_fresh_rebuild_and_import_order_give_the_same_zones_and_types(
 ) -> None:
     monkeypatch.setattr(analyze_job, "CHUNK", 5)  # 24 runs span five chunks
     files = _files()
-    fresh = _analysed(tmp_path / "fresh.duckdb", files, rebuild_after=False)
-    rebuilt = _analysed(tmp_path / "rebuilt.duckdb", files, rebuild_after=True)
-    reordered = _analysed(tmp_path / "reordered.duckdb", files[::-1], rebuild_after=False)
+    db = tmp_path / "fresh.duckdb"
+    _imported_and_analysed(db, files)
+    fresh = snapshot(db, TABLES)
+    _rebuilt(db)  # the same store analysed again from scratch
+    rebuilt = snapshot(db, TABLES)
+    _imported_and_analysed(tmp_path / "reordered.duckdb", files[::-1])
+    reordered = snapshot(tmp_path / "reordered.duckdb", TABLES)
     assert len(fresh["zone_time"]) > 1000 and len(fresh["sessions"]) == len(files)
     for table in TABLES:
         assert fresh[table] == rebuilt[table], table

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
+from typing import Any
 
 import fitparse
 import polars as pl
@@ -33,30 +35,65 @@ KNOWN_FILES = [
 ]
 
 
-def _fitparse_truth(path: Path) -> tuple[dict[str, object], int, bool]:
-    """The first session message, the record count and whether records carry HR."""
-    fit = fitparse.FitFile(str(path))
-    sessions = [m.get_values() for m in fit.get_messages("session")]
-    records = [m.get_values() for m in fit.get_messages("record")]
-    has_hr = any(r.get("heart_rate") is not None for r in records)
-    return sessions[0], len({r.get("timestamp") for r in records}), has_hr
+# fitparse's reading of KNOWN_FILES (fitparse takes ~25 s for them; decode() < 1 s):
+# the session's distance and elapsed time, the record count, whether records carry HR;
+# null where fitparse cannot read the file. The slow test below reads them afresh.
+FITPARSE_TRUTH = TEST_DATA / "fitparse_sessions.json"
+
+
+def fitparse_truth(path: Path) -> dict[str, object] | None:
+    """What fitparse reads of a file's first session and its records (None: it cannot)."""
+    try:
+        fit = fitparse.FitFile(str(path))
+        sessions = [m.get_values() for m in fit.get_messages("session")]
+        records = [m.get_values() for m in fit.get_messages("record")]
+    except fitparse.FitParseError:
+        return None
+    return {
+        "total_distance": sessions[0]["total_distance"],
+        "total_elapsed_time": sessions[0]["total_elapsed_time"],
+        "records": len({r.get("timestamp") for r in records}),
+        "has_hr": any(r.get("heart_rate") is not None for r in records),
+    }
+
+
+def write_fitparse_truth() -> None:
+    """Record fitparse's reading of KNOWN_FILES again (after a file or fitparse changed):
+    uv run python -c 'from tests.sources.test_fit import *; write_fitparse_truth()'"""
+    truth = {relative: fitparse_truth(SHARED / relative) for relative in KNOWN_FILES}
+    FITPARSE_TRUTH.write_text(json.dumps(truth, indent=1) + "\n")
+
+
+def _recorded_truth() -> dict[str, dict[str, Any] | None]:
+    recorded: dict[str, dict[str, Any] | None] = json.loads(FITPARSE_TRUTH.read_text())
+    return recorded
+
+
+def test_fitparse_truth_is_recorded_for_every_known_file() -> None:
+    assert list(_recorded_truth()) == KNOWN_FILES
 
 
 @pytest.mark.parametrize("relative", KNOWN_FILES)
 def test_session_matches_the_files_own_summary(relative: str) -> None:
     path = shared_path(relative)
-    try:
-        truth, n_records, has_hr = _fitparse_truth(path)
-    except fitparse.FitParseError:
+    truth = _recorded_truth()[relative]
+    if truth is None:
         # fitparse cannot read COROS files; their session is read by the official SDK
         pytest.skip("fitparse cannot read this file")
     session = decode(path.read_bytes()).sessions[0]
     assert session.distance_m == pytest.approx(truth["total_distance"], abs=0.5)
     assert session.elapsed_s == pytest.approx(truth["total_elapsed_time"], abs=0.01)
-    assert session.samples.height == n_records
-    assert (session.samples["heart_rate"].null_count() < session.samples.height) == has_hr
-    if has_hr:
+    assert session.samples.height == truth["records"]
+    assert (session.samples["heart_rate"].null_count() < session.samples.height) == truth["has_hr"]
+    if truth["has_hr"]:
         assert session.avg_hr is not None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("relative", KNOWN_FILES)
+def test_recorded_fitparse_truth_is_what_fitparse_reads(relative: str) -> None:
+    """The default run compares decode() with fitparse's recorded reading: it is fitparse's."""
+    assert fitparse_truth(shared_path(relative)) == _recorded_truth()[relative]
 
 
 def test_coros_file_reads_where_fitparse_cannot() -> None:

@@ -229,7 +229,8 @@ def fake_strava(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStrava]:
     handler = type("Handler", (_Handler,), {"fake": fake})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     fake.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits up to one poll interval: the default 0.5 s ended every test late
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     monkeypatch.setattr(ApiV3, "server", f"127.0.0.1:{fake.port}")
     monkeypatch.setattr(strava_client, "http_session", LocalSession)

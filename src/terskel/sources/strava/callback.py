@@ -37,7 +37,10 @@ class RedirectCatcher:
                 return  # the query holds the one-time code: never log it
 
         self._server = HTTPServer(("127.0.0.1", port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # shutdown() waits up to one poll interval: 0.05 s after the grant, not the default 0.5
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     def _answer(self, path: str) -> tuple[int, str]:
         """Keep the first redirect that carries our state; HTTP status and text to show."""
