@@ -21,12 +21,30 @@ stand out.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
 
-if TYPE_CHECKING:  # segmentation builds the pieces and calls in here
-    from terskel.analysis.intervals.segmentation import Piece
+
+class _Piece(Protocol):
+    """What this module reads of `segmentation.Piece` (which calls in here: no import
+    back, so the two modules do not import each other)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def speed(self) -> float: ...
+    @property
+    def dist(self) -> float: ...
+    @property
+    def stop(self) -> bool: ...
+
+
+P = TypeVar("P", bound=_Piece)
 
 # pace lost per unit of grade up, and gained per unit of grade down (the runners' rule
 # of thumb: a 1 % climb costs about 3.3 % of the speed, a descent gives back a little
@@ -47,7 +65,7 @@ def cost_factor(i: float) -> float:
     return 1.0 + (UPHILL_PER_GRADE if x > 0 else DOWNHILL_PER_GRADE) * x
 
 
-def with_effort(pieces: list[Piece], alt: np.ndarray) -> list[Piece]:
+def with_effort(pieces: list[P], alt: np.ndarray) -> list[P]:
     """Pieces with `effort`, their grade-adjusted speed (altitude per grid row, NaN
     where not recorded: read at a piece's ends from the recorded rows around them;
     stops and pieces shorter than MIN_GRADE_M keep effort None: their speed)."""
