@@ -16,35 +16,15 @@ altitude's jitter average out over the piece; without altitude the effort
 is the speed. Contrasts (`parts._contrast`) keep reading the speed over
 ground: the grade decides which pieces are candidates, not how much they
 stand out.
+The pieces themselves live here (segmentation builds them and calls in).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Protocol, TypeVar
+from dataclasses import dataclass
 
 import numpy as np
-
-
-class _Piece(Protocol):
-    """What this module reads of `segmentation.Piece` (which calls in here: no import
-    back, so the two modules do not import each other)."""
-
-    __dataclass_fields__: ClassVar[dict[str, Any]]
-
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-    @property
-    def speed(self) -> float: ...
-    @property
-    def dist(self) -> float: ...
-    @property
-    def stop(self) -> bool: ...
-
-
-P = TypeVar("P", bound=_Piece)
 
 # pace lost per unit of grade up, and gained per unit of grade down (the runners' rule
 # of thumb: a 1 % climb costs about 3.3 % of the speed, a descent gives back a little
@@ -58,6 +38,28 @@ MAX_GRADE = 0.2
 MIN_GRADE_M = 40.0
 
 
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of one activity's grid: one effort level, or a stop.
+
+    start/end are grid rows (end exclusive); an effort may contain short
+    stops (`stop_s`), which do not split it.
+    """
+
+    start: int
+    end: int
+    speed: float  # m/s over the moving seconds
+    moving_s: float
+    dist: float
+    stop: bool
+    stop_s: float = 0.0
+    effort: float | None = None  # grade-adjusted speed (`with_effort`); None: speed
+
+    @property
+    def elapsed_s(self) -> float:
+        return float(self.end - self.start)
+
+
 def cost_factor(i: float) -> float:
     """The speed on the flat of the effort that runs 1 m/s on grade i: 1 plus
     UPHILL_PER_GRADE per unit of climb, minus DOWNHILL_PER_GRADE per unit of descent."""
@@ -65,7 +67,7 @@ def cost_factor(i: float) -> float:
     return 1.0 + (UPHILL_PER_GRADE if x > 0 else DOWNHILL_PER_GRADE) * x
 
 
-def with_effort(pieces: list[P], alt: np.ndarray) -> list[P]:
+def with_effort(pieces: list[Piece], alt: np.ndarray) -> list[Piece]:
     """Pieces with `effort`, their grade-adjusted speed (altitude per grid row, NaN
     where not recorded: read at a piece's ends from the recorded rows around them;
     stops and pieces shorter than MIN_GRADE_M keep effort None: their speed)."""

@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from terskel.analysis.intervals.changepoints import changes
-from terskel.analysis.intervals.effort import with_effort
+from terskel.analysis.intervals.effort import Piece, with_effort
 from terskel.analysis.samples import GridParams, to_grid
 
 AID = "activity_id"
@@ -68,28 +68,6 @@ SEGMENT_SCHEMA: dict[str, pl.DataType] = {
     "avg_power_w": pl.Float64(),
     "source": pl.String(),
 }
-
-
-@dataclass(frozen=True)
-class Piece:
-    """A stretch of one activity's grid: one effort level, or a stop.
-
-    start/end are grid rows (end exclusive); an effort may contain short
-    stops (`stop_s`), which do not split it.
-    """
-
-    start: int
-    end: int
-    speed: float  # m/s over the moving seconds
-    moving_s: float
-    dist: float
-    stop: bool
-    stop_s: float = 0.0
-    effort: float | None = None  # grade-adjusted speed (see `effort`); None: speed
-
-    @property
-    def elapsed_s(self) -> float:
-        return float(self.end - self.start)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from terskel.analysis.intervals.effort import Piece
 from terskel.analysis.intervals.parts import (
     LOG_SPEED_RANGE,
     MAX_PART,
@@ -49,7 +50,7 @@ from terskel.analysis.intervals.parts import (
     add_rep,
     group_parts,
 )
-from terskel.analysis.intervals.segmentation import BIN_S, Moments, Piece
+from terskel.analysis.intervals.segmentation import BIN_S, Moments
 
 # at most this many lone efforts next to the sets
 MAX_EXTRAS = 2
