@@ -59,6 +59,11 @@ class Piece:
     def elapsed_s(self) -> float:
         return float(self.end - self.start)
 
+    @property
+    def level(self) -> float:
+        """The effort's speed: grade-adjusted where a grade is known, else over ground."""
+        return self.speed if self.effort is None else self.effort
+
 
 def cost_factor(i: float) -> float:
     """The speed on the flat of the effort that runs 1 m/s on grade i: 1 plus

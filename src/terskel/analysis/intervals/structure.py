@@ -80,7 +80,7 @@ def level_entropy(pieces: list[Piece], floor_sd: float) -> float:
     if len(ps) < 2:
         return math.inf
     w = np.array([p.moving_s for p in ps])
-    x = np.log([p.speed if p.effort is None else p.effort for p in ps])
+    x = np.log([p.level for p in ps])
     m = float((w * x).sum() / w.sum())
     sd = max(math.sqrt(float((w * (x - m) ** 2).sum() / w.sum())), floor_sd)
     return 0.5 * math.log(2 * math.pi * math.e * sd * sd)
@@ -108,11 +108,9 @@ def ceilings(pieces: list[Piece], sigma: float) -> list[float]:
     """Per piece, the highest threshold at which it is fast: its speed, or its
     grade-adjusted speed (see `effort`) plus its own noise (`sigma` per bin) where
     that is lower: a descent run fast is the hill's speed, not the runner's."""
+    # without a grade the level is the speed: the noise only raises it, min keeps the speed
     return [
-        p.speed
-        if p.effort is None
-        else min(p.speed, p.effort + sigma * math.sqrt(BIN_S / max(p.moving_s, BIN_S)))
-        for p in pieces
+        min(p.speed, p.level + sigma * math.sqrt(BIN_S / max(p.moving_s, BIN_S))) for p in pieces
     ]
 
 
@@ -146,7 +144,7 @@ def _stretch(ps: list[Piece]) -> Stretch:
     fast = [p for p in ps if not p.stop]
     moving = sum(p.moving_s for p in fast)
     dist = sum(p.dist for p in fast)
-    effort = sum((p.speed if p.effort is None else p.effort) * p.moving_s for p in fast)
+    effort = sum(p.level * p.moving_s for p in fast)
     return Stretch(ps[0].start, fast[-1].end, moving, dist, effort / max(moving, 1.0))
 
 
