@@ -78,6 +78,10 @@ def test_samples_are_stored_as_recorded(store: Store) -> None:
     assert samples["lat"].to_list() == pytest.approx(
         [r["position_lat"] * semicircle for r in records]
     )
+    # a read of some columns is the same rows of just those columns, in order
+    some = store.samples([activity_id], ("activity_id", "t", "heart_rate")).collect()
+    assert some.columns == ["activity_id", "t", "heart_rate"]
+    assert some.equals(samples.select(some.columns))
 
 
 def test_multisport_file_becomes_one_activity_per_sport(store: Store) -> None:

@@ -10,6 +10,8 @@ AID = "activity_id"
 # The best-effort columns of activity_peaks that estimates read.
 PEAK_COLUMNS = ("hr_60s", "hr_20min", "speed_20min", "speed_60min", "power_20min")
 PEAK_BIN_S = 10
+# the sample columns best efforts read
+PEAK_SAMPLE_COLUMNS = (AID, "t", "heart_rate", "distance_m", "power_w")
 
 
 def activity_peaks(samples: pl.LazyFrame, local_dates: pl.LazyFrame) -> pl.LazyFrame:
@@ -20,7 +22,7 @@ def activity_peaks(samples: pl.LazyFrame, local_dates: pl.LazyFrame) -> pl.LazyF
     are wall-clock and must really span their length.
     """
     s = (
-        samples.select(AID, "t", "heart_rate", "distance_m", "power_w")
+        samples.select(PEAK_SAMPLE_COLUMNS)
         .with_columns(
             heart_rate=pl.when(pl.col("heart_rate").is_between(30, 230)).then(pl.col("heart_rate")),
             t=pl.col("t").dt.truncate(f"{PEAK_BIN_S}s"),

@@ -31,6 +31,8 @@ AID = "activity_id"
 CHANNELS = {"heart_rate": "heart_rate", "speed": "speed", "power": "power_w"}
 # the sample columns zones read (the others are not carried through the sort)
 SAMPLE_COLUMNS = ("distance_m", "speed_mps", "heart_rate", "altitude_m", "power_w")
+# ... with the keys: what a zone pass reads from the store
+ZONE_SAMPLE_COLUMNS = (AID, "t", *SAMPLE_COLUMNS)
 MARKER_COLUMNS = (
     "max_hr", "resting_hr", "lt1_hr", "lt2_hr", "threshold_speed_mps", "threshold_power_w",
 )  # fmt: skip

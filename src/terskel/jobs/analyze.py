@@ -22,8 +22,15 @@ from terskel.analysis.athlete import (
 )
 from terskel.analysis.corrections import typing_segments, with_user_structures, with_user_types
 from terskel.analysis.intervals import IntervalParams, detect_segments, session_labels
+from terskel.analysis.peaks import PEAK_SAMPLE_COLUMNS
 from terskel.analysis.sessions import type_sessions
-from terskel.analysis.zones import BUILTIN_MODELS, ZoneModel, custom_model, zone_time
+from terskel.analysis.zones import (
+    BUILTIN_MODELS,
+    ZONE_SAMPLE_COLUMNS,
+    ZoneModel,
+    custom_model,
+    zone_time,
+)
 from terskel.config import AthleteSettings
 from terskel.store import Store
 
@@ -33,6 +40,11 @@ T = TypeVar("T")
 ANALYZED_SPORTS = ("running",)
 # Activities per chunk: bounds memory (a chunk's samples are in RAM at once).
 CHUNK = 250
+# The sample columns structure and zones read (not the track's lat / lon).
+ANALYSIS_COLUMNS = (
+    "activity_id", "t", "distance_m", "speed_mps", "heart_rate", "cadence_spm", "altitude_m",
+    "power_w",
+)  # fmt: skip
 # Local dates typed per batch (session typing reads no samples, so batches can be large).
 DATE_CHUNK = 400
 
@@ -128,7 +140,7 @@ def _save_structure(
     store: Store, chunk: list[int], params: IntervalParams | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Detect and save the structure of a chunk of runs; their samples and labels."""
-    samples = store.samples(chunk).collect()
+    samples = store.samples(chunk, ANALYSIS_COLUMNS).collect()
     segments, labels = structure(samples.lazy(), store.laps(chunk), params=params)
     labels = with_user_structures(_with_unanalysable(labels, chunk), store.corrections("structure"))
     store.save_structures(chunk, segments, labels)
@@ -150,7 +162,7 @@ def peaks_pass(
     """Best efforts of these runs, a chunk at a time: the first pass when structure is stored."""
     done = []
     for chunk in _chunks(ids, CHUNK):
-        samples = store.samples(chunk).collect()
+        samples = store.samples(chunk, PEAK_SAMPLE_COLUMNS).collect()
         done.append((chunk, chunk_peaks(store, chunk, samples)))
         summary.samples += samples.height
     return done
@@ -182,7 +194,7 @@ def zone_chunks(
     all_peaks = pl.concat([stored, *fresh], how="vertical_relaxed")
     dates: list[dt.date] = []
     for chunk, peaks in done:
-        samples = store.samples(chunk).collect()
+        samples = store.samples(chunk, ZONE_SAMPLE_COLUMNS).collect()
         dates += zones(store, ctx, chunk, samples, store.intervals(chunk), peaks, all_peaks)
         summary.activities += len(chunk)
         if on_chunk:

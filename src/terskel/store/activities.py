@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,9 +51,14 @@ class Activities(StoreCore):
         )
         return frame.row(0, named=True) if frame.height else None
 
-    def samples(self, activity_ids: list[int] | None = None) -> pl.LazyFrame:
-        """Samples of the given activities (all when None), ordered by activity and time."""
-        return self._by_activity("samples", "activity_id, t", activity_ids, bulk=True).lazy()
+    def samples(
+        self, activity_ids: list[int] | None = None, columns: Sequence[str] | None = None
+    ) -> pl.LazyFrame:
+        """Samples of the given activities (all when None), ordered by activity and time;
+        only `columns` when given (a narrower read is a faster one)."""
+        return self._by_activity(
+            "samples", "activity_id, t", activity_ids, bulk=True, columns=columns
+        ).lazy()
 
     def laps(self, activity_ids: list[int] | None = None) -> pl.LazyFrame:
         """Laps of the given activities (all when None)."""

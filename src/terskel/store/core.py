@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -181,11 +181,18 @@ class StoreCore:
             )
 
     def _by_activity(
-        self, table: str, order: str, activity_ids: list[int] | None, bulk: bool = False
+        self,
+        table: str,
+        order: str,
+        activity_ids: list[int] | None,
+        bulk: bool = False,
+        columns: Sequence[str] | None = None,
     ) -> pl.DataFrame:
-        """A table's rows of these activities (all when None), without athlete_id."""
+        """A table's rows of these activities (all when None), without athlete_id (only
+        `columns`, when given)."""
+        picked = ", ".join(f'"{c}"' for c in columns) if columns else "* EXCLUDE (athlete_id)"
         return self._frame(
-            f"SELECT * EXCLUDE (athlete_id) FROM {table} WHERE athlete_id = $athlete "
+            f"SELECT {picked} FROM {table} WHERE athlete_id = $athlete "
             "AND ($ids IS NULL OR list_contains($ids, activity_id)) "
             f"ORDER BY {order}",
             {"athlete": self.athlete_id, "ids": activity_ids},
