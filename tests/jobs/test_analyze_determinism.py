@@ -11,7 +11,7 @@ from terskel.jobs.analyze import analyze
 from terskel.jobs.ingest import import_paths
 from terskel.store import Store
 from tests.conftest import shared_path
-from tests.faults.snapshot import snapshot
+from tests.faults.snapshot import ANALYSIS_TABLES, snapshot
 
 TABLES = ("zone_time", "sessions", "activity_peaks")
 
@@ -52,3 +52,27 @@ def test_fresh_rebuild_and_import_order_give_the_same_zones_and_types(
     assert sum(1 for row in fresh["sessions"] if row[-1] != row[-2]) >= 1  # a 2-file outing
     for table in TABLES:
         assert fresh[table] == reordered[table], table
+
+
+def test_pipelined_chunks_give_what_one_chunk_in_process_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk's model runs in the pool while the last chunk is saved (see analyze):
+    the stored analysis is that of one chunk modelled in this process."""
+    from terskel.analysis import intervals
+
+    files = _files()
+    db = tmp_path / "store.duckdb"
+    with Store.open(db) as store:
+        import_paths(store, files, workers=1)
+    monkeypatch.setattr(analyze_job, "CHUNK", 1000)
+    monkeypatch.setattr(intervals, "POOL_MIN", 10**6)  # no pool
+    _rebuilt(db)
+    whole = snapshot(db, ANALYSIS_TABLES)
+    monkeypatch.setattr(analyze_job, "CHUNK", 7)  # 24 runs: four chunks, the last short
+    monkeypatch.setattr(intervals, "POOL_MIN", 2)  # each chunk modelled in the pool
+    _rebuilt(db)
+    pipelined = snapshot(db, ANALYSIS_TABLES)
+    assert len(whole["intervals"]) > len(whole["structures"]) >= 20  # 22 of the files are runs
+    for table in ANALYSIS_TABLES:
+        assert whole[table] == pipelined[table], table

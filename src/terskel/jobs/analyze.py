@@ -21,7 +21,13 @@ from terskel.analysis.athlete import (
     resolve,
 )
 from terskel.analysis.corrections import typing_segments, with_user_structures, with_user_types
-from terskel.analysis.intervals import IntervalParams, detect_segments, session_labels
+from terskel.analysis.intervals import (
+    IntervalParams,
+    Pending,
+    finish_detect,
+    session_labels,
+    start_detect,
+)
 from terskel.analysis.peaks import PEAK_SAMPLE_COLUMNS
 from terskel.analysis.sessions import type_sessions
 from terskel.analysis.zones import (
@@ -102,26 +108,59 @@ def analyze(
 ) -> AnalyzeSummary:
     """Structure, time in zone and session type of every run not analysed yet (all: `rebuild`).
 
-    Per chunk of runs: structure, best efforts and zones from the chunk's
-    samples, then the session types of every activity on the chunk's local
-    dates (outings may span chunks). Last, activities no chunk touched
-    (other sports, runs without samples) get their session types.
+    First every run's best efforts (the markers zones use may look ahead). Then per
+    chunk of runs: structure and zones from the chunk's samples, one chunk's model
+    in the worker processes while this process saves the one before. Then the
+    session types of every activity on the chunks' local dates (outings may span
+    chunks). Last, activities no chunk touched (other sports, runs without
+    samples) get their session types.
     """
     summary = AnalyzeSummary()
     ctx = context(store, athlete or AthleteProfile())
     if not rebuild:  # runs a killed analysis left with a structure but no zones
         _finish_zones(store, ctx, store.activities_to_zone(since, ANALYZED_SPORTS), summary)
     ids = store.activities_to_analyze(since, rebuild, ANALYZED_SPORTS)
-    done: list[tuple[list[int], pl.DataFrame]] = []
-    for chunk in _chunks(ids, CHUNK):
-        samples, labels = _save_structure(store, chunk, params)
-        done.append((chunk, chunk_peaks(store, chunk, samples)))
-        summary.samples += samples.height
-        summary.interval_sessions += labels.filter(pl.col("n_work") > 0).height
-    dates = zone_chunks(store, ctx, done, summary, len(ids), on_chunk)
+    # every best effort first (a read of few columns): the markers may look ahead,
+    # and with them known each chunk's zones follow its structure at once
+    done = peaks_pass(store, ids, summary)
+    all_peaks = peaks_with(store, done)
+    dates: list[dt.date] = []
+    # a chunk's model runs in the worker processes (see intervals.start_detect) while this
+    # process reads and grids the next chunk and saves the last one's results
+    last: tuple[list[int], pl.DataFrame, pl.DataFrame, Pending] | None = None
+    for chunk, peaks in done:
+        samples = store.samples(chunk, ANALYSIS_COLUMNS).collect()
+        pending = start_structure(samples.lazy(), store.laps(chunk), params=params)
+        if last is not None:
+            dates += _finish_chunk(store, ctx, *last, all_peaks, summary, len(ids), on_chunk)
+        last = (chunk, samples, peaks, pending)
+    if last is not None:
+        dates += _finish_chunk(store, ctx, *last, all_peaks, summary, len(ids), on_chunk)
     dates += store.dates_to_type(since, rebuild=False)
     summary.typed += type_days(store, ctx, dates)
     return summary
+
+
+def _finish_chunk(
+    store: Store,
+    ctx: Context,
+    chunk: list[int],
+    samples: pl.DataFrame,
+    peaks: pl.DataFrame,
+    pending: Pending,
+    all_peaks: pl.DataFrame,
+    summary: AnalyzeSummary,
+    total: int,
+    on_chunk: Callable[[int, int], None] | None,
+) -> list[dt.date]:
+    """Save a chunk's structure (its model done), then its best efforts and zones."""
+    labels = _save_labelled(store, chunk, *finish_structure(pending))
+    summary.interval_sessions += labels.filter(pl.col("n_work") > 0).height
+    dates = zones(store, ctx, chunk, samples, store.intervals(chunk), peaks, all_peaks)
+    summary.activities += len(chunk)
+    if on_chunk:
+        on_chunk(summary.activities, total)
+    return dates
 
 
 def analyze_structures(store: Store, *, params: IntervalParams | None = None) -> None:
@@ -142,9 +181,16 @@ def _save_structure(
     """Detect and save the structure of a chunk of runs; their samples and labels."""
     samples = store.samples(chunk, ANALYSIS_COLUMNS).collect()
     segments, labels = structure(samples.lazy(), store.laps(chunk), params=params)
+    return samples, _save_labelled(store, chunk, segments, labels)
+
+
+def _save_labelled(
+    store: Store, chunk: list[int], segments: pl.DataFrame, labels: pl.DataFrame
+) -> pl.DataFrame:
+    """Save a chunk's segments and labels (the user's corrections applied); the labels."""
     labels = with_user_structures(_with_unanalysable(labels, chunk), store.corrections("structure"))
     store.save_structures(chunk, segments, labels)
-    return samples, labels
+    return labels
 
 
 def _finish_zones(store: Store, ctx: Context, ids: list[int], summary: AnalyzeSummary) -> None:
@@ -188,10 +234,7 @@ def zone_chunks(
     """
     if not done:
         return []
-    ids = {i for chunk, _ in done for i in chunk}
-    stored = store.peaks().filter(~pl.col("activity_id").is_in(list(ids)))
-    fresh = [peaks.select(stored.columns) for _, peaks in done]
-    all_peaks = pl.concat([stored, *fresh], how="vertical_relaxed")
+    all_peaks = peaks_with(store, done)
     dates: list[dt.date] = []
     for chunk, peaks in done:
         samples = store.samples(chunk, ZONE_SAMPLE_COLUMNS).collect()
@@ -200,6 +243,14 @@ def zone_chunks(
         if on_chunk:
             on_chunk(summary.activities, total)
     return dates
+
+
+def peaks_with(store: Store, done: list[tuple[list[int], pl.DataFrame]]) -> pl.DataFrame:
+    """Every run's best efforts: the stored ones, these chunks' fresh ones instead of theirs."""
+    ids = {i for chunk, _ in done for i in chunk}
+    stored = store.peaks().filter(~pl.col("activity_id").is_in(list(ids)))
+    fresh = [peaks.select(stored.columns) for _, peaks in done]
+    return pl.concat([stored, *fresh], how="vertical_relaxed")
 
 
 def context(store: Store, profile: AthleteProfile) -> Context:
@@ -283,8 +334,23 @@ def structure(
     params: IntervalParams | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Segments and structure labels of the activities in `samples` (store-free)."""
-    segments = detect_segments(samples, laps, use_laps=use_laps, params=params or IntervalParams())
-    segments_df = segments.collect()
+    return finish_structure(start_structure(samples, laps, use_laps=use_laps, params=params))
+
+
+def start_structure(
+    samples: pl.LazyFrame,
+    laps: pl.LazyFrame,
+    *,
+    use_laps: bool = True,
+    params: IntervalParams | None = None,
+) -> Pending:
+    """`structure`'s detection started (see intervals.start_detect); `finish_structure` ends it."""
+    return start_detect(samples, laps, use_laps=use_laps, params=params or IntervalParams())
+
+
+def finish_structure(pending: Pending) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Segments and structure labels of a detection `start_structure` began."""
+    segments_df = finish_detect(pending, explain=False)[0]
     labels = session_labels(segments_df.lazy()).collect()
     return segments_df.select(SEGMENT_COLUMNS), labels.select(
         "activity_id", "label", "source", "n_work", "confidence"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -55,10 +56,13 @@ __all__ = [
     "LABEL_SCHEMA",
     "SEGMENT_SCHEMA",
     "IntervalParams",
+    "Pending",
     "alternatives",
     "detect",
     "detect_segments",
+    "finish_detect",
     "session_labels",
+    "start_detect",
 ]
 
 # activities per call from which the per-activity model runs in worker processes
@@ -258,16 +262,51 @@ def _pool() -> ProcessPoolExecutor:
     return _POOL
 
 
-def _read_streams(arrs: dict[int, Arrays]) -> tuple[dict[int, Track], dict[int, Reading]]:
-    """Tracks and stream readings of every activity; many at once go to the pool
-    (the change-point search and the grammar are per activity and independent)."""
-    items = list(arrs.items())
+def _read_streams(arrs: dict[int, Arrays]) -> Iterator[tuple[Track, Reading]]:
+    """Tracks and stream readings of every activity, in order; many at once go to the
+    pool (the change-point search and the grammar are per activity and independent),
+    which starts on them at once: the caller may do other work before it reads them."""
+    items = list(arrs.values())
     if len(items) >= POOL_MIN and (os.cpu_count() or 1) > 1 and hasattr(os, "fork"):
-        done_ = list(_pool().map(_read_one, [a for _, a in items], chunksize=8))
-    else:
-        done_ = [_read_one(a) for _, a in items]
-    trs = {aid: tr for (aid, _), (tr, _) in zip(items, done_, strict=True)}
-    return trs, {aid: r for (aid, _), (_, r) in zip(items, done_, strict=True)}
+        return _pool().map(_read_one, items, chunksize=8)
+    return map(_read_one, items)
+
+
+@dataclass
+class Pending:
+    """Detection of some activities under way (see `start_detect`): their grid, and the
+    stream readings the worker processes are computing."""
+
+    samples: pl.LazyFrame
+    laps: pl.LazyFrame
+    use_laps: bool
+    params: IntervalParams
+    grid: pl.DataFrame
+    ids: list[int]
+    readings: Iterator[tuple[Track, Reading]]
+
+
+def start_detect(
+    samples: pl.LazyFrame,
+    laps: pl.LazyFrame,
+    *,
+    use_laps: bool = True,
+    params: IntervalParams = IntervalParams(),
+) -> Pending:
+    """The first half of `detect`: the grid, and the per-activity model handed to the
+    worker processes; `finish_detect` waits for them. In between the caller's own work runs
+    beside the workers (the next chunk's read, the last one's zones and saves)."""
+    g = grid(samples, params.grid).collect(engine="in-memory")
+    arrs = arrays(g)
+    return Pending(samples, laps, use_laps, params, g, list(arrs), _read_streams(arrs))
+
+
+def finish_detect(pending: Pending, *, explain: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The second half of `detect` (see `start_detect`): segments and alternatives."""
+    done_ = list(pending.readings)
+    trs = {aid: tr for aid, (tr, _) in zip(pending.ids, done_, strict=True)}
+    readings = {aid: r for aid, (_, r) in zip(pending.ids, done_, strict=True)}
+    return _segments(pending, trs, readings, explain)
 
 
 def detect(
@@ -280,12 +319,18 @@ def detect(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Segments (SEGMENT_SCHEMA plus set_kind, confidence, sample_s) and the scored
     alternatives (labelled only when `explain`: the labels cost time)."""
-    g = grid(samples, params.grid).collect(engine="in-memory")
-    arrs = arrays(g)
-    trs, readings = _read_streams(arrs)
+    pending = start_detect(samples, laps, use_laps=use_laps, params=params)
+    return finish_detect(pending, explain=explain)
+
+
+def _segments(
+    pending: Pending, trs: dict[int, Track], readings: dict[int, Reading], explain: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Segments and alternatives from the stream readings (the laps' override them)."""
+    samples, g = pending.samples, pending.grid
     cds = {a: np.concatenate([[0.0], np.cumsum(tr.v)]) for a, tr in trs.items()}
-    if use_laps:
-        readings.update(_lap_readings(laps, trs, cds, params.laps))
+    if pending.use_laps:
+        readings.update(_lap_readings(pending.laps, trs, cds, pending.params.laps))
     units = [u for a, tr in trs.items() for u in _units(a, tr, readings[a])]
     schema = {
         AID: pl.Int64(),
