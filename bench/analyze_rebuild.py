@@ -25,7 +25,15 @@ READS = ("samples", "laps", "peaks", "intervals", "zone_time", "structures", "se
          "lactate_readings", "activities_on", "local_dates", "thresholds",
          "activities_to_analyze", "dates_to_type")  # fmt: skip
 WRITES = ("save_structures", "save_zone_analysis", "save_sessions")
-STEPS = ("structure", "activity_peaks", "zone_time", "markers_frame", "type_sessions")
+STEPS = (
+    "structure",
+    "start_structure",
+    "finish_structure",
+    "activity_peaks",
+    "zone_time",
+    "markers_frame",
+    "type_sessions",
+)
 
 
 def _timer(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -204,12 +204,11 @@ def session_labels(segments: pl.LazyFrame) -> pl.LazyFrame:
     if "confidence" not in seg.columns:
         seg = seg.with_columns(confidence=pl.lit(None, pl.Float64))
     out = []
-    for (aid,), rows in (
-        seg.sort(AID, "seg_index" if "seg_index" in seg.columns else AID)
-        .partition_by(AID, as_dict=True, maintain_order=True)
-        .items()
-    ):
-        d = rows.to_dicts()
+    # one conversion to rows for all activities (a frame per activity costs more than
+    # its label), then each activity's run of rows
+    rows = seg.sort(AID, "seg_index" if "seg_index" in seg.columns else AID).to_dicts()
+    for aid, group in itertools.groupby(rows, key=lambda r: r[AID]):
+        d = list(group)
         label, n = _activity_label(d)
         out.append((aid, label, d[0]["source"], n, d[0]["confidence"]))
     return pl.DataFrame(out, schema=LABEL_SCHEMA, orient="row").sort(AID).lazy()
