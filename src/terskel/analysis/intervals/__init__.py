@@ -17,6 +17,7 @@ shape (see `_choose`).
 
 from __future__ import annotations
 
+import itertools
 import math
 import multiprocessing
 import os
@@ -184,22 +185,25 @@ def _manual_reading(rows: list[dict[str, object]], tr: Track, cd: np.ndarray) ->
     return _choose([p], "laps")
 
 
-def _lap_readings(
-    laps: pl.LazyFrame, trs: dict[int, Track], cds: dict[int, np.ndarray], p: LapParams
-) -> dict[int, Reading]:
+# an activity's workout-step reps and manual lap candidates (rows of `laps`), if any
+LapRows = tuple[list[dict[str, object]] | None, list[dict[str, object]] | None]
+
+
+def _lap_rows(laps: pl.LazyFrame, p: LapParams) -> dict[int, LapRows]:
+    """Per activity with laps that describe the workout: its trusted reps and its
+    manual candidates (see `laps`), read once for all activities."""
     lt = done(lap_table(laps))
-    out: dict[int, Reading] = {}
-    for (aid,), rows in trusted_reps(lt, p).collect().partition_by(AID, as_dict=True).items():
-        a = int(aid)
-        if a in trs:
-            out[a] = _trusted_reading(rows.to_dicts(), trs[a], cds[a])
-    for (aid,), rows in manual_candidates(lt, p).collect().partition_by(AID, as_dict=True).items():
-        a = int(aid)
-        if a in trs and a not in out:
-            r = _manual_reading(rows.to_dicts(), trs[a], cds[a])
-            if r is not None:
-                out[a] = r
-    return out
+    trusted = _rows_by_activity(trusted_reps(lt, p).collect())
+    manual = _rows_by_activity(manual_candidates(lt, p).collect())
+    return {a: (trusted.get(a), manual.get(a)) for a in {*trusted, *manual}}
+
+
+def _rows_by_activity(frame: pl.DataFrame) -> dict[int, list[dict[str, object]]]:
+    """The rows of each activity, in order (one conversion for the whole frame)."""
+    return {
+        int(aid): list(rows)
+        for aid, rows in itertools.groupby(frame.to_dicts(), key=lambda r: r[AID])
+    }
 
 
 def _units(aid: int, tr: Track, r: Reading) -> list[dict[str, object]]:
@@ -244,10 +248,18 @@ def _row(
     )
 
 
-def _read_one(a: Arrays) -> tuple[Track, Reading]:
-    """Pieces and the stream reading of one activity (runs in a worker process)."""
+def _read_one(a: Arrays, lap: LapRows | None = None) -> tuple[Track, Reading]:
+    """Pieces and the reading of one activity (runs in a worker process): its laps'
+    when they give one (then the streams' is not needed), else its streams'."""
     tr = track(a)
-    return tr, _stream_reading(tr, np.concatenate([[0.0], np.cumsum(tr.v)]))
+    cd = np.concatenate([[0.0], np.cumsum(tr.v)])
+    trusted, manual = lap or (None, None)
+    if trusted:  # workout steps: the laps' reading, whatever the streams say
+        return tr, _trusted_reading(trusted, tr, cd)
+    stream = _stream_reading(tr, cd)
+    # manual laps only when they parse into reps (the streams may still read some)
+    from_laps = _manual_reading(manual, tr, cd) if manual else None
+    return tr, stream if from_laps is None else from_laps
 
 
 _POOL: ProcessPoolExecutor | None = None
@@ -262,14 +274,17 @@ def _pool() -> ProcessPoolExecutor:
     return _POOL
 
 
-def _read_streams(arrs: dict[int, Arrays]) -> Iterator[tuple[Track, Reading]]:
-    """Tracks and stream readings of every activity, in order; many at once go to the
-    pool (the change-point search and the grammar are per activity and independent),
+def _read_streams(
+    arrs: dict[int, Arrays], laps: dict[int, LapRows]
+) -> Iterator[tuple[Track, Reading]]:
+    """Tracks and readings of every activity, in order; many at once go to the pool
+    (the change-point search and the grammar are per activity and independent),
     which starts on them at once: the caller may do other work before it reads them."""
     items = list(arrs.values())
+    lap_rows = [laps.get(a) for a in arrs]
     if len(items) >= POOL_MIN and (os.cpu_count() or 1) > 1 and hasattr(os, "fork"):
-        return _pool().map(_read_one, items, chunksize=8)
-    return map(_read_one, items)
+        return _pool().map(_read_one, items, lap_rows, chunksize=8)
+    return map(_read_one, items, lap_rows)
 
 
 @dataclass
@@ -278,9 +293,6 @@ class Pending:
     stream readings the worker processes are computing."""
 
     samples: pl.LazyFrame
-    laps: pl.LazyFrame
-    use_laps: bool
-    params: IntervalParams
     grid: pl.DataFrame
     ids: list[int]
     readings: Iterator[tuple[Track, Reading]]
@@ -298,7 +310,8 @@ def start_detect(
     beside the workers (the next chunk's read, the last one's zones and saves)."""
     g = grid(samples, params.grid).collect(engine="in-memory")
     arrs = arrays(g)
-    return Pending(samples, laps, use_laps, params, g, list(arrs), _read_streams(arrs))
+    lap_rows = _lap_rows(laps, params.laps) if use_laps else {}
+    return Pending(samples, g, list(arrs), _read_streams(arrs, lap_rows))
 
 
 def finish_detect(pending: Pending, *, explain: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -326,11 +339,8 @@ def detect(
 def _segments(
     pending: Pending, trs: dict[int, Track], readings: dict[int, Reading], explain: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Segments and alternatives from the stream readings (the laps' override them)."""
+    """Segments and alternatives from the readings."""
     samples, g = pending.samples, pending.grid
-    cds = {a: np.concatenate([[0.0], np.cumsum(tr.v)]) for a, tr in trs.items()}
-    if pending.use_laps:
-        readings.update(_lap_readings(pending.laps, trs, cds, pending.params.laps))
     units = [u for a, tr in trs.items() for u in _units(a, tr, readings[a])]
     schema = {
         AID: pl.Int64(),
