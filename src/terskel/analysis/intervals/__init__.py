@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from terskel.analysis.intervals.effort import Piece
 from terskel.analysis.intervals.labels import LABEL_SCHEMA, parse_label, session_labels
 from terskel.analysis.intervals.laps import LapParams, lap_table, manual_candidates, trusted_reps
 from terskel.analysis.intervals.parts import Part, Stretch
@@ -248,18 +249,28 @@ def _row(
     )
 
 
-def _read_one(a: Arrays, lap: LapRows | None = None) -> tuple[Track, Reading]:
+# what a worker sends back of one activity: its pieces, noise, moving rows and reading
+# (not the grid arrays of its Track: the parent has those)
+Model = tuple[list[Piece], float, np.ndarray, Reading]
+
+
+def _read_one(a: Arrays, lap: LapRows | None = None) -> Model:
     """Pieces and the reading of one activity (runs in a worker process): its laps'
     when they give one (then the streams' is not needed), else its streams'."""
     tr = track(a)
+    return tr.pieces, tr.sigma, tr.moving, _reading(tr, lap)
+
+
+def _reading(tr: Track, lap: LapRows | None) -> Reading:
+    """One activity's reading (see `_read_one`)."""
     cd = np.concatenate([[0.0], np.cumsum(tr.v)])
     trusted, manual = lap or (None, None)
     if trusted:  # workout steps: the laps' reading, whatever the streams say
-        return tr, _trusted_reading(trusted, tr, cd)
+        return _trusted_reading(trusted, tr, cd)
     stream = _stream_reading(tr, cd)
     # manual laps only when they parse into reps (the streams may still read some)
     from_laps = _manual_reading(manual, tr, cd) if manual else None
-    return tr, stream if from_laps is None else from_laps
+    return stream if from_laps is None else from_laps
 
 
 _POOL: ProcessPoolExecutor | None = None
@@ -274,9 +285,7 @@ def _pool() -> ProcessPoolExecutor:
     return _POOL
 
 
-def _read_streams(
-    arrs: dict[int, Arrays], laps: dict[int, LapRows]
-) -> Iterator[tuple[Track, Reading]]:
+def _read_streams(arrs: dict[int, Arrays], laps: dict[int, LapRows]) -> Iterator[Model]:
     """Tracks and readings of every activity, in order; many at once go to the pool
     (the change-point search and the grammar are per activity and independent),
     which starts on them at once: the caller may do other work before it reads them."""
@@ -294,8 +303,8 @@ class Pending:
 
     samples: pl.LazyFrame
     grid: pl.DataFrame
-    ids: list[int]
-    readings: Iterator[tuple[Track, Reading]]
+    arrays: dict[int, Arrays]
+    models: Iterator[Model]
 
 
 def start_detect(
@@ -311,14 +320,17 @@ def start_detect(
     g = grid(samples, params.grid).collect(engine="in-memory")
     arrs = arrays(g)
     lap_rows = _lap_rows(laps, params.laps) if use_laps else {}
-    return Pending(samples, g, list(arrs), _read_streams(arrs, lap_rows))
+    return Pending(samples, g, arrs, _read_streams(arrs, lap_rows))
 
 
 def finish_detect(pending: Pending, *, explain: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The second half of `detect` (see `start_detect`): segments and alternatives."""
-    done_ = list(pending.readings)
-    trs = {aid: tr for aid, (tr, _) in zip(pending.ids, done_, strict=True)}
-    readings = {aid: r for aid, (_, r) in zip(pending.ids, done_, strict=True)}
+    trs, readings = {}, {}
+    for (aid, a), (pieces, sigma, moving, reading) in zip(
+        pending.arrays.items(), pending.models, strict=True
+    ):
+        trs[aid] = Track(a[0], a[1], a[2], pieces, sigma, moving)  # ts, block, v: see `track`
+        readings[aid] = reading
     return _segments(pending, trs, readings, explain)
 
 
