@@ -120,17 +120,18 @@ def analyze(
     if not rebuild:  # runs a killed analysis left with a structure but no zones
         _finish_zones(store, ctx, store.activities_to_zone(since, ANALYZED_SPORTS), summary)
     ids = store.activities_to_analyze(since, rebuild, ANALYZED_SPORTS)
-    # every best effort first (a read of few columns): the markers may look ahead,
-    # and with them known each chunk's zones follow its structure at once
+    # a chunk's model runs in the worker processes (see intervals.start_detect) while this
+    # process reads and grids the next chunk and saves the last one's results; the first
+    # chunk's model runs while this process finds every best effort (a read of few
+    # columns): the markers may look ahead, and with them known each chunk's zones
+    # follow its structure at once
+    first = _start_chunk(store, ids[:CHUNK], params) if ids else None
     done = peaks_pass(store, ids, summary)
     all_peaks = peaks_with(store, done)
     dates: list[dt.date] = []
-    # a chunk's model runs in the worker processes (see intervals.start_detect) while this
-    # process reads and grids the next chunk and saves the last one's results
     last: tuple[list[int], pl.DataFrame, pl.DataFrame, Pending] | None = None
-    for chunk, peaks in done:
-        samples = store.samples(chunk, ANALYSIS_COLUMNS).collect()
-        pending = start_structure(samples.lazy(), store.laps(chunk), params=params)
+    for k, (chunk, peaks) in enumerate(done):
+        samples, pending = first if k == 0 and first else _start_chunk(store, chunk, params)
         if last is not None:
             dates += _finish_chunk(store, ctx, *last, all_peaks, summary, len(ids), on_chunk)
         last = (chunk, samples, peaks, pending)
@@ -139,6 +140,14 @@ def analyze(
     dates += store.dates_to_type(since, rebuild=False)
     summary.typed += type_days(store, ctx, dates)
     return summary
+
+
+def _start_chunk(
+    store: Store, chunk: list[int], params: IntervalParams | None
+) -> tuple[pl.DataFrame, Pending]:
+    """A chunk's samples, and its structure's detection started (see `start_structure`)."""
+    samples = store.samples(chunk, ANALYSIS_COLUMNS).collect()
+    return samples, start_structure(samples.lazy(), store.laps(chunk), params=params)
 
 
 def _finish_chunk(
