@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -174,19 +175,20 @@ def rep_and_rest(
         return min((o for os in reps.values() for o in os if not o[3]), key=lambda o: o[1])[0], ""
     recs = options(rec_s, rec_m, True, laps, sample_s)
     lag = 0.0 if laps else lag_allowance(sample_s)
+    # each option's lags once (not once per pair it is in)
+    rep_lags = {(d, o[2]): _Lagged.of(d, o[2], rep_s, rep_m) for d, os in reps.items() for o in os}
+    rec_lags = {(d, o[2]): _Lagged.of(d, o[2], rec_s, rec_m) for d, os in recs.items() for o in os}
+    rep_med = float(np.median(rep_s))
+    cycle = rep_med + float(np.median(rec_s))
     pairs = []
     for rd, ros in reps.items():
         for cd, cos in recs.items():
             for rt, rc, rv, rg in ros:
                 for ct, cc, cv, _ in cos:
-                    rep, rec = (rd, rv), (cd, cv)
-                    short = cycle_cost(rep, rec, rep_s, rep_m, rec_s, rec_m)
+                    a, b = rep_lags[rd, rv], rec_lags[cd, cv]
+                    short = _cycle_cost(a, b, cycle)
                     # a lag is the set's only if it closes the cycle too
-                    credit = (
-                        0.0
-                        if short > 0
-                        else lag_rounding(rep, rec, rep_s, rep_m, rec_s, rec_m, lag, rg)
-                    )
+                    credit = 0.0 if short > 0 else _lag_rounding(a, b, cd, rep_med, cycle, lag, rg)
                     if rg and credit <= 0:  # a lagged value the lag must explain
                         continue
                     cost = rc + cc + _mix_cost(rd, cd) - credit + short
@@ -217,20 +219,43 @@ def lag_rounding(
     recoveries long is no such evidence: recoveries overrun anyway; nor are
     recoveries short in metres (GPS on a jog is a few percent off).
     """
-    lags = _lags(*rep, rep_s, rep_m)
-    a = float(np.median(lags))
-    b = float(np.median(_lags(*rec, rec_s, rec_m)))
+    rep_med = float(np.median(rep_s))
+    cycle = rep_med + float(np.median(rec_s))
+    a, b = _Lagged.of(*rep, rep_s, rep_m), _Lagged.of(*rec, rec_s, rec_m)
+    return _lag_rounding(a, b, rec[0], rep_med, cycle, lag, whole)
+
+
+def _lag_rounding(
+    rep: _Lagged, rec: _Lagged, rec_dim: str, rep_med: float, cycle: float, lag: float, whole: bool
+) -> float:
+    """`lag_rounding` from the lags of both options (`rep_med`: the reps' median
+    duration; `cycle`: it plus the recoveries')."""
+    a, b = rep.median, rec.median
     # a recovery short in metres may be GPS (a track jog reads long or short)
-    if rec[0] != "time" or not a > 0 > b:
+    if rec_dim != "time" or not a > 0 > b:
         return 0.0
     # the lag explains what reps gain and recoveries lose alike, no more
     lag_s = min(a, -b, lag)
-    if whole and a - lag_s > _se(lags):  # a lagged value: the lag must explain all of it
+    if whole and a - lag_s > rep.se:  # a lagged value: the lag must explain all of it
         return 0.0
-    rv = max(float(np.median(rep_s)) - a, 1.0)
+    rv = max(rep_med - a, 1.0)
     # the lag is still a miss of the set's boundaries: a rounding error of its cycle
-    cycle = float(np.median(rep_s)) + float(np.median(rec_s))
     return (abs(a) - abs(a - lag_s)) / rv - lag_s / max(cycle, 1.0)
+
+
+@dataclass(frozen=True)
+class _Lagged:
+    """One option's lags over the measured efforts (see `_lags`), their median and
+    robust standard error (`_se`): what `cycle_cost` and `lag_rounding` read."""
+
+    median: float
+    se: float
+
+    @classmethod
+    def of(cls, dim: str, value: float, s: list[float], m: list[float]) -> _Lagged:
+        """The lags of the option (dim, value) over efforts of `s` seconds and `m` metres."""
+        lags = _lags(dim, value, s, m)
+        return cls(float(np.median(lags)), _se(lags))
 
 
 def _lags(dim: str, value: float, s: list[float], m: list[float]) -> np.ndarray:
@@ -274,11 +299,15 @@ def cycle_cost(
     shortfall of the cycle beyond the standard error of the two medians (three
     scattered reps say little), in the units of the rounding cost.
     """
-    a, b = _lags(*rep, rep_s, rep_m), _lags(*rec, rec_s, rec_m)
-    short = -(float(np.median(a)) + float(np.median(b)))
-    # what the reps' and recoveries' own scatter cannot tell from 0
-    short = max(0.0, short - math.hypot(_se(a), _se(b)))
     cycle = float(np.median(rep_s)) + float(np.median(rec_s))
+    return _cycle_cost(_Lagged.of(*rep, rep_s, rep_m), _Lagged.of(*rec, rec_s, rec_m), cycle)
+
+
+def _cycle_cost(rep: _Lagged, rec: _Lagged, cycle: float) -> float:
+    """`cycle_cost` from the lags of both options (`cycle`: the measured cycle, s)."""
+    short = -(rep.median + rec.median)
+    # what the reps' and recoveries' own scatter cannot tell from 0
+    short = max(0.0, short - math.hypot(rep.se, rec.se))
     return _CYCLE_WEIGHT * short / max(cycle, 1.0)
 
 
