@@ -44,7 +44,8 @@ T = TypeVar("T")
 
 # Sports whose structure is analysed (treadmill and trail runs are running sub-sports).
 ANALYZED_SPORTS = ("running",)
-# Activities per chunk: bounds memory (a chunk's samples are in RAM at once).
+# Activities per chunk: bounds memory (two chunks' samples and grids are in RAM at once:
+# one modelled in the worker processes, the next one read beside it).
 CHUNK = 250
 # The sample columns structure and zones read (not the track's lat / lon).
 ANALYSIS_COLUMNS = (
