@@ -1,6 +1,6 @@
 """Where a labelled session's reading goes wrong: pieces, candidates, parses, choice.
 
-Usage: uv run python bench/interval_trace.py [--misses] [--pieces] [SUBSTRING ...]
+Usage: uv run python bench/interval_trace.py [--misses] [--pieces] [--stages] [SUBSTRING ...]
 
 Per labelled session (files whose path contains one of the SUBSTRINGs; with
 --misses only the interval sessions read wrong, laps hidden) this prints the
@@ -12,6 +12,13 @@ scores), the alternatives the detector keeps and the chosen one with its
 label. The first stage where the truth is lost shows as: true reps missing
 from the pieces (segmentation), from every threshold's candidates (levels),
 or present among candidates but parsed otherwise (grammar/scoring).
+
+--stages prints only one line per session: the first stage that loses the
+truth (`first_stage`), judged with the bench's own match (overlap >= half the
+union): `pieces` (no run of change-point pieces covers some true rep to
+PIECE_IOU), `candidates` (no threshold's fast stretches match every true
+rep), `grammar` (some threshold's do, the chosen reading's reps do not),
+`label` (the reps are right, the label is not), or `ok`.
 """
 
 from __future__ import annotations
@@ -61,6 +68,76 @@ def _span(tr: Track, a: int, b: int) -> str:
     return f"{ea}-{eb}"
 
 
+# a true rep is resolved by the pieces when a run of them would match it (as the bench scores)
+PIECE_IOU = 0.5
+
+
+def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return max(inter, 0) / union if union > 0 else 0.0
+
+
+def _matched(true: list[tuple[int, int]], found: list[tuple[int, int]]) -> int:
+    """True reps matched one to one (greedy by overlap, as the bench scores)."""
+    pairs = sorted(
+        ((_iou(t, f), i, j) for i, t in enumerate(true) for j, f in enumerate(found)), reverse=True
+    )
+    ut: set[int] = set()
+    uf: set[int] = set()
+    for iou, i, j in pairs:
+        if iou >= 0.5 and i not in ut and j not in uf:
+            ut.add(i)
+            uf.add(j)
+    return len(ut)
+
+
+def first_stage(
+    true: list[tuple[int, int]],
+    pieces: list[tuple[int, int]],
+    candidates: list[list[tuple[int, int]]],
+    chosen: list[tuple[int, int]],
+    label_ok: bool,
+) -> str:
+    """The first stage that loses the truth (spans in seconds; see the module doc)."""
+    if label_ok:
+        return "ok"
+    if true:
+        for t in true:
+            best = max(
+                (_iou(t, (a[0], b[1])) for k, a in enumerate(pieces) for b in pieces[k:]),
+                default=0.0,
+            )
+            if best < PIECE_IOU:
+                return "pieces"
+        if not any(_matched(true, c) == len(true) for c in candidates):
+            return "candidates"
+    if _matched(true, chosen) != len(true) or len(chosen) != len(true):
+        return "grammar"
+    return "label"
+
+
+def _secs(tr: Track, a: int, b: int) -> tuple[int, int]:
+    t0 = int(tr.ts[0])
+    return int(tr.ts[min(a, tr.ts.size - 1)]) - t0, int(tr.ts[min(b, tr.ts.size - 1)]) - t0
+
+
+def stage(s: dict[str, Any]) -> tuple[str, str]:
+    """First failing stage of one session and the label the detector wrote."""
+    tr = _track(s)
+    cd = np.concatenate([[0.0], np.cumsum(tr.v)])
+    ceil = ceilings(tr.pieces, tr.sigma)
+    cands = [
+        [_secs(tr, x.start, x.end) for x in _stretches(tr.pieces, thr, standing, ceil)]
+        for thr in thresholds(tr.pieces, tr.sigma)
+        for standing in (False, True)
+    ]
+    pieces = [_secs(tr, p.start, p.end) for p in tr.pieces if not p.stop]
+    chosen = [_secs(tr, r.start, r.end) for r in _stream_reading(tr, cd).parse.reps]
+    label = ia.run([s], use_laps=False).labels.get(0, "continuous")
+    return first_stage(_true(s, tr), pieces, cands, chosen, ia.is_right(s, label)), label
+
+
 def trace(s: dict[str, Any], show_pieces: bool) -> None:
     """Print every stage of one session's stream reading."""
     tr = _track(s)
@@ -104,6 +181,7 @@ def main() -> int:
     ap.add_argument("files", nargs="*", help="substrings of the files to trace")
     ap.add_argument("--misses", action="store_true", help="only interval sessions read wrong")
     ap.add_argument("--pieces", action="store_true", help="print the change-point pieces")
+    ap.add_argument("--stages", action="store_true", help="one line per session: first stage lost")
     args = ap.parse_args()
     sessions = [
         s
@@ -121,7 +199,12 @@ def main() -> int:
             and not ia.is_right(s, found.labels.get(i, "continuous"))
         ]
     for s in sessions:
-        trace(s, args.pieces)
+        if args.stages:
+            where, label = stage(s)
+            name = s["file"].split("/")[-1][:44]
+            print(f"{name:44} {s['label'][:34]:34} {label[:34]:34} {where}")
+        else:
+            trace(s, args.pieces)
     return 0
 
 
