@@ -157,7 +157,9 @@ def trace(s: dict[str, Any], show_pieces: bool) -> None:
         for standing in (False, True):
             cands = _stretches(tr.pieces, thr, standing, ceil)
             p = parse_reps(cands, cd, tr.moments, vbase)
-            c = " ".join(f"{_span(tr, x.start, x.end)}({x.moving_s:.0f},{x.speed:.2f})" for x in cands)
+            c = " ".join(
+                f"{_span(tr, x.start, x.end)}({x.moving_s:.0f},{x.speed:.2f})" for x in cands
+            )
             print(f" thr {thr:.2f} standing={standing}: {len(cands)} cands: {c}")
             parts = " | ".join(
                 f"{pt.kind}[{len(pt.reps)}] {pt.score:.1f}: "
