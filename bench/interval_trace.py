@@ -18,7 +18,8 @@ truth (`first_stage`), judged with the bench's own match (overlap >= half the
 union): `pieces` (no run of change-point pieces covers some true rep to
 PIECE_IOU), `candidates` (no threshold's fast stretches match every true
 rep), `grammar` (some threshold's do, the chosen reading's reps do not),
-`label` (the reps are right, the label is not), or `ok`.
+`label` (the reps are right, the label is not), or `ok`; and the `oracle`
+reading: the grammar's best parse (score, label) of the labelled reps alone.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import interval_accuracy as ia
 
 from terskel.analysis.intervals import _stream_reading
 from terskel.analysis.intervals.labels import parse_label
+from terskel.analysis.intervals.parts import Stretch
 from terskel.analysis.intervals.segmentation import (
     Track,
     arrays,
@@ -122,8 +124,26 @@ def _secs(tr: Track, a: int, b: int) -> tuple[int, int]:
     return int(tr.ts[min(a, tr.ts.size - 1)]) - t0, int(tr.ts[min(b, tr.ts.size - 1)]) - t0
 
 
-def stage(s: dict[str, Any]) -> tuple[str, str]:
-    """First failing stage of one session and the label the detector wrote."""
+def oracle(s: dict[str, Any], tr: Track, cd: np.ndarray) -> tuple[float, str]:
+    """Score and label of the grammar's best reading when the labelled reps are its
+    only candidates: below 0 (or another shape) the grammar itself cannot read the
+    truth, whatever the pieces and thresholds give it."""
+    t0 = int(tr.ts[0])
+    reps = []
+    for a, b in _true(s, tr):
+        ra, rb = (int(np.searchsorted(tr.ts, t0 + x)) for x in (a, b))
+        moving = float(tr.moving[ra:rb].sum())
+        dist = float(cd[rb] - cd[ra])
+        reps.append(Stretch(ra, rb, moving, dist, dist / max(moving, 1.0)))
+    if not reps:
+        return 0.0, "continuous"
+    p = parse_reps(reps, cd, tr.moments, speed_base(tr.pieces))
+    return p.score, parse_label(p, tr)
+
+
+def stage(s: dict[str, Any]) -> tuple[str, str, tuple[float, str]]:
+    """First failing stage of one session, the label the detector wrote and the
+    `oracle` reading."""
     tr = _track(s)
     cd = np.concatenate([[0.0], np.cumsum(tr.v)])
     ceil = ceilings(tr.pieces, tr.sigma)
@@ -135,7 +155,8 @@ def stage(s: dict[str, Any]) -> tuple[str, str]:
     pieces = [_secs(tr, p.start, p.end) for p in tr.pieces if not p.stop]
     chosen = [_secs(tr, r.start, r.end) for r in _stream_reading(tr, cd).parse.reps]
     label = ia.run([s], use_laps=False).labels.get(0, "continuous")
-    return first_stage(_true(s, tr), pieces, cands, chosen, ia.is_right(s, label)), label
+    where = first_stage(_true(s, tr), pieces, cands, chosen, ia.is_right(s, label))
+    return where, label, oracle(s, tr, cd)
 
 
 def trace(s: dict[str, Any], show_pieces: bool) -> None:
@@ -202,9 +223,12 @@ def main() -> int:
         ]
     for s in sessions:
         if args.stages:
-            where, label = stage(s)
-            name = s["file"].split("/")[-1][:44]
-            print(f"{name:44} {s['label'][:34]:34} {label[:34]:34} {where}")
+            where, label, (score, read) = stage(s)
+            name = s["file"].split("/")[-1][:40]
+            print(
+                f"{name:40} {s['label'][:30]:30} {label[:30]:30} {where:10}"
+                f" oracle {score:6.1f} {read[:30]}"
+            )
         else:
             trace(s, args.pieces)
     return 0
