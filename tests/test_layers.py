@@ -2,9 +2,9 @@
 
 Layers, bottom to top: shared (config, models, validated, the package root) -> sources ->
 store (with queries/, its named SQL) -> analysis -> reports -> jobs -> cli (-> __main__). A
-module may import its own layer and the layers below it, never one above. Every import counts: at the
-top of a module, inside a function (the lazy ones), and under TYPE_CHECKING (a type is an
-arrow too).
+module may import its own layer and the layers below it, never one above. Every import
+counts: at the top of a module, inside a function (the lazy ones), and under TYPE_CHECKING
+(a type is an arrow too).
 """
 
 from __future__ import annotations

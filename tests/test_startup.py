@@ -299,9 +299,7 @@ def test_a_week_report_validates_its_template_once(demo_db: Path, tmp_path: Path
     assert again[1] == first[1] and b'"name": "norwegian-elite"' in again[1]
 
 
-def test_a_config_file_is_validated_when_its_content_is_new(
-    demo_db: Path, tmp_path: Path
-) -> None:
+def test_a_config_file_is_validated_when_its_content_is_new(demo_db: Path, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[report]\ntemplate = "polarized"\n')
     args = ["--config", str(config), "--db", str(demo_db), "report", "week", "--format", "json"]
