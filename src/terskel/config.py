@@ -13,12 +13,14 @@ import os
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import platformdirs
-from annotated_types import Ge, Gt, Le, Lt
 
 from terskel.validated import FORBID, Check, Checked, Invalid, remembered
+
+if TYPE_CHECKING:  # lent by terskel.validated when pydantic reads the annotations
+    from annotated_types import Ge, Gt, Le, Lt
 
 APP_NAME = "terskel"
 # Token files, written 0600 by `terskel auth ...` into secrets_dir().

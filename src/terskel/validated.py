@@ -3,7 +3,10 @@
 The config file and the threshold-model templates are frozen stdlib dataclasses
 whose fields carry pydantic's constraints (`Annotated[..., Gt(80)]` from
 annotated_types, `Check(fn)` for a custom test): pydantic validates them
-(`TypeAdapter`), yet defining or building one imports no pydantic. Importing
+(`TypeAdapter`), yet defining or building one imports no pydantic. Their modules
+import Gt, Ge, Lt, Le under TYPE_CHECKING only (annotated_types defines ~20
+dataclasses, ~10 ms), and `validate` lends them to the module before pydantic reads
+its annotations (strings, under `from __future__ import annotations`). Importing
 pydantic and building its validators costs ~0.1 s, a fifth of `terskel report week`,
 and most runs read the same config and template as the run before. So `remembered`
 keeps each valid result (pickled) in the cache dir, keyed on the data itself, the
@@ -14,9 +17,8 @@ unreadable record, validates again; invalid data is never recorded.
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
+import pickle  # the module is here for the Unpickler base class; ~2 ms
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 FORBID: dict[str, Any] = {"extra": "forbid"}  # `__pydantic_config__` of every class here
+CONSTRAINTS = ("Gt", "Ge", "Lt", "Le")  # annotated_types' names the annotations may use
 # what a record may hold besides the classes of terskel (a record is never code)
 SAFE_GLOBALS = {
     ("datetime", "date"), ("pathlib", "PosixPath"), ("pathlib", "WindowsPath"),
@@ -87,8 +90,12 @@ class Checked:
 
 def validate(cls: type[T], data: Any) -> T:
     """`data` validated by pydantic as a `cls`; Invalid on the first error."""
+    import annotated_types
     from pydantic import TypeAdapter, ValidationError
 
+    names = vars(sys.modules[cls.__module__])
+    for name in CONSTRAINTS:
+        names.setdefault(name, getattr(annotated_types, name))
     try:
         return TypeAdapter(cls).validate_python(data)
     except ValidationError as exc:
@@ -156,7 +163,7 @@ class _Unpickler(pickle.Unpickler):
 def _load(path: str, cls: type[T]) -> T | None:
     try:
         with open(path, "rb") as file:
-            value = _Unpickler(io.BytesIO(file.read())).load()
+            value = _Unpickler(file).load()
     except Exception:  # a missing, partial or foreign record is a miss, never an error
         return None
     return value if isinstance(value, cls) else None

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
-
-from annotated_types import Ge, Gt, Le
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from terskel.validated import FORBID, Invalid, remembered
+
+if TYPE_CHECKING:  # lent by terskel.validated when pydantic reads the annotations
+    from annotated_types import Ge, Gt, Le
 
 __all__ = ["SHIPPED", "Band", "Template", "TemplateError", "load_template", "shipped_template"]
 
