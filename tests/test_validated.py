@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from terskel import validated
-from terskel.config import AthleteSettings, Settings, validate_settings
+from terskel.config import AthleteSettings, Settings, validate_settings, write_example_config
 from terskel.models import Band, Template, load_template
 from terskel.validated import Invalid, remembered
 
@@ -65,6 +65,16 @@ class _Boom:
         return (os.system, ("echo pwned > /dev/null",))
 
 
+class _Call:
+    """Unpickled, it would call a terskel function that writes a file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
+        return (write_example_config, (self.path,))
+
+
 def test_a_record_that_is_not_terskel_data_is_a_miss(records: Path) -> None:
     data = {"athlete": {"id": "ola"}}
     validate_settings(data)
@@ -73,6 +83,9 @@ def test_a_record_that_is_not_terskel_data_is_a_miss(records: Path) -> None:
     assert validate_settings(data).athlete.id == "ola"  # validated again, nothing ran
     record.write_bytes(b"\x80\x05 torn")
     assert validate_settings(data).athlete.id == "ola"
+    written = records.parent / "written.toml"
+    record.write_bytes(pickle.dumps(_Call(written)))  # a terskel function, not a dataclass
+    assert validate_settings(data).athlete.id == "ola" and not written.exists()
     record.write_bytes(pickle.dumps(AthleteSettings(id="other")))  # terskel's, wrong class
     assert validate_settings(data).athlete.id == "ola"
 

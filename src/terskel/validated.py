@@ -21,7 +21,7 @@ import os
 import pickle  # the module is here for the Unpickler base class; ~2 ms
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, is_dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
@@ -131,6 +131,7 @@ def _record_path(cls: type, data: Any) -> str | None:
 
     try:
         parts = [sys.version, cls.__module__, cls.__qualname__, _stamp(cls.__module__)]
+        parts.append(_stamp(__name__))  # Check and Checked are part of the schema too
         parts += [_stamp("pydantic", "version.py"), _stamp("pydantic_core", "__init__.py")]
         digest = blake2b(repr([parts, data]).encode(), digest_size=16).hexdigest()
     except (OSError, AttributeError, TypeError):
@@ -152,11 +153,15 @@ def _stamp(module: str, file: str | None = None) -> tuple[str, int, int]:
 
 
 class _Unpickler(pickle.Unpickler):
-    """Loads terskel's classes and plain values only: a record is data, never code."""
+    """Loads terskel's dataclasses and plain values only: a record is data, never code."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if module.split(".")[0] == "terskel" or (module, name) in SAFE_GLOBALS:
+        if (module, name) in SAFE_GLOBALS:
             return super().find_class(module, name)
+        if module.split(".")[0] == "terskel":
+            found = super().find_class(module, name)
+            if isinstance(found, type) and is_dataclass(found):
+                return found
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a record")
 
 
