@@ -18,7 +18,7 @@ from typer.core import TyperCommand
 from terskel import __version__
 from terskel.cli import help_text
 
-if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load in the commands that use them
+if TYPE_CHECKING:  # start-up: duckdb and polars load in the commands that use them
     from terskel.config import Locations, Settings
     from terskel.store import Store
 
@@ -49,7 +49,7 @@ help_text.install()
 @dataclass
 class AppState:
     """Global options; resolved when a command first asks (`report --help` runs this
-    callback too, and resolving loads the config module's pydantic)."""
+    callback too, and needs no paths)."""
 
     config: Path | None
     db: Path | None
