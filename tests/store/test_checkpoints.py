@@ -71,3 +71,23 @@ def test_a_bulk_write_checkpoints_once_at_its_end(tmp_path: Path) -> None:
         assert not _wal(db).exists() or _wal(db).stat().st_size < 4_000_000
     with Store.open(db, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM quarantine") == 8
+
+
+def test_a_store_whose_checkpoint_cut_free_blocks_off_its_end_opens(tmp_path: Path) -> None:
+    """A checkpoint (at every writer's close now) cuts free blocks off the file's end
+    while the header still counts them; the next open must not take the shorter file
+    for a truncated copy (it did on the bench store's third night)."""
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        import_paths(store, [ONE_RUN], workers=1)
+        store.checkpoint()
+        store.con.execute("CREATE TABLE scratch AS SELECT random() AS x FROM range(2000000)")
+        store.checkpoint()
+        store.con.execute("DROP TABLE scratch")  # its blocks, at the end, become free
+        store.checkpoint()  # then the close's checkpoint cuts them off the file
+    assert db.stat().st_size < 2_000_000 * 8
+    for _ in range(2):
+        with Store.open(db) as store:
+            assert store.table_counts()["activities"] == 1
+    with Store.open(db, read_only=True) as store:
+        assert store.table_counts()["activities"] == 1
