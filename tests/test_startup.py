@@ -273,3 +273,28 @@ def test_an_import_worker_loads_no_store() -> None:
         check=True,
     )
     assert done.stdout.split() == ["['fitfast']"]
+
+
+# What a one-file import under cron (stderr not a terminal) has no use for: the progress
+# bar, the worker pools (import's and the interval model's), the Strava export reader.
+# (concurrent.futures is not listed: polars' lazy frames import it.)
+NIGHTLY_UNUSED = ("rich.progress", "multiprocessing", "terskel.sources.strava_export")
+
+
+def test_a_nightly_one_file_import_loads_no_progress_bar_or_worker_pool(tmp_path: Path) -> None:
+    from tests.conftest import DEMO_DATA
+
+    config = tmp_path / "config.toml"
+    config.touch()
+    one = sorted(DEMO_DATA.glob("*.fit"))[0]
+    args = ["--db", str(tmp_path / "s.duckdb"), "--config", str(config), "import", str(one)]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=NIGHTLY_UNUSED), json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TERM": "xterm"},  # a terminal type, but stderr is a pipe
+    )
+    assert "imported 1" in done.stdout
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert done.stderr == ""  # no progress bar drawn into cron's mail
