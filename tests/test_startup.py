@@ -298,3 +298,21 @@ def test_a_nightly_one_file_import_loads_no_progress_bar_or_worker_pool(tmp_path
     assert "imported 1" in done.stdout
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
     assert done.stderr == ""  # no progress bar drawn into cron's mail
+
+
+def test_a_command_does_not_scan_installed_packages_for_pydantic_plugins(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.touch()
+    probe = PROBE.format(heavy=()).replace(
+        "print(json.dumps(", "import pydantic.plugin._loader as p; print(p._plugins is None)\n#"
+    )
+    args = ["--db", str(tmp_path / "s.duckdb"), "--config", str(config), "activities"]
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "True"  # never loaded: never scanned
