@@ -108,3 +108,10 @@ def test_a_migration_killed_part_way_finishes_on_the_next_open(tmp_path: Path) -
 def test_only_the_store_uses_the_raw_folder() -> None:
     users = {m for m, targets in import_graph().items() if "terskel.store.raw_folder" in targets}
     assert users and all(m.startswith("terskel.store.") for m in users), users
+
+
+def test_duckdb_draws_no_progress_bar_of_its_own(tmp_path: Path) -> None:
+    # it printed one on stdout, no terminal needed, during the v9 migration of a real store
+    for read_only in (False, True):
+        with Store.open(tmp_path / "s.duckdb", read_only=read_only) as store:
+            assert store.scalar("SELECT current_setting('enable_progress_bar')") is False

@@ -75,6 +75,9 @@ class StoreCore:
                 lock.release()
             raise
         con.execute("SET TimeZone = 'UTC'")  # current_timestamp columns hold UTC
+        # DuckDB draws its own bar on stdout for a statement past 2 s (the v9 migration's
+        # on a real store), terminal or not: it would land in cron's mail
+        con.execute("SET enable_progress_bar = false")
         store = cls(con, athlete_id, path, lock)
         store._row_reads = read_only
         if not read_only:
