@@ -312,3 +312,46 @@ def test_a_config_file_is_validated_when_its_content_is_new(demo_db: Path, tmp_p
     assert edited[0] == 0 and "pydantic" in edited[2] and b'"name": "sweet-spot"' in edited[1]
     config.write_text("[athlete]\nmax_hr = 30\n")  # an invalid edit is never masked
     assert _terskel(args, tmp_path)[0] == 2
+
+
+# What a one-file import under cron (stderr not a terminal) has no use for: the progress
+# bar, the worker pools (import's and the interval model's), the Strava export reader.
+# (concurrent.futures is not listed: polars' lazy frames import it.)
+NIGHTLY_UNUSED = ("rich.progress", "multiprocessing", "terskel.sources.strava_export")
+
+
+def test_a_nightly_one_file_import_loads_no_progress_bar_or_worker_pool(tmp_path: Path) -> None:
+    from tests.conftest import DEMO_DATA
+
+    config = tmp_path / "config.toml"
+    config.touch()
+    one = sorted(DEMO_DATA.glob("*.fit"))[0]
+    args = ["--db", str(tmp_path / "s.duckdb"), "--config", str(config), "import", str(one)]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=NIGHTLY_UNUSED), json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TERM": "xterm"},  # a terminal type, but stderr is a pipe
+    )
+    assert "imported 1" in done.stdout
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert done.stderr == ""  # no progress bar drawn into cron's mail
+
+
+def test_a_command_does_not_scan_installed_packages_for_pydantic_plugins(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.touch()
+    probe = PROBE.format(heavy=()).replace(
+        "print(json.dumps(", "import pydantic.plugin._loader as p; print(p._plugins is None)\n#"
+    )
+    args = ["--db", str(tmp_path / "s.duckdb"), "--config", str(config), "activities"]
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "True"  # never loaded: never scanned

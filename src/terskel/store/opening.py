@@ -110,13 +110,15 @@ def _check_whole(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if path.with_name(path.name + ".wal").exists():
         return  # blocks the WAL adds are not in the file yet
     rows = con.execute(
-        "SELECT block_size, total_blocks FROM pragma_database_size() "
+        "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size() "
         "WHERE database_name = current_database()"
     ).fetchall()
     if not rows:
         return
-    block_size, total_blocks = rows[0]
-    expected = HEADER_BYTES + int(block_size) * int(total_blocks)
+    block_size, total_blocks, free_blocks = rows[0]
+    # a checkpoint cuts free blocks off the file's end, total_blocks still counts them:
+    # the file holds at least every used block
+    expected = HEADER_BYTES + int(block_size) * (int(total_blocks) - int(free_blocks))
     size = path.stat().st_size
     if total_blocks and size < expected:
         raise StoreError(

@@ -18,10 +18,9 @@ shape (see `_choose`).
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -246,11 +245,17 @@ def _read_one(a: Arrays) -> tuple[Track, Reading]:
     return tr, _stream_reading(tr, np.concatenate([[0.0], np.cumsum(tr.v)]))
 
 
+if TYPE_CHECKING:  # the pool loads only for many runs (a nightly's one run needs none)
+    from concurrent.futures import ProcessPoolExecutor
+
 _POOL: ProcessPoolExecutor | None = None
 
 
 def _pool() -> ProcessPoolExecutor:
     """Worker processes for the per-activity model (forked once, kept for the run)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     global _POOL
     if _POOL is None:
         workers = min(POOL_WORKERS, os.cpu_count() or 1)
