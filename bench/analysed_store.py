@@ -65,20 +65,38 @@ def analysed_store(path: Path = DEFAULT) -> Path:
         analyze(store, rebuild=True)
         store.checkpoint()  # one file: benches copy it
     partial.rename(path)
+    if raw_folder(partial).is_dir():  # the raw bytes go with the file they belong to
+        raw_folder(partial).rename(raw_folder(path))
     print(f"built {path}: {runs} runs, analysed, in {time.perf_counter() - start:.0f} s")
     return path
 
 
 def scratch_copy(path: Path, name: str) -> Path:
-    """A fresh copy of the store beside it, for a bench that writes."""
+    """A fresh copy of the store beside it (WAL and raw folder too), for a bench that writes."""
     target = path.with_name(name)
     for stale in (target, target.with_name(target.name + ".wal")):
         stale.unlink(missing_ok=True)
+    shutil.rmtree(raw_folder(target), ignore_errors=True)
     shutil.copyfile(path, target)
     wal = path.with_name(path.name + ".wal")
-    if wal.exists():  # writers defer checkpoints: the WAL is part of the store
+    if wal.exists():  # a store a writer did not fold: the WAL is part of it
         shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+    if raw_folder(path).is_dir():  # the original FIT bytes (store/raw_folder.py)
+        shutil.copytree(raw_folder(path), raw_folder(target))
     return target
+
+
+def raw_folder(db: Path) -> Path:
+    """Where a store keeps the original files' bytes (absent for a store of schema < 9)."""
+    return db.with_name(db.name + ".raw")
+
+
+def store_bytes(db: Path) -> int:
+    """Bytes of a store on disk: the file, its WAL and its raw folder."""
+    wal = db.with_name(db.name + ".wal")
+    raw = raw_folder(db)
+    payloads = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file()) if raw.is_dir() else 0
+    return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0) + payloads
 
 
 def timed(command: list[str], repeat: int = 3) -> tuple[float, float, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def build(db: Path, runs: int) -> int:
 
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
+    shutil.rmtree(db.with_name(db.name + ".raw"), ignore_errors=True)  # its raw bytes
     with Store.open(db) as store:
         import_paths(store, SOURCES)
         base = int(store.scalar("SELECT count(*) FROM activities WHERE sport = 'running'"))

@@ -1,10 +1,10 @@
 """The house rules of the imports: no circle between modules, every arrow down the flow.
 
-Layers, bottom to top: shared (config, models, the package root) -> sources -> store (with
-queries/, its named SQL) -> analysis -> reports -> jobs -> cli (-> __main__). A module may
-import its own layer and the layers below it, never one above. Every import counts: at the
-top of a module, inside a function (the lazy ones), and under TYPE_CHECKING (a type is an
-arrow too).
+Layers, bottom to top: shared (config, models, validated, the package root) -> sources ->
+store (with queries/, its named SQL) -> analysis -> reports -> jobs -> cli (-> __main__). A
+module may import its own layer and the layers below it, never one above. Every import
+counts: at the top of a module, inside a function (the lazy ones), and under TYPE_CHECKING
+(a type is an arrow too).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ LAYERS = {
     "": 0,  # terskel/__init__.py
     "config": 0,
     "models": 0,
+    "validated": 0,  # pydantic's validation of config and templates, remembered
     "sources": 1,
     "store": 2,
     "queries": 2,  # the named SQL files over the store's views, and their catalog

@@ -43,9 +43,8 @@ def test_top_level_help_loads_no_heavy_library(args: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize("args", [("report", "--help"), ("sync", "--help"), ("query", "--list")])
 def test_command_help_loads_no_data_library(args: tuple[str, ...]) -> None:
-    # typer builds a pydantic TypeAdapter per parameter of a command it runs: pydantic is
-    # typer's cost there, not ours
-    assert [m for m in _loaded(*args) if m != "pydantic"] == []
+    # not pydantic either: typer 0.29 built a pydantic TypeAdapter per parameter (pinned 0.28)
+    assert _loaded(*args) == []
 
 
 def test_analyze_help_still_lists_the_session_rules() -> None:
@@ -273,3 +272,86 @@ def test_an_import_worker_loads_no_store() -> None:
         check=True,
     )
     assert done.stdout.split() == ["['fitfast']"]
+
+
+# pydantic validates a config file or template once per content (terskel/validated.py)
+NO_DATA = {"polars", "pyarrow", "numpy"}
+
+
+def _no_config(tmp_path: Path) -> dict[str, str]:
+    """An environment whose platform config folder holds no config file."""
+    return {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "COLUMNS": "120"}
+
+
+def test_a_named_query_loads_no_pydantic(demo_db: Path, tmp_path: Path) -> None:
+    args = ["--db", str(demo_db), "query", "weekly_volume", "--format", "csv"]
+    code, out, loaded = _terskel(args, tmp_path, **_no_config(tmp_path))
+    assert code == 0 and out.startswith(b"iso_week,runs,km") and out.count(b"\n") > 2, out[:200]
+    assert "duckdb" in loaded and not {"pydantic", *NO_DATA} & set(loaded)
+
+
+def test_a_week_report_validates_its_template_once(demo_db: Path, tmp_path: Path) -> None:
+    args = ["--db", str(demo_db), "report", "week", "--format", "json"]
+    first = _terskel(args, tmp_path, **_no_config(tmp_path))
+    assert first[0] == 0 and "pydantic" in first[2]  # the shipped template, validated
+    again = _terskel(args, tmp_path, **_no_config(tmp_path))
+    assert again[0] == 0 and not {"pydantic", *NO_DATA} & set(again[2])
+    assert again[1] == first[1] and b'"name": "norwegian-elite"' in again[1]
+
+
+def test_a_config_file_is_validated_when_its_content_is_new(demo_db: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[report]\ntemplate = "polarized"\n')
+    args = ["--config", str(config), "--db", str(demo_db), "report", "week", "--format", "json"]
+    first = _terskel(args, tmp_path)
+    assert first[0] == 0 and "pydantic" in first[2] and b'"name": "polarized"' in first[1]
+    again = _terskel(args, tmp_path)
+    assert again[0] == 0 and "pydantic" not in again[2] and again[1] == first[1]
+    config.write_text('[report]\ntemplate = "sweet-spot"\n')  # edited: validated again
+    edited = _terskel(args, tmp_path)
+    assert edited[0] == 0 and "pydantic" in edited[2] and b'"name": "sweet-spot"' in edited[1]
+    config.write_text("[athlete]\nmax_hr = 30\n")  # an invalid edit is never masked
+    assert _terskel(args, tmp_path)[0] == 2
+
+
+# What a one-file import under cron (stderr not a terminal) has no use for: the progress
+# bar, the worker pools (import's and the interval model's), the Strava export reader.
+# (concurrent.futures is not listed: polars' lazy frames import it.)
+NIGHTLY_UNUSED = ("rich.progress", "multiprocessing", "terskel.sources.strava_export")
+
+
+def test_a_nightly_one_file_import_loads_no_progress_bar_or_worker_pool(tmp_path: Path) -> None:
+    from tests.conftest import DEMO_DATA
+
+    config = tmp_path / "config.toml"
+    config.touch()
+    one = sorted(DEMO_DATA.glob("*.fit"))[0]
+    args = ["--db", str(tmp_path / "s.duckdb"), "--config", str(config), "import", str(one)]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=NIGHTLY_UNUSED), json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TERM": "xterm"},  # a terminal type, but stderr is a pipe
+    )
+    assert "imported 1" in done.stdout
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert done.stderr == ""  # no progress bar drawn into cron's mail
+
+
+def test_a_command_does_not_scan_installed_packages_for_pydantic_plugins(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.touch()
+    probe = PROBE.format(heavy=()).replace(
+        "print(json.dumps(", "import pydantic.plugin._loader as p; print(p._plugins is None)\n#"
+    )
+    args = ["--db", str(tmp_path / "s.duckdb"), "--config", str(config), "activities"]
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "True"  # never loaded: never scanned

@@ -1,19 +1,26 @@
-"""Typed configuration: where things live and who the athlete is."""
+"""Typed configuration: where things live and who the athlete is.
+
+Each section is a frozen dataclass whose fields carry pydantic's constraints:
+pydantic validates the file (terskel/validated.py), and is imported only when a
+config file's content is new (each valid content is remembered), so `report` and
+`query` with an unchanged config, or none, never load it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import tomllib
-from dataclasses import dataclass
-from importlib import resources
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from terskel.validated import FORBID, Check, Checked, Invalid, remembered
+
+if TYPE_CHECKING:  # lent by terskel.validated when pydantic reads the annotations
+    from annotated_types import Ge, Gt, Le, Lt
 
 APP_NAME = "terskel"
 # Token files, written 0600 by `terskel auth ...` into secrets_dir().
@@ -25,10 +32,11 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message is one line for the user."""
 
 
-class StoreSettings(BaseModel):
+@dataclass(frozen=True)
+class StoreSettings:
     """`[store]`: where the DuckDB file lives."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__ = FORBID
     path: Path | None = None
 
 
@@ -49,23 +57,40 @@ def pace_to_speed(text: str) -> float:
     return 1000.0 / total
 
 
-class MarkerValues(BaseModel):
+def _pace(value: str | None) -> str | None:
+    if value is not None:
+        pace_to_speed(value)
+    return value
+
+
+def _marker(value: str) -> str:
+    if value not in ZONE_MARKERS:
+        raise ValueError(f"unknown marker {value!r} (one of {', '.join(ZONE_MARKERS)})")
+    return value
+
+
+def _known_zone(value: str | None) -> str | None:
+    if value is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only when a file names one
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use e.g. 'Europe/Oslo')") from exc
+    return value
+
+
+@dataclass(frozen=True)
+class MarkerValues:
     """Physiological markers; every one optional (missing ones are estimated from data)."""
 
-    model_config = ConfigDict(extra="forbid")
-    max_hr: float | None = Field(default=None, gt=80, lt=250)
-    resting_hr: float | None = Field(default=None, gt=20, lt=120)
-    lt1_hr: float | None = Field(default=None, gt=60, lt=250)
-    lt2_hr: float | None = Field(default=None, gt=60, lt=250)
-    threshold_pace: str | None = None
-    threshold_power_w: float | None = Field(default=None, gt=50, lt=1000)
-
-    @field_validator("threshold_pace")
-    @classmethod
-    def _pace(cls, value: str | None) -> str | None:
-        if value is not None:
-            pace_to_speed(value)
-        return value
+    __pydantic_config__ = FORBID
+    max_hr: Annotated[float | None, Gt(80), Lt(250)] = None
+    resting_hr: Annotated[float | None, Gt(20), Lt(120)] = None
+    lt1_hr: Annotated[float | None, Gt(60), Lt(250)] = None
+    lt2_hr: Annotated[float | None, Gt(60), Lt(250)] = None
+    threshold_pace: Annotated[str | None, Check(_pace)] = None
+    threshold_power_w: Annotated[float | None, Gt(50), Lt(1000)] = None
 
     def marker_values(self) -> dict[str, float]:
         """The markers that are set, threshold pace as `threshold_speed_mps`."""
@@ -75,66 +100,47 @@ class MarkerValues(BaseModel):
         return {k: float(v) for k, v in values.items() if v is not None}
 
 
-class DatedThresholds(MarkerValues):
+@dataclass(frozen=True, kw_only=True)
+class DatedThresholds(Checked, MarkerValues):
     """`[[athlete.thresholds]]`: markers in force from a date on (until a later entry)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    from_: dt.date = Field(alias="from")
+    _renamed: ClassVar[dict[str, str]] = {"from": "from_"}  # TOML's key `from` is a Python keyword
+    from_: dt.date
 
 
-class ZoneModelSettings(BaseModel):
+@dataclass(frozen=True)
+class ZoneModelSettings(Checked):
     """`[athlete.zone_models.NAME]`: zones cut at fractions of one marker."""
 
-    model_config = ConfigDict(extra="forbid")
-    marker: str
+    __pydantic_config__ = FORBID
+    marker: Annotated[str, Check(_marker)]
     cuts: list[float]
     zones: list[str]
 
-    @field_validator("marker")
-    @classmethod
-    def _marker(cls, value: str) -> str:
-        if value not in ZONE_MARKERS:
-            raise ValueError(f"unknown marker {value!r} (one of {', '.join(ZONE_MARKERS)})")
-        return value
-
-    @model_validator(mode="after")
-    def _shape(self) -> ZoneModelSettings:
+    def _check(self) -> None:
         if len(self.zones) != len(self.cuts) + 1:
             raise ValueError("zones needs exactly one name more than cuts")
         if any(b <= a for a, b in pairwise(self.cuts)) or any(c <= 0 for c in self.cuts):
             raise ValueError("cuts must be positive fractions in increasing order")
-        return self
 
 
-class AthleteSettings(MarkerValues):
+@dataclass(frozen=True)
+class AthleteSettings(Checked, MarkerValues):
     """`[athlete]`: who the store belongs to, their time zone and their markers."""
 
-    model_config = ConfigDict(extra="forbid")
     id: str = "me"
-    timezone: str | None = None
-    target_weekly_km: float | None = Field(default=None, gt=0)
+    timezone: Annotated[str | None, Check(_known_zone)] = None
+    target_weekly_km: Annotated[float | None, Gt(0)] = None
     zone_model: str = "olympiatoppen"
-    zone_models: dict[str, ZoneModelSettings] = {}
-    thresholds: list[DatedThresholds] = []
+    zone_models: dict[str, ZoneModelSettings] = field(default_factory=dict)
+    thresholds: list[DatedThresholds] = field(default_factory=list)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError(f"unknown time zone {value!r} (use e.g. 'Europe/Oslo')") from exc
-        return value
-
-    @model_validator(mode="after")
-    def _known_model(self) -> AthleteSettings:
+    def _check(self) -> None:
         known = (*BUILTIN_ZONE_MODELS, *self.zone_models)
         if self.zone_model not in known:
             raise ValueError(
                 f"zone_model {self.zone_model!r} is unknown (one of {', '.join(known)})"
             )
-        return self
 
     def dated_markers(self) -> list[tuple[dt.date | None, dict[str, float]]]:
         """The markers set here (in force always) and each dated entry, oldest first."""
@@ -142,51 +148,59 @@ class AthleteSettings(MarkerValues):
         return [(None, self.marker_values())] + [(e.from_, e.marker_values()) for e in dated]
 
 
-class StravaSettings(BaseModel):
+@dataclass(frozen=True)
+class StravaSettings:
     """`[strava]`: the API app's client id (the secret comes from STRAVA_CLIENT_SECRET)."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__ = FORBID
     client_id: str | None = None
     # days re-listed before the newest stored activity (late uploads, edits); a year at most
-    lookback_days: int = Field(default=7, ge=0, le=366)
+    lookback_days: Annotated[int, Ge(0), Le(366)] = 7
 
 
-class GarminSettings(BaseModel):
+@dataclass(frozen=True)
+class GarminSettings:
     """`[garmin]`: Garmin Connect sync (the login lives in a token file, never here)."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__ = FORBID
     # days re-listed before the newest stored activity (late uploads, edits); a year at most
-    lookback_days: int = Field(default=7, ge=0, le=366)
+    lookback_days: Annotated[int, Ge(0), Le(366)] = 7
 
 
-class SyncSettings(BaseModel):
+@dataclass(frozen=True)
+class SyncSettings:
     """`[sync]`: what `terskel sync` pulls when no --source is given."""
 
-    model_config = ConfigDict(extra="forbid")
-    sources: list[str] = []  # garmin, strava, folders; empty: every source with a login
-    folders: list[Path] = []  # watched FIT folders (a mounted watch, a sync folder)
-    max_tries: int = Field(default=5, ge=1)  # a failed item is fetched again this often
+    __pydantic_config__ = FORBID
+    # garmin, strava, folders; empty: every source with a login
+    sources: list[str] = field(default_factory=list)
+    # watched FIT folders (a mounted watch, a sync folder)
+    folders: list[Path] = field(default_factory=list)
+    max_tries: Annotated[int, Ge(1)] = 5  # a failed item is fetched again this often
 
 
-class ReportSettings(BaseModel):
+@dataclass(frozen=True)
+class ReportSettings:
     """`[report]`: the threshold-model template weeks are measured against."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__ = FORBID
     template: str = "norwegian-elite"
-    overrides: dict[str, Any] = {}  # template fields replaced (see terskel/models/*.toml)
-    templates: dict[str, dict[str, Any]] = {}  # your own templates, by name
+    # template fields replaced (see terskel/models/*.toml)
+    overrides: dict[str, Any] = field(default_factory=dict)
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # your own, by name
 
 
-class Settings(BaseModel):
+@dataclass(frozen=True)
+class Settings:
     """The whole config file."""
 
-    model_config = ConfigDict(extra="forbid")
-    store: StoreSettings = StoreSettings()
-    athlete: AthleteSettings = AthleteSettings()
-    strava: StravaSettings = StravaSettings()
-    garmin: GarminSettings = GarminSettings()
-    sync: SyncSettings = SyncSettings()
-    report: ReportSettings = ReportSettings()
+    __pydantic_config__ = FORBID
+    store: StoreSettings = field(default_factory=StoreSettings)
+    athlete: AthleteSettings = field(default_factory=AthleteSettings)
+    strava: StravaSettings = field(default_factory=StravaSettings)
+    garmin: GarminSettings = field(default_factory=GarminSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
 
 
 @dataclass(frozen=True)
@@ -222,6 +236,8 @@ def load_settings(locations: Locations) -> Settings:
         if locations.config_explicit:
             raise ConfigError(f"{path}: config file not found")
         return Settings()
+    import tomllib  # only when there is a file to read
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -229,9 +245,14 @@ def load_settings(locations: Locations) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
+        return remembered(Settings, data)
+    except Invalid as exc:
         raise ConfigError(f"{path}: {_describe(exc)}") from exc
+
+
+def validate_settings(data: dict[str, Any]) -> Settings:
+    """A config file's TOML table as Settings (validated by pydantic); Invalid when not."""
+    return remembered(Settings, data)
 
 
 def db_path(locations: Locations, settings: Settings) -> Path:
@@ -250,6 +271,8 @@ def secrets_dir(locations: Locations) -> Path:
 
 def example_config() -> str:
     """The commented example config shipped with the package."""
+    from importlib import resources
+
     return resources.files("terskel").joinpath("config.example.toml").read_text(encoding="utf-8")
 
 
@@ -265,11 +288,10 @@ def _expand(path: Path | None) -> Path | None:
     return path.expanduser() if path is not None else None
 
 
-def _describe(exc: ValidationError) -> str:
-    """The first validation error as 'section.key: problem'."""
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"])
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
+def _describe(exc: Invalid) -> str:
+    """The first validation error as 'section.key: problem' (the file's names)."""
+    where = ".".join("from" if part == "from_" else str(part) for part in exc.loc)
+    message = exc.msg.removeprefix("Value error, ")
+    if exc.kind in ("extra_forbidden", "unexpected_keyword_argument"):  # a model, a dataclass
         message = "unknown setting"
     return f"{where}: {message}"

@@ -52,8 +52,13 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Target:
 
 
 def _hashes(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file in the folder (a new file counts as a change)."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """SHA-256 of every file under the folder, the store's raw folder too (a new file
+    counts as a change)."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _attacks(t: Target) -> dict[str, str]:

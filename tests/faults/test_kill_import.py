@@ -90,3 +90,31 @@ def test_import_killed_after_any_commit_heals(
         pytest.skip(f"commit {nth} is covered by its run's first, middle and last")
     healed = _killed_then_rerun(zygote, tmp_path, str(nth), _import(tmp_path))
     assert differences(healed, reference[0]) == []
+
+
+def _raw_consistent(db: Path) -> tuple[int, list[str]]:
+    """raw_files rows, and those whose payload is missing or does not match its hash."""
+    from terskel.store import Store
+
+    with Store.open(db, read_only=True) as store:
+        rows = store.con.execute("SELECT sha256 FROM raw_files").fetchall()
+        wrong = [sha for (sha,) in rows if store.raw_bytes(sha) is None]
+        return len(rows), store.raw_files_missing() + wrong
+
+
+@pytest.mark.parametrize("point", ["raw_written", "save_uploads"])
+def test_killed_between_the_raw_file_and_its_commit_or_after_stays_consistent(
+    zygote: Zygote, reference: tuple[Snapshot, list[str]], tmp_path: Path, point: str
+) -> None:
+    db = tmp_path / "store.duckdb"
+    killed = zygote.run(_import(tmp_path), {KILL_ENV: point}, tmp_path / "killed.txt")
+    assert killed == KILLED, (tmp_path / "killed.txt").read_text()
+    payloads = list((tmp_path / "store.duckdb.raw").glob("??/*.gz"))
+    assert len(payloads) == 5  # every payload is on disk before the commit
+    rows, broken = _raw_consistent(db)
+    assert rows == (0 if point == "raw_written" else 5) and broken == []
+    rc = zygote.run(_import(tmp_path), output=tmp_path / "rerun.txt")
+    assert rc == 0, (tmp_path / "rerun.txt").read_text()
+    assert "imported 0" not in (tmp_path / "rerun.txt").read_text() or point == "save_uploads"
+    assert _raw_consistent(db) == (5, [])
+    assert differences(snapshot(db), reference[0]) == []

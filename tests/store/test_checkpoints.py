@@ -1,6 +1,7 @@
-"""Writers defer checkpoints to the WAL's size: a small write (a nightly file) leaves a
-WAL that every later open, read-only ones too, replays; `Store.checkpoint` folds it in.
-An import is one bulk write: checkpoints held until its end, then one (store/checkpoints.py)."""
+"""A writer folds its WAL into the file at close, so a nightly import leaves one file (and
+its raw folder), and grows it by about the file's size; `Store.checkpoint` folds it in
+earlier. An import is one bulk write: checkpoints held until its end, then one
+(store/checkpoints.py)."""
 
 from __future__ import annotations
 
@@ -19,15 +20,15 @@ def _wal(db: Path) -> Path:
     return db.with_name(db.name + ".wal")
 
 
-def test_a_small_import_stays_in_the_wal_and_is_read_back(tmp_path: Path) -> None:
+def test_a_small_import_is_folded_at_close_and_read_back(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     with Store.open(db) as store:
         import_paths(store, [DEMO_DATA], workers=1)
-        store.checkpoint()
     assert not _wal(db).exists()
     with Store.open(db) as store:
         import_paths(store, [ONE_RUN], workers=1)  # the nightly case: one new file
-    assert _wal(db).exists() and _wal(db).stat().st_size > 0  # no checkpoint on close
+        assert _wal(db).exists()  # committed, not yet folded
+    assert not _wal(db).exists()  # folded at close: one file for a backup or a copy
     with Store.open(db, read_only=True) as store:
         assert store.table_counts()["activities"] == 6
     with Store.open(db) as store:  # a writer sees it too, and adds nothing twice
@@ -47,12 +48,13 @@ def test_checkpoint_makes_the_file_whole_on_its_own(tmp_path: Path) -> None:
 
 
 def _commit_blob(store: Store, n: int) -> None:
-    """One commit of 1.5 MB that does not compress (a raw file's bytes)."""
+    """One commit of 1.5 MB that does not compress (a quarantined file's bytes)."""
     blob = random.Random(n).randbytes(1_500_000)
     with store.transaction():
         store.con.execute(
-            "INSERT INTO raw_files (athlete_id, sha256, size_bytes, content) VALUES (?, ?, ?, ?)",
-            [store.athlete_id, f"blob{n}", len(blob), blob],
+            "INSERT INTO quarantine (athlete_id, source, source_id, reason, content) "
+            "VALUES (?, 'fit', ?, 'test', ?)",
+            [store.athlete_id, f"blob{n}", blob],
         )
 
 
@@ -68,4 +70,24 @@ def test_a_bulk_write_checkpoints_once_at_its_end(tmp_path: Path) -> None:
             _commit_blob(store, n)
         assert not _wal(db).exists() or _wal(db).stat().st_size < 4_000_000
     with Store.open(db, read_only=True) as store:
-        assert store.table_counts()["raw_files"] == 8
+        assert store.scalar("SELECT count(*) FROM quarantine") == 8
+
+
+def test_a_store_whose_checkpoint_cut_free_blocks_off_its_end_opens(tmp_path: Path) -> None:
+    """A checkpoint (at every writer's close now) cuts free blocks off the file's end
+    while the header still counts them; the next open must not take the shorter file
+    for a truncated copy (it did on the bench store's third night)."""
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        import_paths(store, [ONE_RUN], workers=1)
+        store.checkpoint()
+        store.con.execute("CREATE TABLE scratch AS SELECT random() AS x FROM range(2000000)")
+        store.checkpoint()
+        store.con.execute("DROP TABLE scratch")  # its blocks, at the end, become free
+        store.checkpoint()  # then the close's checkpoint cuts them off the file
+    assert db.stat().st_size < 2_000_000 * 8
+    for _ in range(2):
+        with Store.open(db) as store:
+            assert store.table_counts()["activities"] == 1
+    with Store.open(db, read_only=True) as store:
+        assert store.table_counts()["activities"] == 1

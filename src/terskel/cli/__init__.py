@@ -72,6 +72,10 @@ def main() -> Any:
     # the default threshold the collector runs ~150 times while they load, 50-80 ms CPU
     # of a 0.65 s `report week` (gc.callbacks). Rarer collections free the same cycles.
     gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
+    # pydantic looks for plugins in every installed package's entry points the first time
+    # it builds a validator (typer's, for each parameter): ~0.08 s CPU of every command;
+    # terskel uses none. Set the variable to re-enable them.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from terskel.cli import replay
 
     args = sys.argv[1:]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from terskel.cli.common import RulesHelp, app, err, fail, open_store, out
+from terskel.cli.common import RulesHelp, app, fail, open_store, out, progress_bar
 
 if TYPE_CHECKING:  # start-up: polars and the analysis stack load inside the commands
     import polars as pl
@@ -38,25 +38,21 @@ def analyze(
     ] = False,
 ) -> None:
     """Find the interval structure of every run (import and sync do this for new runs)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from terskel.jobs.analyze import AthleteProfile
     from terskel.jobs.analyze import analyze as run_analysis
     from terskel.jobs.recompute import rezone
 
-    with open_store(ctx) as (store, settings):
-        columns = (TextColumn("analysing"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=err, transient=True) as progress:
-            task = progress.add_task("analyse", total=None)
-            profile = AthleteProfile.from_settings(settings.athlete)
-            day = since.date() if since else None
-            update = lambda done, total: progress.update(task, completed=done, total=total)  # noqa: E731
-            if zones_only:
-                summary = rezone(store, profile, since=day, on_chunk=update)
-            else:
-                summary = run_analysis(
-                    store, since=day, rebuild=rebuild, athlete=profile, on_chunk=update
-                )
+    with open_store(ctx) as (store, settings), progress_bar("analysing") as progress:
+        task = progress.add_task("analyse", total=None)
+        profile = AthleteProfile.from_settings(settings.athlete)
+        day = since.date() if since else None
+        update = lambda done, total: progress.update(task, completed=done, total=total)  # noqa: E731
+        if zones_only:
+            summary = rezone(store, profile, since=day, on_chunk=update)
+        else:
+            summary = run_analysis(
+                store, since=day, rebuild=rebuild, athlete=profile, on_chunk=update
+            )
     if zones_only:
         out.print(
             f"zones of {summary.activities} runs ({summary.samples} samples) again, "

@@ -25,6 +25,7 @@ from terskel.cli.common import (
     open_store,
     out,
     print_at,
+    progress_bar,
     term_width,
 )
 
@@ -109,19 +110,10 @@ def import_command(
 def _import_with_progress(
     store: Store, paths: list[Path], settings: Settings, workers: int | None, analyse: bool
 ) -> ImportSummary:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
     from terskel.jobs.ingest import count_inputs, import_paths
 
     total = count_inputs(paths)
-    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
+    with progress_bar("importing", eta=True) as progress:
         task = progress.add_task("import", total=total)
         return import_paths(
             store,

@@ -1,9 +1,9 @@
-"""Two fixes to typer's rich help pages, applied once when the app is built.
+"""A fix to typer's rich help pages, applied once when the app is built.
 
-typer 0.29 prints a type for every option, so flags read `--json <bool>`, and
-keeps the single line breaks of a docstring's later paragraphs, so help text is
-wrapped where the source was, not at the terminal's width. Flags here show no
-type, and paragraphs are re-flowed (blank lines still separate them).
+typer keeps the single line breaks of a docstring's later paragraphs, so help text
+is wrapped where the source was, not at the terminal's width; here paragraphs are
+re-flowed (blank lines still separate them). (typer 0.28, pinned in pyproject.toml,
+already shows no `<bool>` type after a flag; 0.29 needed a patch for that too.)
 
 typer's help renderer (rich_utils, which loads rich.markdown and pygments: ~0.15 s)
 is patched when a help page is first formatted, so commands that print no help
@@ -21,19 +21,9 @@ from typer import core
 _SINGLE_BREAK = re.compile(r"(?<!\n)\n(?!\n)")
 
 
-def _flag_type(self: Any, ctx: Any) -> str | None:
-    """No `<bool>` after a flag: its name says it all."""
-    if getattr(self, "is_flag", False):
-        return None
-    return _ORIGINAL_TYPE(self, ctx)
-
-
 def _reflow(paragraphs: list[str], markup_mode: Any) -> str:
     """Paragraphs joined by blank lines, each one line that rich wraps to the width."""
     return "\n\n".join(_SINGLE_BREAK.sub(" ", p) for p in paragraphs)
-
-
-_ORIGINAL_TYPE = core.TyperOption.display_type_rich
 
 
 def _patch_renderer() -> None:
@@ -59,4 +49,3 @@ def install() -> None:
     for cls in (core.TyperCommand, core.TyperGroup):
         if not hasattr(cls.format_help, "__wrapped__"):
             cls.format_help = _renderer_patched_first(cls.format_help)  # type: ignore[method-assign]
-    core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from terskel.cli.common import app, err, fail, open_store, out
 from terskel.queries import QueryError, all_queries, bind, find_query, parse_params
+
+if TYPE_CHECKING:  # loaded where a table is drawn (`query --format csv` draws none)
+    from rich.table import Table
 
 
 @app.command()
@@ -83,6 +85,8 @@ def query(
 
 
 def _query_list() -> Table:
+    from rich.table import Table
+
     table = Table(title="Named queries (terskel query NAME)", title_justify="left")
     table.add_column("name", no_wrap=True)
     table.add_column("answers")

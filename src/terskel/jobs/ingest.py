@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import signal
 import threading
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from terskel.jobs.decoding import Decoded, decode_job
 from terskel.jobs.import_summary import ImportSummary
@@ -22,6 +21,9 @@ from terskel.sources.plausibility import implausible
 from terskel.store import Store, Upload
 from terskel.store.import_log import ImportLog
 from terskel.store.quarantine import quarantine
+
+if TYPE_CHECKING:  # the pool loads only when workers decode (not for a nightly's one file)
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 # Below this many files, worker start-up costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
@@ -42,10 +44,17 @@ def default_workers() -> int:
 
 def count_inputs(paths: list[Path]) -> int:
     """How many FIT files `iter_inputs` will yield, plus a Strava export's other rows."""
+    if not any(_may_be_export(p) for p in paths):  # a nightly's files: no export to read
+        return count_fit_inputs(paths)
     from terskel.sources.strava_export import count_other_rows, is_strava_export
 
     extra = sum(count_other_rows(p) for p in paths if is_strava_export(p))
     return count_fit_inputs(paths) + extra
+
+
+def _may_be_export(path: Path) -> bool:
+    """A folder or zip, which may hold a Strava export (strava_export.is_strava_export)."""
+    return path.is_dir() or path.suffix.lower() == ".zip"
 
 
 def import_paths(
@@ -81,7 +90,7 @@ def import_paths(
                     on_file,
                     on_batch,
                 )
-                if any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
+                if any(_may_be_export(p) for p in paths):
                     # a Strava export's FIT files came through above; its GPX, TCX, summaries now
                     from terskel.jobs.ingest_export import import_exports
 
@@ -183,6 +192,9 @@ def _decode_parallel(
     inputs: Iterator[tuple[FitInput, bytes]], fallback_tz: str | None, workers: int
 ) -> Generator[tuple[Decoded, bytes]]:
     """Decode in worker processes, keeping a bounded number of files in flight."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
+
     # spawn, not fork: polars' and DuckDB's threads make fork unsafe
     context = multiprocessing.get_context("spawn")
     window = workers * 4
@@ -233,6 +245,8 @@ def _sigint_ignored() -> Iterator[None]:
 
 
 def _drain(pending: dict[Future[Decoded], bytes], when: str) -> Iterator[tuple[Decoded, bytes]]:
+    from concurrent.futures import wait
+
     done, _ = wait(pending, return_when=when)
     for future in done:
         data = pending.pop(future)

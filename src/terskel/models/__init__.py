@@ -1,4 +1,6 @@
-"""Threshold-model templates: TOML data shipped in this package, validated with pydantic.
+"""Threshold-model templates: TOML data shipped in this package, validated with pydantic
+(frozen dataclasses checked by terskel/validated.py: pydantic loads only for a template
+not validated before).
 
 A template is chosen by name in `[report] template`; `[report.overrides]` replaces
 single fields, and `[report.templates.NAME]` defines a template of one's own
@@ -7,11 +9,14 @@ single fields, and `[report.templates.NAME]` defines a template of one's own
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
-from typing import Any, Literal
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from terskel.validated import FORBID, Invalid, remembered
+
+if TYPE_CHECKING:  # lent by terskel.validated when pydantic reads the annotations
+    from annotated_types import Ge, Gt, Le
 
 __all__ = ["SHIPPED", "Band", "Template", "TemplateError", "load_template", "shipped_template"]
 
@@ -24,10 +29,11 @@ class TemplateError(Exception):
     """A template cannot be found or is not valid; the message is one line."""
 
 
-class Band(BaseModel):
+@dataclass(frozen=True)
+class Band:
     """A target range; either end may be open, and an empty band switches a check off."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    __pydantic_config__ = FORBID
     min: float | None = None
     max: float | None = None
 
@@ -44,17 +50,18 @@ class Band(BaseModel):
         )
 
 
-class Template(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Template:
     """One threshold-model template: every number the weekly checks compare against."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    __pydantic_config__ = FORBID
     name: str
     description: str = ""
-    reference_weekly_km: float = Field(gt=0)
+    reference_weekly_km: Annotated[float, Gt(0)]
     weekly_km: Band
     threshold_sessions: Band
     double_threshold_days: Band
-    double_min_gap_h: float = Field(default=3.0, ge=0)
+    double_min_gap_h: Annotated[float, Ge(0)] = 3.0
     threshold_dose_min: Band = Band()
     threshold_dose_share: Band = Band()
     session_rep_min: Band = Band()
@@ -68,17 +75,20 @@ class Template(BaseModel):
     long_run_min: Band = Band()
     flatness_pct: Band = Band()
     polarity_above_share: Band = Band()
-    polarity_weeks: int = Field(default=4, ge=1, le=12)
-    near: float = Field(default=0.10, ge=0, le=1)
+    polarity_weeks: Annotated[int, Ge(1), Le(12)] = 4
+    near: Annotated[float, Ge(0), Le(1)] = 0.10
 
     def scaled(self, factor: float) -> Template:
         """The template with its volume-bound fields scaled by `factor`."""
         update = {name: getattr(self, name).scaled(factor) for name in SCALED}
-        return self.model_copy(update=update)
+        return dataclasses.replace(self, **update)
 
 
 def shipped_template(name: str) -> dict[str, Any]:
     """The raw fields of a template shipped with terskel."""
+    import tomllib
+    from importlib import resources
+
     if name not in SHIPPED:
         raise TemplateError(f"unknown template {name!r} (shipped: {', '.join(SHIPPED)})")
     text = resources.files("terskel.models").joinpath(f"{name}.toml").read_text("utf-8")
@@ -94,8 +104,8 @@ def load_template(
     fields = _raw(name, custom or {}, seen=())
     fields.update(overrides or {})
     try:
-        return Template.model_validate(fields)
-    except ValidationError as exc:
+        return remembered(Template, fields)
+    except Invalid as exc:
         raise TemplateError(f"template {name!r}: {_describe(exc)}") from exc
 
 
@@ -113,9 +123,8 @@ def _raw(name: str, custom: dict[str, dict[str, Any]], seen: tuple[str, ...]) ->
     return fields
 
 
-def _describe(exc: ValidationError) -> str:
+def _describe(exc: Invalid) -> str:
     """The first validation error as 'field: problem'."""
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "template"
-    message = "unknown field" if error["type"] == "extra_forbidden" else str(error["msg"])
-    return f"{where}: {message}"
+    where = ".".join(str(part) for part in exc.loc) or "template"
+    unknown = exc.kind in ("extra_forbidden", "unexpected_keyword_argument")
+    return f"{where}: {'unknown field' if unknown else exc.msg}"

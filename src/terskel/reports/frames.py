@@ -14,13 +14,11 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from rich import box
-from rich.table import Table
-
 from terskel.store.rows import NUMERIC_TYPES, Rows
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rich's table loads where a table is drawn: `query --format csv` draws none
     import polars as pl
+    from rich.table import Table
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -37,6 +35,9 @@ def frame_table(frame: pl.DataFrame | Rows, title: str | None = None) -> Table:
 def _table(
     columns: list[str], numeric: list[bool], rows: Iterable[tuple[Any, ...]], title: str | None
 ) -> Table:
+    from rich import box
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, header_style="bold")
     for name, right in zip(columns, numeric, strict=True):
         table.add_column(name, justify="right" if right else "left")

@@ -47,7 +47,7 @@ class Upload:
     device: str | None
     raw_json: Any  # the payload as the source sent it (FIT: the session message)
     path: str | None = None  # where the file came from
-    file_sha256: str | None = None  # with `content`: the original file, kept in raw_files
+    file_sha256: str | None = None  # with `content`: the original file, kept in <store>.raw/
     content: bytes | None = None
     decoder: str | None = None
     warnings: tuple[str, ...] = ()

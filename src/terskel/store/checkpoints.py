@@ -1,32 +1,33 @@
-"""When a writer checkpoints: when the WAL has grown, not at every close (issue 14).
+"""When a writer checkpoints: at close, when the WAL passes 4 MB, and once after a bulk write.
 
-DuckDB checkpoints on close by default, and a checkpoint rewrites the last row group of
-every table a run touched into fresh 256 KiB blocks. For a nightly import of one file
-that means `raw_files` (one row group holding every original file, ZSTD-compressed as
-one segment: rewritten whole), samples, laps, the analysis tables and their indexes: on
-a 1,092-run store about 1 s of CPU and 8 MB of new blocks (the blocks it frees are only
-reusable by the next checkpoint), for a 0.5 MB file. Deferring it to when the WAL
-passes `WAL_CHECKPOINT` spreads that over several nights; commits stay durable (the WAL
-is fsynced), and the next open, read-only ones too, replays the WAL first.
+A checkpoint rewrites the last row group of every table a run touched into fresh
+256 KiB blocks. While raw FIT bytes lived in `raw_files` (one row group holding every
+original file) that cost a one-file import 0.5 s CPU and 13.4 MB of new blocks on the
+1,092-run bench store, so writers deferred it (issue 14) and the WAL (2.1x the file)
+stayed beside the store, replayed by every later open. The bytes now live in the raw
+folder (store/raw_folder.py): a checkpoint after a one-file import and its analysis
+costs ~0.05 s CPU, so a writer folds its WAL at close and the store is one file again
+(plus its raw folder) after every command.
 
-Measured on the 1,092-run bench store (folded first): a CHECKPOINT after inserting one
-0.53 MB file's row into raw_files costs 0.52 s CPU and grows the file by 13.4 MB (the
-whole raw_files row group is rewritten, compressed or not: uncompressed it is 27.8 MB);
-after inserting that run's 6,594 samples alone, 0.009 s and no growth. So a one-file
-import cannot fold its ~1.1 MB WAL cheaply (WAL = raw bytes + uncompressed samples, 2.1x
-the file) while raw bytes live in one row group of one table.
+Growth, `bench/nightly_import.py --nights 30` (36 new runs, 7.4 MB of files, one a
+night into the 1,092-run store): main's deferral grew it 31.4 MB (4.3x; 2.1x the file
+each night as WAL, 17.6 MB on the night the WAL passed 4 MB). Folding at close: 18.4 MB
+(2.5x) on a store built compact by this version, whose first two nights take 6.0 and
+4.9 MB (the rewritten last row groups and ART indexes need new blocks until the blocks
+they free are there to reuse), ~0.45x the file a night from then on; 4.8 MB (0.65x) on
+the bench store migrated to v9 (the dropped raw bytes left free blocks). Deferring with
+raw bytes out (12 nights): 1.5x a night as WAL, 4.7 MB at each fold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
 
-# WAL size that triggers a checkpoint at the next commit. A read-only open replays at
-# most this much (~0.1 s per 2 MB); a nightly file adds about twice its size.
+# WAL size that triggers a checkpoint at the next commit (a long sync's WAL stays bounded).
 WAL_CHECKPOINT_BYTES = 4_000_000
 WAL_CHECKPOINT = f"{WAL_CHECKPOINT_BYTES // 1_000_000}MB"  # DuckDB's MB: 10^6 bytes
 # during a bulk write (an import of many files, a rebuild): never at a commit
@@ -34,9 +35,17 @@ BULK_THRESHOLD = "1TB"
 
 
 def defer_checkpoints(con: duckdb.DuckDBPyConnection) -> None:
-    """Checkpoint when the WAL passes WAL_CHECKPOINT, not on close (writers only)."""
+    """Checkpoint when the WAL passes WAL_CHECKPOINT and in `fold_at_close`, not in
+    DuckDB's own shutdown (which would hide a failure) (writers only)."""
     con.execute("PRAGMA disable_checkpoint_on_shutdown")
     con.execute(f"SET checkpoint_threshold = '{WAL_CHECKPOINT}'")
+
+
+def fold_at_close(con: duckdb.DuckDBPyConnection) -> None:
+    """Checkpoint before a writer closes; a failure keeps the WAL (replayed at the next open)."""
+    # nothing is lost when it fails: the WAL holds every commit and the next open replays it
+    with suppress(duckdb.Error):
+        con.execute("CHECKPOINT")
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
@@ -48,9 +57,9 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
 def held(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
     """Hold checkpoints during a bulk write, then fold the WAL once if it passed the threshold.
 
-    Each checkpoint rewrites the last row group of every table touched (raw_files' one
-    ZSTD segment whole), so checkpointing at every 4 MB of a 37 MB import rewrote the
-    growing tables nine times: 2.8 s of CPU, and a store of 69 MB instead of 40 MB.
+    Each checkpoint rewrites the last row group of every table touched, so checkpointing
+    at every 4 MB of a 37 MB import rewrote the growing tables nine times (measured with
+    raw bytes still in raw_files: 2.8 s of CPU, a store of 69 MB instead of 40 MB).
     """
     con.execute(f"SET checkpoint_threshold = '{BULK_THRESHOLD}'")
     try:

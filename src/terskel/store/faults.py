@@ -13,7 +13,8 @@ import signal
 import sys
 
 # "<n>" (the n-th commit of the process), "<label>" or "<label>#<n>" (its n-th commit);
-# a label is the Store method that committed: save_uploads, save_structures, ...
+# a label is the Store method that committed: save_uploads, save_structures, ...;
+# or a point passed to `reached` (raw_written: before save_uploads' commit)
 KILL_ENV = "TERSKEL_KILL_AFTER_COMMIT"
 # A file every commit's label is appended to (how the tests find the kill points).
 LOG_ENV = "TERSKEL_COMMIT_LOG"
@@ -33,6 +34,13 @@ def committed() -> None:
         with open(log, "a", encoding="utf-8") as handle:
             handle.write(f"{label}\n")
     if kill in (str(total), f"{label}#{nth}") or (kill == label and nth == 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def reached(point: str) -> None:
+    """A named point between commits (`raw_written`: payloads on disk, rows not yet
+    committed); kills the process when the tests named it in KILL_ENV."""
+    if os.environ.get(KILL_ENV) == point:
         os.kill(os.getpid(), signal.SIGKILL)
 
 

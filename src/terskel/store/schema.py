@@ -300,7 +300,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE structures ADD COLUMN confidence DOUBLE;
     """,
+    # 9: raw file bytes leave the DuckDB file for `<store>.raw/` (store/raw_folder.py);
+    # the store writes every row's bytes there before this runs (Store._move_raw_bytes_out)
+    """
+    ALTER TABLE raw_files ADD COLUMN path VARCHAR;  -- in <store>.raw/: ab/<sha256>.gz
+    UPDATE raw_files SET path = substr(sha256, 1, 2) || '/' || sha256 || '.gz';
+    ALTER TABLE raw_files DROP COLUMN content;
+    """,
 ]
+# The migration whose Python step moves raw bytes into the raw folder first.
+RAW_TO_FOLDER = 9
 
 
 def latest_version() -> int:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from terskel.sources.model import Upload
+from terskel.store import faults
 from terskel.store.batch import Batch, Known, SaveOutcome
 from terskel.store.dedupe import MAX_START_GAP, Recording
 from terskel.store.device_markers import device_rows
@@ -36,15 +37,36 @@ class Uploads(Thresholds):
 
     def save_uploads(self, uploads: list[Upload]) -> list[SaveOutcome]:
         """Store uploads in one transaction: all of them land whole, or none does."""
+        # the files' bytes first, durably: a committed raw_files row never points at nothing
+        paths = {
+            u.file_sha256: self.raw.put(u.file_sha256, u.content)
+            for u in uploads
+            if u.content is not None and u.file_sha256
+        }
+        faults.reached("raw_written")
         with self.transaction():
             batch = Batch(
                 self._recordings_near(uploads), self._seen_sources(uploads), self._new_ids(uploads)
             )
             outcomes = [batch.add(upload) for upload in uploads]
-            self._write_batch(batch, uploads)
+            self._write_batch(batch, uploads, paths)
             if rows := device_rows(uploads):  # the watch's own HR settings (source `device`)
                 self.save_thresholds(rows)
         return outcomes
+
+    def raw_bytes(self, sha256: str) -> bytes | None:
+        """The original bytes of an imported file (None when no file has this hash)."""
+        path = self.scalar(
+            "SELECT path FROM raw_files WHERE athlete_id = ? AND sha256 = ?",
+            [self.athlete_id, sha256],
+        )
+        return None if path is None else self.raw.get(str(path), sha256)
+
+    def raw_files_missing(self) -> list[str]:
+        """raw_files rows whose payload is not in the raw folder (empty in a whole store)."""
+        stored = self.raw.stored()
+        rows = self.con.execute("SELECT sha256, path FROM raw_files ORDER BY sha256").fetchall()
+        return [sha for sha, path in rows if path not in stored]
 
     def log_import(self, path: str, sha256: str | None, status: str, message: str | None) -> None:
         """Record a file that was skipped, already present, or failed."""
@@ -99,7 +121,7 @@ class Uploads(Thresholds):
         ).fetchall()
         return iter(int(row[0]) for row in rows)
 
-    def _write_batch(self, batch: Batch, uploads: list[Upload]) -> None:
+    def _write_batch(self, batch: Batch, uploads: list[Upload], paths: dict[str, str]) -> None:
         """Write everything a batch decided, a few bulk statements per table."""
         import polars as pl
 
@@ -109,14 +131,14 @@ class Uploads(Thresholds):
                 "athlete_id": [self.athlete_id] * len(files),
                 "sha256": [u.file_sha256 for u in files],
                 "size_bytes": [len(u.content or b"") for u in files],
-                "content": [u.content for u in files],
+                "path": [paths[u.file_sha256 or ""] for u in files],
                 "first_path": [u.path for u in files],
             },
             schema={
                 "athlete_id": pl.String,
                 "sha256": pl.String,
                 "size_bytes": pl.Int64,
-                "content": pl.Binary,
+                "path": pl.String,
                 "first_path": pl.String,
             },
         ).unique("sha256", keep="first")

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import itertools
 import math
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -273,11 +272,17 @@ def _reading(tr: Track, lap: LapRows | None) -> Reading:
     return stream if from_laps is None else from_laps
 
 
+if TYPE_CHECKING:  # the pool loads only for many runs (a nightly's one run needs none)
+    from concurrent.futures import ProcessPoolExecutor
+
 _POOL: ProcessPoolExecutor | None = None
 
 
 def _pool() -> ProcessPoolExecutor:
     """Worker processes for the per-activity model (forked once, kept for the run)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     global _POOL
     if _POOL is None:
         workers = min(POOL_WORKERS, os.cpu_count() or 1)
