@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -73,51 +74,125 @@ def cadence_noise(cad: np.ndarray, moving: np.ndarray) -> float:
     return float(np.median(d)) / 0.6745 / math.sqrt(2.0)
 
 
-def _mean(x: np.ndarray, a: int, b: int) -> float:
-    """Mean of the known values of x[a:b] (NaN: none)."""
-    s = x[max(a, 0) : max(b, 0)]
-    s = s[np.isfinite(s)]
-    return float(s.mean()) if s.size else math.nan
+@dataclass(frozen=True)
+class Drops:
+    """Prefix sums of a run's known cadence, padded by `PAD` rows either side (a
+    window past an end holds nothing): its steps over any rows, from slices."""
+
+    c: np.ndarray
+    k: np.ndarray
+
+    PAD = STEP_WINDOW_S
+
+    @classmethod
+    def of(cls, cad: np.ndarray) -> Drops:
+        """The prefix sums of `cad` (NaN: not recorded)."""
+        ok = np.isfinite(cad)
+        c = np.concatenate([[0.0], np.cumsum(np.where(ok, cad, 0.0))])
+        k = np.concatenate([[0.0], np.cumsum(ok)])
+        p = cls.PAD
+        return cls(
+            np.concatenate([np.zeros(p), c, np.full(p, c[-1])]),
+            np.concatenate([np.zeros(p), k, np.full(p, k[-1])]),
+        )
+
+    def rows(self, t: np.ndarray, w: int) -> np.ndarray:
+        """`over` at any rows t (an array of any shape)."""
+        c, k, p = self.c, self.k, self.PAD
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = (c[t + p] - c[t + p - w]) / (k[t + p] - k[t + p - w]) - (
+                c[t + p + w] - c[t + p]
+            ) / (k[t + p + w] - k[t + p])
+        out: np.ndarray = np.where(np.isfinite(d), d, -np.inf)
+        return out
+
+    def over(self, a: int, b: int, w: int) -> np.ndarray:
+        """Per row t of a..b, the mean cadence over the w (<= PAD) seconds before t
+        minus that over the w seconds from t (known values only; -inf where a side
+        has none)."""
+        c, k, p = self.c, self.k, self.PAD
+        mid, lo, hi = slice(a + p, b + p), slice(a + p - w, b + p - w), slice(a + p + w, b + p + w)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = (c[mid] - c[lo]) / (k[mid] - k[lo]) - (c[hi] - c[mid]) / (k[hi] - k[mid])
+        out: np.ndarray = np.where(np.isfinite(d), d, -np.inf)
+        return out
 
 
-def _level(cad: np.ndarray, moving: np.ndarray, p: Piece) -> float:
-    """Median cadence of a piece's moving seconds (NaN: none recorded)."""
-    c = cad[p.start : p.end][moving[p.start : p.end]]
-    c = c[np.isfinite(c)]
-    return float(np.median(c)) if c.size else math.nan
+def _level(cad: np.ndarray, known: np.ndarray, p: Piece) -> float:
+    """Median cadence of a piece's moving seconds (`known`: moving with cadence; NaN:
+    none). np.median's value, from one partition (it is called per boundary)."""
+    c = cad[p.start : p.end][known[p.start : p.end]]
+    n = c.size
+    if n == 0:
+        return math.nan
+    h = n // 2
+    part = np.partition(c, [h - 1, h] if n % 2 == 0 else [h])
+    return float(part[h] if n % 2 else (part[h - 1] + part[h]) / 2)
+
+
+@dataclass(frozen=True)
+class _Boundary:
+    """One effort boundary looked at: the fast and slow piece, the seconds it may
+    move to (nearest first) and the cadence steps there (fast side minus slow)."""
+
+    fast: Piece
+    slow: Piece
+    ts: np.ndarray
+    sign: float  # cadence falls from the fast side to the slow one: a drop ahead, a rise behind
+    wide: np.ndarray  # over STEP_WINDOW_S seconds either side
+
+    @classmethod
+    def of(cls, fast: Piece, slow: Piece, drops: Drops) -> _Boundary:
+        """The boundary between adjacent `fast` and `slow`."""
+        forward = fast.end == slow.start  # the rep's end moves later, else its start earlier
+        b = fast.end if forward else fast.start
+        r = min(MAX_MOVE_S, int(slow.elapsed_s) // 2)
+        if forward:
+            return cls(
+                fast,
+                slow,
+                np.arange(b + 1, b + r + 1),
+                1.0,
+                drops.over(b + 1, b + r + 1, STEP_WINDOW_S),
+            )
+        return cls(
+            fast,
+            slow,
+            np.arange(b - 1, b - r - 1, -1),
+            -1.0,
+            -drops.over(b - r, b, STEP_WINDOW_S)[::-1],
+        )
+
+    @property
+    def at(self) -> int:
+        """Grid row of the boundary now."""
+        return self.fast.end if self.fast.end == self.slow.start else self.fast.start
 
 
 def _target(
-    v: np.ndarray, cad: np.ndarray, moving: np.ndarray, fast: Piece, slow: Piece, sigma: float
+    v: np.ndarray,
+    cad: np.ndarray,
+    moving: np.ndarray,
+    bd: _Boundary,
+    drops: Drops,
+    cf: float,
+    contrast: float,
+    sigma: float,
 ) -> int | None:
-    """Grid row the boundary between `fast` and `slow` (adjacent) moves to, or None."""
-    cf = _level(cad, moving, fast)
-    contrast = cf - _level(cad, moving, slow)  # the fast piece runs at the higher cadence
-    forward = fast.end == slow.start  # the rep's end moves later, else its start earlier
-    b = fast.end if forward else fast.start
-    reach = min(MAX_MOVE_S, int(slow.elapsed_s) // 2)
-    for k in range(1, reach + 1):
-        if _step(cad, b, k, forward) < STEP_FRAC * contrast:
-            continue
-        # the first (nearest) step that is one, at its sharpest second
-        k = max(
-            range(k, min(k + STEP_WINDOW_S, reach) + 1), key=lambda j: _step(cad, b, j, forward)
-        )
-        t = b + k if forward else b - k
-        near, far = (b, t) if forward else (t, b)
-        if k < MIN_MOVE_S or _step(cad, b, k, forward, SHARP_S) < STEP_FRAC * contrast:
-            return None
-        return t if _moves(v, cad, moving, near, far, cf, contrast, fast.speed, sigma) else None
-    return None
-
-
-def _step(cad: np.ndarray, b: int, k: int, forward: bool, w: int = STEP_WINDOW_S) -> float:
-    """Cadence step (spm, fast side minus slow side) at k seconds from b, between the
-    means over w seconds either side."""
-    t = b + k if forward else b - k
-    before, after = _mean(cad, t - w, t), _mean(cad, t, t + w)
-    d = before - after if forward else after - before
-    return d if math.isfinite(d) else -math.inf
+    """Grid row the boundary moves to, or None (`cf`: the fast piece's cadence,
+    `contrast`: its excess over the slow piece's)."""
+    first = np.flatnonzero(bd.wide >= STEP_FRAC * contrast)
+    if first.size == 0:
+        return None
+    # the first (nearest) step that is one, at its sharpest second
+    i = int(first[0]) + int(np.argmax(bd.wide[first[0] : first[0] + STEP_WINDOW_S + 1]))
+    if i + 1 < MIN_MOVE_S:
+        return None
+    t = int(bd.ts[i])
+    if bd.sign * float(drops.over(t, t + 1, SHARP_S)[0]) < STEP_FRAC * contrast:
+        return None
+    ok = _moves(v, cad, moving, bd.at, t, cf, contrast, bd.fast.speed, sigma)
+    return t if ok else None
 
 
 def _moves(
@@ -182,17 +257,75 @@ def snap(
     noise = cadence_noise(cad, moving)
     if not math.isfinite(noise):
         return pieces
+    need = max(MIN_STEP_SPM, STEP_Z * noise)
+    known = moving & np.isfinite(cad)
+    drops = Drops.of(cad)
+    todo = _worth_a_look(pieces, cad, known, drops, need)
+    if not todo:
+        return pieces
+    levels: dict[tuple[int, int], float] = {}
+
+    def level(p: Piece) -> float:
+        if (p.start, p.end) not in levels:
+            levels[p.start, p.end] = _level(cad, known, p)
+        return levels[p.start, p.end]
+
     out = list(pieces)
+    moved = False
     for i in range(len(out) - 1):
         a, b = out[i], out[i + 1]
-        if a.stop or b.stop or a.speed == b.speed:
+        # a move at the boundary before remade piece i: its test is taken again
+        if not (i in todo or (moved and _worth_a_look([a, b], cad, known, drops, need))):
             continue
+        moved = False
         fast, slow = (a, b) if a.speed > b.speed else (b, a)
-        cf, cs = _level(cad, moving, fast), _level(cad, moving, slow)
-        if not cf - cs >= max(MIN_STEP_SPM, STEP_Z * noise):
+        bd = _Boundary.of(fast, slow, drops)
+        if bd.ts.size == 0 or not (bd.wide >= STEP_FRAC * need).any():
             continue
-        t = _target(v, cad, moving, fast, slow, sigma)
+        cf = level(bd.fast)
+        contrast = cf - level(bd.slow)
+        if not contrast >= need:
+            continue
+        t = _target(v, cad, moving, bd, drops, cf, contrast, sigma)
         if t is None:
             continue
         out[i], out[i + 1] = _remade(a, a.start, t, v, moving), _remade(b, t, b.end, v, moving)
+        moved = True
     return out
+
+
+def _worth_a_look(
+    pieces: list[Piece], cad: np.ndarray, known: np.ndarray, drops: Drops, need: float
+) -> set[int]:
+    """Boundaries (index of the piece before) that may move, all at once: between two
+    efforts of different speed whose mean cadences differ the right way by half the
+    contrast that counts (a few spikes move a mean, not by half a step), with a step
+    of that contrast, wide and sharp, MIN_MOVE_S or more into the slow piece (what
+    `_target` asks of the step with the pieces' own contrast, at least `need`)."""
+    sums = np.concatenate([[0.0], np.cumsum(np.where(known, cad, 0.0))])
+    counts = np.concatenate([[0], np.cumsum(known)])
+    lo = np.array([p.start for p in pieces])
+    hi = np.array([p.end for p in pieces])
+    v = np.array([p.speed for p in pieces])
+    stop = np.array([p.stop for p in pieces])
+    n = counts[hi] - counts[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = (sums[hi] - sums[lo]) / n
+    dv, dm = v[:-1] - v[1:], m[:-1] - m[1:]
+    ok = ~stop[:-1] & ~stop[1:] & (dv != 0) & (np.sign(dv) * dm >= need / 2)
+    i = np.flatnonzero(ok)
+    if i.size == 0:
+        return set()
+    # the slow piece and the seconds into it (forward: the rep ends at i's end)
+    forward = dv[i] > 0
+    slow_len = np.where(forward, hi[i + 1] - lo[i + 1], hi[i] - lo[i])
+    reach = np.minimum(MAX_MOVE_S, slow_len // 2)
+    k = np.arange(1, MAX_MOVE_S + 1)
+    sign = np.where(forward, 1, -1)
+    rows = hi[i][:, None] + sign[:, None] * k[None, :]
+    rows = np.clip(rows, 0, cad.size - 1)
+    thr = STEP_FRAC * need
+    step = sign[:, None] * drops.rows(rows, STEP_WINDOW_S) >= thr
+    step &= sign[:, None] * drops.rows(rows, SHARP_S) >= thr
+    step &= (k[None, :] <= reach[:, None]) & (k[None, :] >= MIN_MOVE_S)
+    return set(i[step.any(axis=1)].tolist())
