@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from terskel.analysis.intervals import detect_segments, session_labels
+from terskel.analysis.intervals import cadence, detect_segments, segmentation, session_labels
 from terskel.analysis.intervals.cadence import snap
 from terskel.analysis.intervals.effort import Piece
 from tests.analysis.test_intervals import _real
@@ -47,6 +47,23 @@ def test_dip_at_rep_end_moves_to_the_cadence_step() -> None:
     assert [(p.start, p.end) for p in out] == [(0, 200), (200, 350), (350, v.size)]
     assert out[1].speed < ps[1].speed  # the dip's seconds now count in the rep
     assert out[2].dist + out[1].dist == pytest.approx(ps[2].dist + ps[1].dist)
+
+
+def test_dip_at_rep_start_moves_to_the_cadence_step() -> None:
+    # the same run backwards: the GPS dip opens the rep, whose start moves earlier
+    _, v, cad = _rep_end(dip_back=True, cadence_step=True)
+    v, cad = v[::-1].copy(), cad[::-1].copy()
+    ps = _pieces(v, [v.size - 310, v.size - 200])
+    out = snap(ps, v, np.ones(v.size, bool), cad, 0.15)
+    assert [(p.start, p.end) for p in out] == [
+        (0, v.size - 350),
+        (v.size - 350, v.size - 200),
+        (v.size - 200, v.size),
+    ]
+
+
+def test_bins_are_the_segmentations() -> None:
+    assert cadence.BIN_S == segmentation.BIN_S
 
 
 def test_no_move_without_the_cadence_step_or_the_return() -> None:

@@ -18,10 +18,12 @@ side, to the nearest cadence step, only when all of these hold:
   cadence step (GPS lost speed there and caught up; a runner who slows stays
   slow, and a clean speed change is left as it is);
 - its cadence is the fast piece's (at most `SAME_FRAC` of the contrast below it),
-  and cadence steps at its far end by at least `STEP_FRAC` of the contrast
-  (means over `STEP_WINDOW_S` either side), not a drift;
-- it is at most `MAX_MOVE_S` long and at most half of the slow piece (a dip
-  lasts a bend or two; the recovery stays a recovery).
+  and cadence steps at its far end by at least `STEP_FRAC` of the contrast, over
+  `STEP_WINDOW_S` seconds either side and over `SHARP_S` (a step, not a drift or
+  smart recording's interpolated ramp);
+- it is at least `MIN_MOVE_S` long (shorter is within the speed's own resolution),
+  at most `MAX_MOVE_S` and at most half of the slow piece (a dip lasts a bend or
+  two; the recovery stays a recovery).
 
 Cadence never makes a boundary, nor moves one next to a stop: it only says
 where a boundary the speed found really is. Runs without cadence are as they
@@ -56,20 +58,21 @@ MIN_MOVE_S = 10
 SAME_FRAC = 0.3
 # a GPS dip lasts a bend or two (s); longer, the speed is right and the cadence drifts
 MAX_MOVE_S = 60
-# bins (s) of the cadence noise estimate, as the speed's (`segmentation.BIN_S`)
-NOISE_BIN_S = 5
+# seconds per bin of the noise estimates: segmentation.BIN_S, whose speed noise `sigma`
+# is per bin (segmentation imports this module, so the value is repeated)
+BIN_S = 5
 # seconds with cadence the moved stretch needs (share), else cadence cannot tell
 MIN_KNOWN = 0.8
 
 
 def cadence_noise(cad: np.ndarray, moving: np.ndarray) -> float:
-    """Noise (spm) of the cadence averaged over NOISE_BIN_S seconds: MAD of lag-2
+    """Noise (spm) of the cadence averaged over BIN_S seconds: MAD of lag-2
     differences over the moving seconds (robust to the steps themselves)."""
     c = cad[moving & np.isfinite(cad)]
-    n = c.size // NOISE_BIN_S
+    n = c.size // BIN_S
     if n < 4:
         return math.inf
-    bins = c[: n * NOISE_BIN_S].reshape(-1, NOISE_BIN_S).mean(axis=1)
+    bins = c[: n * BIN_S].reshape(-1, BIN_S).mean(axis=1)
     d = np.abs(bins[2:] - bins[:-2])
     return float(np.median(d)) / 0.6745 / math.sqrt(2.0)
 
@@ -221,9 +224,9 @@ def _moves(
     # bin's noise `sigma`) between the slowest bin and the step: GPS lost speed, the
     # runner did not
     x = v[a:b][m]
-    if v_fast - float(x.mean()) <= 2.0 * sigma * math.sqrt(NOISE_BIN_S / x.size):
+    if v_fast - float(x.mean()) <= 2.0 * sigma * math.sqrt(BIN_S / x.size):
         return False
-    k = np.ones(NOISE_BIN_S) / NOISE_BIN_S
+    k = np.ones(BIN_S) / BIN_S
     bins = np.convolve(x if far > near else x[::-1], k, mode="valid")
     if bins.size == 0:
         return False
