@@ -323,12 +323,12 @@ def _worth_a_look(
     forward = dv[i] > 0
     slow_len = np.where(forward, hi[i + 1] - lo[i + 1], hi[i] - lo[i])
     reach = np.minimum(MAX_MOVE_S, slow_len // 2)
-    k = np.arange(1, MAX_MOVE_S + 1)
-    sign = np.where(forward, 1, -1)
-    rows = hi[i][:, None] + sign[:, None] * k[None, :]
-    rows = np.clip(rows, 0, cad.size - 1)
+    k = np.arange(MIN_MOVE_S, MAX_MOVE_S + 1)
+    sign = np.where(forward, 1, -1)[:, None]
+    rows = np.clip(hi[i][:, None] + sign * k[None, :], 0, cad.size - 1)
     thr = STEP_FRAC * need
-    step = sign[:, None] * drops.rows(rows, STEP_WINDOW_S) >= thr
-    step &= sign[:, None] * drops.rows(rows, SHARP_S) >= thr
-    step &= (k[None, :] <= reach[:, None]) & (k[None, :] >= MIN_MOVE_S)
-    return set(i[step.any(axis=1)].tolist())
+    # the wide step first, the sharp one only where the wide one is
+    step = (sign * drops.rows(rows, STEP_WINDOW_S) >= thr) & (k[None, :] <= reach[:, None])
+    r, c = np.nonzero(step)
+    sharp = sign[r, 0] * drops.rows(rows[r, c], SHARP_S) >= thr
+    return set(i[np.unique(r[sharp])].tolist())
