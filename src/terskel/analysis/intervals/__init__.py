@@ -5,7 +5,8 @@ Per activity, in this order:
 1. Laps, when they describe the workout (see `laps`): workout-step laps are
    trusted as they are; manual fast/slow laps become rep candidates.
 2. Streams: effort as piecewise-constant speed from a penalized change-point
-   fit, stops as their own state (see `segmentation`).
+   fit, stops as their own state (see `segmentation`); a boundary a GPS speed
+   dip misplaced moves to the cadence step (see `cadence`).
 
 Rep candidates from either source are read by one grammar (see `structure`):
 sets, ladders, fartleks, a few extra efforts, or `continuous`, whichever

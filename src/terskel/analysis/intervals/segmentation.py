@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from terskel.analysis.intervals.cadence import snap
 from terskel.analysis.intervals.changepoints import changes
 from terskel.analysis.intervals.effort import Piece, with_effort
 from terskel.analysis.samples import GridParams, to_grid
@@ -279,30 +280,33 @@ def thresholds(pieces: list[Piece], sigma: float) -> list[float]:
     return [m for m, _ in mids[:MAX_THRESHOLDS]]
 
 
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def arrays(g: pl.DataFrame) -> dict[int, Arrays]:
-    """Per activity of the grid (sorted by activity, ts): ts, block, speed, paused, altitude."""
+    """Per activity of the grid (sorted by activity, ts): ts, block, speed, paused,
+    altitude, cadence (NaN where not recorded)."""
     aid = g[AID].to_numpy()
     ts = g["ts"].to_numpy()
     block = g["block"].to_numpy()
     v = g["speed_raw"].fill_null(0.0).to_numpy()
     paused = g["paused"].fill_null(False).to_numpy()
     alt = g["altitude_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    cad = g["cadence_spm"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     cut = np.flatnonzero(np.diff(aid) != 0) + 1
     return {
-        int(aid[lo]): (ts[lo:hi], block[lo:hi], v[lo:hi], paused[lo:hi], alt[lo:hi])
+        int(aid[lo]): (ts[lo:hi], block[lo:hi], v[lo:hi], paused[lo:hi], alt[lo:hi], cad[lo:hi])
         for lo, hi in zip([0, *cut.tolist()], [*cut.tolist(), aid.size], strict=True)
     }
 
 
 def track(a: Arrays) -> Track:
-    """One activity's pieces (with their effort on hills, see `effort`) and noise."""
-    ts, block, v, paused, alt = a
+    """One activity's pieces (boundaries a GPS dip misplaced moved to the cadence
+    step, see `cadence`; with their effort on hills, see `effort`) and noise."""
+    ts, block, v, paused, alt, cad = a
     stop = stops(v, paused)
     ps, sigma = pieces(v, stop, block)
-    ps = with_effort(ps, alt)
+    ps = with_effort(snap(ps, v, ~stop, cad, sigma), alt)
     return Track(ts, block, v, ps, sigma, ~stop)
 
 
