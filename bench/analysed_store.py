@@ -73,16 +73,20 @@ def analysed_store(path: Path = DEFAULT) -> Path:
 
 def scratch_copy(path: Path, name: str) -> Path:
     """A fresh copy of the store beside it (WAL and raw folder too), for a bench that writes."""
-    target = path.with_name(name)
+    return copy_store(path, path.with_name(name))
+
+
+def copy_store(store: Path, target: Path) -> Path:
+    """A fresh copy of the store at `target`: its file, WAL and raw folder."""
     for stale in (target, target.with_name(target.name + ".wal")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(raw_folder(target), ignore_errors=True)
-    shutil.copyfile(path, target)
-    wal = path.with_name(path.name + ".wal")
+    shutil.copyfile(store, target)
+    wal = store.with_name(store.name + ".wal")
     if wal.exists():  # a store a writer did not fold: the WAL is part of it
         shutil.copyfile(wal, target.with_name(target.name + ".wal"))
-    if raw_folder(path).is_dir():  # the original FIT bytes (store/raw_folder.py)
-        shutil.copytree(raw_folder(path), raw_folder(target))
+    if raw_folder(store).is_dir():  # the original FIT bytes (store/raw_folder.py)
+        shutil.copytree(raw_folder(store), raw_folder(target))
     return target
 
 

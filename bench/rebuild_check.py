@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -26,30 +25,10 @@ import time
 from pathlib import Path
 
 import duckdb
+from analysed_store import copy_store
+from test_time import export
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def export(revision: str, folder: Path) -> Path:
-    """The tree of `revision` in `folder`."""
-    tree = folder / "base"
-    tree.mkdir()
-    archive = subprocess.run(
-        ["git", "archive", revision], cwd=ROOT, capture_output=True, check=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
-    return tree
-
-
-def copy_store(store: Path, target: Path) -> Path:
-    """A fresh copy of the store (and its WAL: writers defer checkpoints)."""
-    for stale in (target, target.with_name(target.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    shutil.copyfile(store, target)
-    wal = store.with_name(store.name + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
-    return target
 
 
 def rebuild(tree: Path, db: Path) -> tuple[float, float]:
