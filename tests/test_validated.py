@@ -111,3 +111,23 @@ def test_settings_built_in_code_need_no_validation() -> None:
     settings = Settings()
     assert settings.athlete.id == "me" and settings.report.template == "norwegian-elite"
     assert settings.athlete.dated_markers() == [(None, {})]
+
+
+def test_the_cache_keeps_only_the_newest_records(
+    records: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(validated, "KEEP_RECORDS", 3)
+    for k, hr in enumerate(range(180, 185)):  # five contents, each a new record
+        validate_settings({"athlete": {"max_hr": hr}})
+        for n, record in enumerate(sorted(records.iterdir(), key=os.path.getmtime)):
+            os.utime(record, ns=(n, n))  # mtimes in write order, whatever the clock's grain
+        assert len(list(records.iterdir())) == min(k + 1, 3)
+    monkeypatch.setattr(validated, "validate", _no_validation)
+    assert validate_settings({"athlete": {"max_hr": 184}}).athlete.max_hr == 184.0  # kept
+    monkeypatch.undo()
+    monkeypatch.setenv("TERSKEL_CACHE_DIR", str(records.parent))
+    calls: list[object] = []
+    real = validated.validate
+    monkeypatch.setattr(validated, "validate", lambda c, d: calls.append(d) or real(c, d))
+    validate_settings({"athlete": {"max_hr": 180}})  # the oldest: dropped, validated again
+    assert calls == [{"athlete": {"max_hr": 180}}]

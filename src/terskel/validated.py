@@ -32,6 +32,9 @@ T = TypeVar("T")
 FORBID: dict[str, Any] = {"extra": "forbid"}  # `__pydantic_config__` of every class here
 CONSTRAINTS = ("Gt", "Ge", "Lt", "Le")  # annotated_types' names the annotations may use
 # what a record may hold besides the classes of terskel (a record is never code)
+# records kept in the cache dir: a new one past this drops the oldest (a dropped
+# record only means that content is validated once more, by pydantic)
+KEEP_RECORDS = 64
 SAFE_GLOBALS = {
     ("datetime", "date"), ("pathlib", "PosixPath"), ("pathlib", "WindowsPath"),
     ("pathlib", "Path"), ("copyreg", "_reconstructor"), ("builtins", "object"),
@@ -183,4 +186,17 @@ def _save(path: str, value: object) -> None:
             pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, path)
     except (OSError, pickle.PicklingError):
+        return
+    _prune(os.path.dirname(path), KEEP_RECORDS)
+
+
+def _prune(folder: str, keep: int) -> None:
+    """Delete all but the `keep` newest records (runs only when a record is written)."""
+    try:
+        with os.scandir(folder) as entries:
+            records = [e for e in entries if e.name.endswith(".pickle") and e.is_file()]
+        records.sort(key=lambda e: e.stat().st_mtime_ns, reverse=True)
+        for old in records[keep:]:
+            os.unlink(old.path)
+    except OSError:  # another run pruning at once, or an unreadable folder: no error
         pass
