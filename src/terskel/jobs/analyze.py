@@ -166,6 +166,21 @@ def _finish_chunk(
     """Save a chunk's structure (its model done), then its best efforts and zones."""
     labels = _save_labelled(store, chunk, *finish_structure(pending))
     summary.interval_sessions += labels.filter(pl.col("n_work") > 0).height
+    return _zone_chunk(store, ctx, chunk, samples, peaks, all_peaks, summary, total, on_chunk)
+
+
+def _zone_chunk(
+    store: Store,
+    ctx: Context,
+    chunk: list[int],
+    samples: pl.DataFrame,
+    peaks: pl.DataFrame,
+    all_peaks: pl.DataFrame,
+    summary: AnalyzeSummary,
+    total: int,
+    on_chunk: Callable[[int, int], None] | None,
+) -> list[dt.date]:
+    """Save a chunk's best efforts and zones (its structure stored), counted and reported."""
     dates = zones(store, ctx, chunk, samples, store.intervals(chunk), peaks, all_peaks)
     summary.activities += len(chunk)
     if on_chunk:
@@ -182,16 +197,8 @@ def analyze_structures(store: Store, *, params: IntervalParams | None = None) ->
     Detection is per run, so the structures are the ones `analyze` would find.
     """
     for chunk in _chunks(store.activities_to_analyze(None, False, ANALYZED_SPORTS), CHUNK):
-        _save_structure(store, chunk, params)
-
-
-def _save_structure(
-    store: Store, chunk: list[int], params: IntervalParams | None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Detect and save the structure of a chunk of runs; their samples and labels."""
-    samples = store.samples(chunk, ANALYSIS_COLUMNS).collect()
-    segments, labels = structure(samples.lazy(), store.laps(chunk), params=params)
-    return samples, _save_labelled(store, chunk, segments, labels)
+        samples = store.samples(chunk, ANALYSIS_COLUMNS)
+        _save_labelled(store, chunk, *structure(samples, store.laps(chunk), params=params))
 
 
 def _save_labelled(
@@ -248,10 +255,7 @@ def zone_chunks(
     dates: list[dt.date] = []
     for chunk, peaks in done:
         samples = store.samples(chunk, ZONE_SAMPLE_COLUMNS).collect()
-        dates += zones(store, ctx, chunk, samples, store.intervals(chunk), peaks, all_peaks)
-        summary.activities += len(chunk)
-        if on_chunk:
-            on_chunk(summary.activities, total)
+        dates += _zone_chunk(store, ctx, chunk, samples, peaks, all_peaks, summary, total, on_chunk)
     return dates
 
 
