@@ -186,9 +186,9 @@ def rep_and_rest(
             for rt, rc, rv, rg in ros:
                 for ct, cc, cv, _ in cos:
                     a, b = rep_lags[rd, rv], rec_lags[cd, cv]
-                    short = _cycle_cost(a, b, cycle)
+                    short = cycle_cost(a, b, cycle)
                     # a lag is the set's only if it closes the cycle too
-                    credit = 0.0 if short > 0 else _lag_rounding(a, b, cd, rep_med, cycle, lag, rg)
+                    credit = 0.0 if short > 0 else lag_rounding(a, b, cd, rep_med, cycle, lag, rg)
                     if rg and credit <= 0:  # a lagged value the lag must explain
                         continue
                     cost = rc + cc + _mix_cost(rd, cd) - credit + short
@@ -198,14 +198,7 @@ def rep_and_rest(
 
 
 def lag_rounding(
-    rep: tuple[str, float],
-    rec: tuple[str, float],
-    rep_s: list[float],
-    rep_m: list[float],
-    rec_s: list[float],
-    rec_m: list[float],
-    lag: float,
-    whole: bool = False,
+    rep: _Lagged, rec: _Lagged, rec_dim: str, rep_med: float, cycle: float, lag: float, whole: bool
 ) -> float:
     """The reps' rounding cost a shared boundary lag explains away (credited back).
 
@@ -218,18 +211,10 @@ def lag_rounding(
     (30 s reps do not become 20 s by a 10 s lag when 30 s fits). Reps short with
     recoveries long is no such evidence: recoveries overrun anyway; nor are
     recoveries short in metres (GPS on a jog is a few percent off).
+
+    `rep`, `rec`: the two options' lags; `rep_med`: the reps' median duration;
+    `cycle`: it plus the recoveries'.
     """
-    rep_med = float(np.median(rep_s))
-    cycle = rep_med + float(np.median(rec_s))
-    a, b = _Lagged.of(*rep, rep_s, rep_m), _Lagged.of(*rec, rec_s, rec_m)
-    return _lag_rounding(a, b, rec[0], rep_med, cycle, lag, whole)
-
-
-def _lag_rounding(
-    rep: _Lagged, rec: _Lagged, rec_dim: str, rep_med: float, cycle: float, lag: float, whole: bool
-) -> float:
-    """`lag_rounding` from the lags of both options (`rep_med`: the reps' median
-    duration; `cycle`: it plus the recoveries')."""
     a, b = rep.median, rec.median
     # a recovery short in metres may be GPS (a track jog reads long or short)
     if rec_dim != "time" or not a > 0 > b:
@@ -276,14 +261,7 @@ def _se(x: np.ndarray) -> float:
     return max(mad, _BOUNDARY_P90_S) / math.sqrt(x.size)
 
 
-def cycle_cost(
-    rep: tuple[str, float],
-    rec: tuple[str, float],
-    rep_s: list[float],
-    rep_m: list[float],
-    rec_s: list[float],
-    rec_m: list[float],
-) -> float:
+def cycle_cost(rep: _Lagged, rec: _Lagged, cycle: float) -> float:
     """How far one reading's rep and recovery values miss the lag-free cycle.
 
     Stream boundaries of a set lag alike: the seconds a rep gains, its
@@ -298,13 +276,9 @@ def cycle_cost(
     run 3 s over and the recoveries 5 s short: one lag. The cost is the relative
     shortfall of the cycle beyond the standard error of the two medians (three
     scattered reps say little), in the units of the rounding cost.
+
+    `rep`, `rec`: the two options' lags; `cycle`: the measured cycle (s).
     """
-    cycle = float(np.median(rep_s)) + float(np.median(rec_s))
-    return _cycle_cost(_Lagged.of(*rep, rep_s, rep_m), _Lagged.of(*rec, rec_s, rec_m), cycle)
-
-
-def _cycle_cost(rep: _Lagged, rec: _Lagged, cycle: float) -> float:
-    """`cycle_cost` from the lags of both options (`cycle`: the measured cycle, s)."""
     short = -(rep.median + rec.median)
     # what the reps' and recoveries' own scatter cannot tell from 0
     short = max(0.0, short - math.hypot(rep.se, rec.se))
