@@ -34,9 +34,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import interval_accuracy as ia
 
-from terskel.analysis.intervals import _stream_reading
 from terskel.analysis.intervals.labels import parse_label
 from terskel.analysis.intervals.parts import Stretch
+from terskel.analysis.intervals.reading import stream_reading
 from terskel.analysis.intervals.segmentation import (
     Track,
     arrays,
@@ -153,7 +153,7 @@ def stage(s: dict[str, Any]) -> tuple[str, str, tuple[float, str]]:
         for standing in (False, True)
     ]
     pieces = [_secs(tr, p.start, p.end) for p in tr.pieces if not p.stop]
-    chosen = [_secs(tr, r.start, r.end) for r in _stream_reading(tr, cd).parse.reps]
+    chosen = [_secs(tr, r.start, r.end) for r in stream_reading(tr, cd).parse.reps]
     label = ia.run([s], use_laps=False).labels.get(0, "continuous")
     where = first_stage(_true(s, tr), pieces, cands, chosen, ia.is_right(s, label))
     return where, label, oracle(s, tr, cd)
@@ -188,7 +188,7 @@ def trace(s: dict[str, Any], show_pieces: bool) -> None:
                 for pt in p.parts
             )
             print(f"    parse {p.score:7.1f}  {parse_label(p, tr)}  :: {parts}")
-    r = _stream_reading(tr, cd)
+    r = stream_reading(tr, cd)
     print(" alternatives:")
     for p in r.alternatives:
         mark = "*" if p is r.parse else " "
