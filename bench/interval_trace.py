@@ -1,6 +1,7 @@
 """Where a labelled session's reading goes wrong: pieces, candidates, parses, choice.
 
-Usage: uv run python bench/interval_trace.py [--misses] [--pieces] [--stages] [SUBSTRING ...]
+Usage: uv run python bench/interval_trace.py [--misses] [--pieces] [--stages] [--reps]
+       [SUBSTRING ...]
 
 Per labelled session (files whose path contains one of the SUBSTRINGs; with
 --misses only the interval sessions read wrong, laps hidden) this prints the
@@ -20,6 +21,12 @@ PIECE_IOU), `candidates` (no threshold's fast stretches match every true
 rep), `grammar` (some threshold's do, the chosen reading's reps do not),
 `label` (the reps are right, the label is not), or `ok`; and the `oracle`
 reading: the grammar's best parse (score, label) of the labelled reps alone.
+
+--reps prints one line per true rep the chosen reading misses and per chosen rep
+that matches no true rep (what rep recall and precision count), over every
+labelled interval session: its span, moving seconds and speed, and the stage
+that loses it (`rep_stage`: pieces, candidates, grammar; `extra` for a found rep
+with no true one), with the best overlap at that stage.
 """
 
 from __future__ import annotations
@@ -119,6 +126,72 @@ def first_stage(
     return "label"
 
 
+def rep_stage(
+    rep: tuple[int, int],
+    pieces: list[tuple[int, int]],
+    candidates: list[list[tuple[int, int]]],
+) -> tuple[str, float]:
+    """Where one missed true rep is lost, and the best overlap (IoU) there: `pieces`
+    (no run of pieces covers it to PIECE_IOU), `candidates` (no threshold's fast
+    stretch does), else `grammar` (a candidate the chosen reading left out or
+    matched elsewhere)."""
+    best = max(
+        (_iou(rep, (a[0], b[1])) for k, a in enumerate(pieces) for b in pieces[k:]),
+        default=0.0,
+    )
+    if best < PIECE_IOU:
+        return "pieces", best
+    cand = max((_iou(rep, c) for cs in candidates for c in cs), default=0.0)
+    if cand < PIECE_IOU:
+        return "candidates", cand
+    return "grammar", cand
+
+
+def _unmatched(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[int]:
+    """Indices of `a` left unmatched by the one-to-one greedy match with `b`."""
+    pairs = sorted(
+        ((_iou(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)), reverse=True
+    )
+    ua: set[int] = set()
+    ub: set[int] = set()
+    for iou, i, j in pairs:
+        if iou >= 0.5 and i not in ua and j not in ub:
+            ua.add(i)
+            ub.add(j)
+    return [i for i in range(len(a)) if i not in ua]
+
+
+def missed_reps(s: dict[str, Any]) -> list[str]:
+    """One line per true rep the chosen reading misses and per chosen rep matching none."""
+    tr = _track(s)
+    cd = np.concatenate([[0.0], np.cumsum(tr.v)])
+    ceil = ceilings(tr.pieces, tr.sigma)
+    cands = [
+        [_secs(tr, x.start, x.end) for x in _stretches(tr.pieces, thr, standing, ceil)]
+        for thr in thresholds(tr.pieces, tr.sigma)
+        for standing in (False, True)
+    ]
+    pieces = [_secs(tr, p.start, p.end) for p in tr.pieces if not p.stop]
+    chosen = [_secs(tr, r.start, r.end) for r in stream_reading(tr, cd).parse.reps]
+    true = _true(s, tr)
+    t0 = int(tr.ts[0])
+    name = s["file"].split("/")[-1][:40]
+
+    def what(a: int, b: int) -> str:
+        ra, rb = (int(np.searchsorted(tr.ts, t0 + x)) for x in (a, b))
+        n = float(tr.moving[ra:rb].sum())
+        return f"{a:5d}-{b:<5d} {n:5.0f} s {float(cd[rb] - cd[ra]) / max(n, 1.0):5.2f} m/s"
+
+    out = []
+    for i in _unmatched(true, chosen):
+        where, iou = rep_stage(true[i], pieces, cands)
+        out.append(f"{name:40} missed {what(*true[i])}  {where:10} best IoU {iou:.2f}")
+    for j in _unmatched(chosen, true):
+        iou = max((_iou(chosen[j], t) for t in true), default=0.0)
+        out.append(f"{name:40} extra  {what(*chosen[j])}  {'extra':10} best IoU {iou:.2f}")
+    return out
+
+
 def _secs(tr: Track, a: int, b: int) -> tuple[int, int]:
     t0 = int(tr.ts[0])
     return int(tr.ts[min(a, tr.ts.size - 1)]) - t0, int(tr.ts[min(b, tr.ts.size - 1)]) - t0
@@ -205,6 +278,7 @@ def main() -> int:
     ap.add_argument("--misses", action="store_true", help="only interval sessions read wrong")
     ap.add_argument("--pieces", action="store_true", help="print the change-point pieces")
     ap.add_argument("--stages", action="store_true", help="one line per session: first stage lost")
+    ap.add_argument("--reps", action="store_true", help="one line per missed or extra rep")
     args = ap.parse_args()
     sessions = [
         s
@@ -221,6 +295,14 @@ def main() -> int:
             and s.get("streams_can_tell", True)
             and not ia.is_right(s, found.labels.get(i, "continuous"))
         ]
+    if args.reps:
+        fair = [
+            s for s in sessions if s["label"] != "continuous" and s.get("streams_can_tell", True)
+        ]
+        for s in fair:
+            for line in missed_reps(s):
+                print(line)
+        return 0
     for s in sessions:
         if args.stages:
             where, label, (score, read) = stage(s)

@@ -79,3 +79,27 @@ def test_oracle_reads_the_labelled_reps_alone() -> None:
         score, label = it.oracle(s, tr, it.np.concatenate([[0.0], it.np.cumsum(tr.v)]))
         assert (score > 0) is positive
         assert label.startswith("6x400m") if positive else label.startswith("2x")
+
+
+def test_a_missed_rep_is_lost_where_no_stage_holds_it() -> None:
+    # the middle rep lies inside one piece: lost in the pieces
+    assert it.rep_stage((220, 280), [(0, 160), (160, 900)], [])[0] == "pieces"
+    # pieces hold it, but every threshold joins it with the next rep
+    assert it.rep_stage((220, 280), PIECES, [[(220, 400)]])[0] == "candidates"
+    # a candidate holds it, the chosen reading left it out
+    where, iou = it.rep_stage((220, 280), PIECES, [[(221, 281)]])
+    assert where == "grammar"
+    assert iou == pytest.approx(59 / 61)
+
+
+def test_missed_and_extra_reps_of_real_sessions() -> None:
+    # fnardmann 10062564986: the lone 1 km after the 400s is a candidate the grammar
+    # leaves out; coros 476322784270647601: a 7th effort joins the set of six
+    lone = "fit/running/fnardmann__10062564986_ACTIVITY.fit"
+    seventh = "history/coros-road-runner/476322784270647601.fit"
+    shared_path(lone)
+    by_file = {s["file"]: s for s in ia.labelled_sessions()}
+    (missed,) = it.missed_reps(ia.with_frames([by_file[lone]])[0])
+    assert " missed " in missed and "grammar" in missed
+    (extra,) = it.missed_reps(ia.with_frames([by_file[seventh]])[0])
+    assert " extra " in extra and "2051-2253" in extra
