@@ -165,10 +165,10 @@ def missed_reps(s: dict[str, Any]) -> list[str]:
     """One line per true rep the chosen reading misses and per chosen rep matching none."""
     tr = _track(s)
     cd = np.concatenate([[0.0], np.cumsum(tr.v)])
-    ceil = ceilings(tr.pieces, tr.sigma)
+    ceil = ceilings(tr.pieces, tr.sigma, tr.graded)
     cands = [
         [_secs(tr, x.start, x.end) for x in _stretches(tr.pieces, thr, standing, ceil)]
-        for thr in thresholds(tr.pieces, tr.sigma)
+        for thr in thresholds(tr.pieces, tr.sigma, tr.graded)
         for standing in (False, True)
     ]
     pieces = [_secs(tr, p.start, p.end) for p in tr.pieces if not p.stop]
@@ -219,10 +219,10 @@ def stage(s: dict[str, Any]) -> tuple[str, str, tuple[float, str]]:
     `oracle` reading."""
     tr = _track(s)
     cd = np.concatenate([[0.0], np.cumsum(tr.v)])
-    ceil = ceilings(tr.pieces, tr.sigma)
+    ceil = ceilings(tr.pieces, tr.sigma, tr.graded)
     cands = [
         [_secs(tr, x.start, x.end) for x in _stretches(tr.pieces, thr, standing, ceil)]
-        for thr in thresholds(tr.pieces, tr.sigma)
+        for thr in thresholds(tr.pieces, tr.sigma, tr.graded)
         for standing in (False, True)
     ]
     pieces = [_secs(tr, p.start, p.end) for p in tr.pieces if not p.stop]
@@ -239,15 +239,16 @@ def trace(s: dict[str, Any], show_pieces: bool) -> None:
     print(f"=== {s['file']}  [{s['athlete']}]")
     print(f"true: {s['label']}   also {s.get('label_also', [])}")
     print("true reps (s):", " ".join(f"{a}-{b}" for a, b in _true(s, tr)))
-    print(f"sigma {tr.sigma:.3f} m/s per bin; {len(tr.pieces)} pieces")
+    on = "grade-adjusted speed" if tr.graded else "speed"
+    print(f"sigma {tr.sigma:.3f} m/s per bin; {len(tr.pieces)} pieces, changes of the {on}")
     if show_pieces:
         for p in tr.pieces:
             kind = "STOP" if p.stop else f"{p.speed:5.2f} lvl {p.level:5.2f}"
             print(f"   {_span(tr, p.start, p.end):>11} {p.moving_s:6.0f}s {kind}")
     vbase = speed_base(tr.pieces)
-    ceil = ceilings(tr.pieces, tr.sigma)
+    ceil = ceilings(tr.pieces, tr.sigma, tr.graded)
     print(f"vbase {vbase:.2f}")
-    for thr in thresholds(tr.pieces, tr.sigma):
+    for thr in thresholds(tr.pieces, tr.sigma, tr.graded):
         for standing in (False, True):
             cands = _stretches(tr.pieces, thr, standing, ceil)
             p = parse_reps(cands, cd, tr.moments, vbase)

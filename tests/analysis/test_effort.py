@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 
 from terskel.analysis.intervals import detect_segments
-from terskel.analysis.intervals.effort import cost_factor, with_effort
-from terskel.analysis.intervals.segmentation import Piece
+from terskel.analysis.intervals.effort import cost_factor, moves_effort, per_second, with_effort
+from terskel.analysis.intervals.segmentation import Piece, graded, pieces, stops
 from terskel.analysis.intervals.structure import _stretches, ceilings
 from tests.analysis.test_intervals import _real
 
@@ -83,3 +83,84 @@ def test_real_fartlek_among_hills_is_a_fartlek() -> None:
     seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
     label = session_labels(seg.lazy()).collect()["label"].to_list()[0]
     assert label.startswith("fartlek 7 x")
+
+
+def _hill_reps(noise: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Speed and altitude per second of a runner who holds an effort over uneven ground
+    (the grade rolls by 3 % either way every 40 s; speed = effort / cost_factor(grade)):
+    5 min easy on the flat, then 6 hill reps (80 s up a 6 % grade at effort 3.9, then
+    down: 30 s at effort 2.9, 60 s jogged at 2.2, a 30 s walk at the bottom), 5 min
+    easy; speed noise 0.2 m/s, altitude noise `noise` m a second."""
+    rng = np.random.default_rng(seed)
+    e, grade = [np.full(300, 2.6)], [np.zeros(300)]
+    for _ in range(6):
+        e += [np.full(80, 3.9), np.full(30, 2.9), np.full(60, 2.2), np.full(30, 1.3)]
+        grade += [np.full(80, 0.06), np.full(30, -0.06), np.full(60, -0.067), np.zeros(30)]
+    e += [np.full(300, 2.6)]
+    grade += [np.zeros(300)]
+    g = np.concatenate(grade) + 0.03 * np.sin(np.arange(1800) * 2 * np.pi / 40)
+    speed = np.concatenate(e) / np.array([cost_factor(x) for x in g])
+    alt = 100.0 + np.cumsum(speed * g) + rng.normal(0.0, noise, speed.size)
+    return np.clip(speed + rng.normal(0.0, 0.2, speed.size), 0.8, None), alt
+
+
+def _effort_cuts(v: np.ndarray, alt: np.ndarray) -> list[int] | None:
+    stop = stops(v, np.zeros(v.size, dtype=bool))
+    block = np.zeros(v.size, dtype=np.int64)
+    ps, sigma = pieces(v, stop, block)
+    effort = graded(v, stop, block, alt, with_effort(ps, alt), sigma)
+    if effort is None:
+        return None
+    return [p.end for p in pieces(v, stop, block, effort)[0]]
+
+
+def test_per_second_reads_the_grade_around_each_second() -> None:
+    v = np.full(200, 3.0)
+    alt = np.concatenate([np.linspace(100.0, 112.0, 100), np.linspace(112.0, 100.0, 100)])
+    e = per_second(v, alt)
+    assert e is not None
+    # up 4 % before the top, down 4 % after it; the top is where the effort steps
+    assert e[50] == pytest.approx(3.0 * cost_factor(0.04), rel=0.01)
+    assert e[150] == pytest.approx(3.0 * cost_factor(-0.04), rel=0.01)
+    assert per_second(v, np.full(200, np.nan)) is None
+
+
+def test_hill_reps_are_cut_at_the_top() -> None:
+    # on speed the reps run on over the top into the descent; on effort they end there
+    # (within two bins: the grade is read over 20 s)
+    v, alt = _hill_reps(noise=0.1)
+    cuts = _effort_cuts(v, alt)
+    assert cuts is not None
+    tops = [300 + 200 * k + 80 for k in range(6)]
+    assert all(min(abs(c - t) for c in cuts) <= 10 for t in tops)
+    stop = stops(v, np.zeros(v.size, dtype=bool))
+    speed_cuts = [p.end for p in pieces(v, stop, np.zeros(v.size, dtype=np.int64))[0]]
+    assert all(min(abs(c - t) for c in speed_cuts) > 10 for t in tops)
+
+
+def test_flat_or_jittery_altitude_keeps_the_speed_pieces() -> None:
+    # flat: the grade moves no effort; GPS-like jitter of 3 m a second: the effort's bins
+    # are noisier than the speed's, so the speed decides
+    v, alt = _hill_reps(noise=0.1)
+    assert _effort_cuts(v, np.full(v.size, 100.0)) is None
+    assert _effort_cuts(v, alt + np.random.default_rng(1).normal(0.0, 3.0, v.size)) is None
+
+
+def test_moves_effort_compares_the_grade_with_the_noise() -> None:
+    flat = [_piece(0, 100, 3.0, 3.02), _piece(100, 100, 2.5, 2.49)]
+    hills = [_piece(0, 100, 3.0, 3.5), _piece(100, 100, 3.0, 2.6)]
+    assert not moves_effort(flat, 0.2)
+    assert moves_effort(hills, 0.2)
+    assert not moves_effort([_piece(0, 100, 3.0)], 0.2)  # no altitude
+
+
+def test_real_hill_reps_are_one_set() -> None:
+    # XiangLi00 14057922527: 12 reps of ~85 s up a 5-6 % hill, jogged down; on speed the
+    # rep ends ran on into the descent or stopped short on the steep top, so lengths
+    # spread 59-124 s and the reps were read as two sets (3x2min/90s + 5x1min/150s)
+    from terskel.analysis.intervals import session_labels
+
+    samples, laps = _real(["fit/running-more/XiangLi00__14057922527_ACTIVITY.fit"])
+    seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
+    assert seg.filter(pl.col("kind") == "work").height == 12
+    assert session_labels(seg.lazy()).collect()["label"].to_list() == ["12x90s/2min"]

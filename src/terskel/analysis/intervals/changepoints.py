@@ -9,12 +9,17 @@ together (issue 14). The compiled module needs numpy only, so it is loaded from
 ruptures' own files by path: the same code and the same breakpoints, in ~10 ms.
 Should a ruptures release move it, `KernelCPD` runs as before (right, only slow);
 tests/analysis/test_changepoints.py checks that both agree.
+
+Here too the series the search runs on: bins of a few seconds per block of moving
+time, and their noise (the penalty's scale).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import itertools
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,33 @@ import numpy as np
 # ruptures.detection._detection.ekcpd (Cython; imports numpy only)
 _KERNEL = ("detection", "_detection")
 _KERNEL_MODULE = "ruptures.detection._detection.ekcpd"
+# the noise is never taken below this (a treadmill's constant speed)
+MIN_SIGMA = 0.05
+
+
+def noise(bins: np.ndarray) -> float:
+    """Noise of a piecewise-constant series: MAD of lag-2 differences (steps are rare)."""
+    if bins.size < 4:
+        return MIN_SIGMA
+    d = np.abs(bins[2:] - bins[:-2])
+    return max(float(np.median(d)) / 0.6745 / math.sqrt(2.0), MIN_SIGMA)
+
+
+def block_starts(block: np.ndarray) -> list[int]:
+    """Where each block (a run of equal values: moving time between pauses) starts, and
+    the end."""
+    return [*np.flatnonzero(np.diff(block, prepend=block[0] - 1) != 0).tolist(), block.size]
+
+
+def binned(x: np.ndarray, starts: list[int], bin_s: int) -> tuple[list[np.ndarray | None], float]:
+    """Per block (rows starts[k]..starts[k+1]) the means of its whole bins of `bin_s`
+    rows (None: not one), and their noise."""
+    per_block = []
+    for lo, hi in itertools.pairwise(starts):
+        n = (hi - lo) // bin_s
+        per_block.append(x[lo : lo + n * bin_s].reshape(-1, bin_s).mean(axis=1) if n else None)
+    all_bins = [b for b in per_block if b is not None and b.size]
+    return per_block, noise(np.concatenate(all_bins)) if all_bins else MIN_SIGMA
 
 
 def changes(signal: np.ndarray, pen: float, min_size: int = 2) -> list[int]:

@@ -16,6 +16,14 @@ altitude's jitter average out over the piece; without altitude the effort
 is the speed. Contrasts (`parts._contrast`) keep reading the speed over
 ground: the grade decides which pieces are candidates, not how much they
 stand out.
+
+Where the hills change the efforts themselves (hill reps: run up, jogged
+down, the speed hardly changes at the top), the pieces are cut where the
+grade-adjusted speed of each second changes (`per_second`; the grade over
+GRADE_HALF_S either side), not the speed, and the candidates are read on it
+both ways (a hill rep's slow steep end is still the rep): only where the grade
+moves the efforts by more than the speed's noise and the altitude is good
+enough to read it (see `segmentation.graded`).
 The pieces themselves live here (segmentation builds them and calls in).
 """
 
@@ -70,6 +78,39 @@ def cost_factor(i: float) -> float:
     UPHILL_PER_GRADE per unit of climb, minus DOWNHILL_PER_GRADE per unit of descent."""
     x = min(max(i, -MAX_GRADE), MAX_GRADE)
     return 1.0 + (UPHILL_PER_GRADE if x > 0 else DOWNHILL_PER_GRADE) * x
+
+
+def moves_effort(pieces: list[Piece], sigma: float) -> bool:
+    """Whether the grade moves the efforts' speeds (time-weighted RMS of `level - speed`)
+    by more than `sigma`, the noise of a bin's speed."""
+    graded = [p for p in pieces if p.effort is not None and p.moving_s > 0]
+    if not graded:
+        return False
+    w = np.array([p.moving_s for p in graded])
+    d = np.array([p.level - p.speed for p in graded])
+    return float((w * d * d).sum() / w.sum()) > sigma * sigma
+
+
+# seconds either side of a second over which its grade is measured (at least
+# MIN_GRADE_M of distance: a walk's few metres say nothing of the grade)
+GRADE_HALF_S = 10
+
+
+def per_second(v: np.ndarray, alt: np.ndarray) -> np.ndarray | None:
+    """Grade-adjusted speed of each second of `v` (consecutive moving seconds; `alt`
+    their altitude, NaN where not recorded), the grade over GRADE_HALF_S either
+    side; None without altitude."""
+    rows = np.flatnonzero(np.isfinite(alt))
+    if rows.size < 2:
+        return None
+    a = np.interp(np.arange(v.size), rows, alt[rows])
+    c = np.concatenate([[0.0], np.cumsum(v)])
+    i = np.arange(v.size)
+    lo, hi = np.clip(i - GRADE_HALF_S, 0, v.size - 1), np.clip(i + GRADE_HALF_S, 0, v.size - 1)
+    grade = (a[hi] - a[lo]) / np.maximum(c[hi + 1] - c[lo], MIN_GRADE_M)
+    x = np.clip(grade, -MAX_GRADE, MAX_GRADE)
+    out: np.ndarray = v * (1.0 + np.where(x > 0, UPHILL_PER_GRADE, DOWNHILL_PER_GRADE) * x)
+    return out
 
 
 def with_effort(pieces: list[Piece], alt: np.ndarray) -> list[Piece]:

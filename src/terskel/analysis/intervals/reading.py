@@ -51,8 +51,8 @@ def stream_reading(tr: Track, cd: np.ndarray) -> Reading:
     found: dict[tuple[tuple[int, int], ...], Parse] = {}
     mo = tr.moments
     vbase = speed_base(tr.pieces)
-    ceil = ceilings(tr.pieces, tr.sigma)
-    for thr in thresholds(tr.pieces, tr.sigma):
+    ceil = ceilings(tr.pieces, tr.sigma, tr.graded)
+    for thr in thresholds(tr.pieces, tr.sigma, tr.graded):
         seen: set[tuple[tuple[int, int], ...]] = set()
         for standing in (False, True):
             cands = _stretches(tr.pieces, thr, standing, ceil)

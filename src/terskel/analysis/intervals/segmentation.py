@@ -22,7 +22,6 @@ Boundaries are then moved to the best second inside their bin.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,8 +29,13 @@ import numpy as np
 import polars as pl
 
 from terskel.analysis.intervals.cadence import snap
-from terskel.analysis.intervals.changepoints import changes
-from terskel.analysis.intervals.effort import Piece, with_effort
+from terskel.analysis.intervals.changepoints import (
+    MIN_SIGMA,
+    binned,
+    block_starts,
+    changes,
+)
+from terskel.analysis.intervals.effort import Piece, moves_effort, per_second, with_effort
 from terskel.analysis.samples import GridParams, to_grid
 
 AID = "activity_id"
@@ -47,8 +51,6 @@ STOP_MPS = 0.6
 STOP_WINDOW_S = 5
 # a stop this long (s) inside an effort splits its piece (see `pieces`)
 STANDING_SPLIT_S = 20
-# the noise is never taken below this (a treadmill's constant speed)
-MIN_SIGMA = 0.05
 
 SEGMENT_SCHEMA: dict[str, pl.DataType] = {
     "activity_id": pl.Int64(),
@@ -109,6 +111,7 @@ class Track:
     pieces: list[Piece]
     sigma: float  # noise of the binned speed (m/s)
     moving: np.ndarray  # not a stop, per grid row
+    graded: bool = False  # efforts from the grade-adjusted speed (see `graded`)
 
     @property
     def moments(self) -> Moments:
@@ -161,14 +164,6 @@ def stops(v: np.ndarray, paused: np.ndarray) -> np.ndarray:
     return out
 
 
-def noise(bins: np.ndarray) -> float:
-    """Noise of a piecewise-constant series: MAD of lag-2 differences (steps are rare)."""
-    if bins.size < 4:
-        return MIN_SIGMA
-    d = np.abs(bins[2:] - bins[:-2])
-    return max(float(np.median(d)) / 0.6745 / math.sqrt(2.0), MIN_SIGMA)
-
-
 def _changes(bins: np.ndarray, sigma: float) -> list[int]:
     """Bin indices where the effort changes (penalized least squares)."""
     if bins.size < 4:
@@ -213,14 +208,10 @@ def _refine(mv: np.ndarray, bounds: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 def _bounds(mv: np.ndarray, mblock: np.ndarray) -> tuple[list[int], float]:
-    """Change points (moving-second indices) per block of moving seconds, and the noise."""
-    starts = [*np.flatnonzero(np.diff(mblock, prepend=mblock[0] - 1) != 0).tolist(), mv.size]
-    per_block = []
-    for lo, hi in itertools.pairwise(starts):
-        n = (hi - lo) // BIN_S
-        per_block.append(mv[lo : lo + n * BIN_S].reshape(-1, BIN_S).mean(axis=1) if n else None)
-    all_bins = [b for b in per_block if b is not None and b.size]
-    sigma = noise(np.concatenate(all_bins)) if all_bins else MIN_SIGMA
+    """Change points of series `mv` (moving-second indices) per block of moving
+    seconds, and the series' noise."""
+    starts = block_starts(mblock)
+    per_block, sigma = binned(mv, starts, BIN_S)
     out: list[int] = []
     for (lo, hi), bins in zip(itertools.pairwise(starts), per_block, strict=True):
         if lo > 0:
@@ -232,14 +223,19 @@ def _bounds(mv: np.ndarray, mblock: np.ndarray) -> tuple[list[int], float]:
     return sorted(set(out)), sigma
 
 
-def pieces(v: np.ndarray, stop: np.ndarray, block: np.ndarray) -> tuple[list[Piece], float]:
+def pieces(
+    v: np.ndarray, stop: np.ndarray, block: np.ndarray, effort: np.ndarray | None = None
+) -> tuple[list[Piece], float]:
     """Efforts and stops (`stop`: see `stops`) of one activity, in order, covering
-    every grid row."""
+    every grid row, and the noise of the speed; the efforts change where the speed
+    does, or where `effort` (per moving second, see `graded`) does when given."""
     moving = np.flatnonzero(~stop)
     if moving.size == 0:
         return [Piece(0, v.size, 0.0, 0.0, 0.0, True, float(v.size))], MIN_SIGMA
     mv = v[moving]
     cuts, sigma = _bounds(mv, block[moving])
+    if effort is not None:
+        cuts = _bounds(effort, block[moving])[0]
     # a long stop ends its piece (module docstring); a sliver before it joins the last
     gaps = set((np.flatnonzero(np.diff(moving) > STANDING_SPLIT_S) + 1).tolist())
     edges = [0]
@@ -270,9 +266,11 @@ def pieces(v: np.ndarray, stop: np.ndarray, block: np.ndarray) -> tuple[list[Pie
 MAX_THRESHOLDS = 4
 
 
-def thresholds(pieces: list[Piece], sigma: float) -> list[float]:
-    """Midpoints between effort levels, the most separated (in noise units) first."""
-    levels = sorted({round(p.speed, 2) for p in pieces if not p.stop and p.moving_s >= BIN_S})
+def thresholds(pieces: list[Piece], sigma: float, graded: bool = False) -> list[float]:
+    """Midpoints between effort levels (their speeds; grade-adjusted where the run is
+    `graded`), the most separated (in noise units) first."""
+    efforts = [p for p in pieces if not p.stop and p.moving_s >= BIN_S]
+    levels = sorted({round(p.level if graded else p.speed, 2) for p in efforts})
     if len(levels) < 2:
         return []
     mids = [((a + b) / 2, (b - a) / sigma) for a, b in itertools.pairwise(levels)]
@@ -300,14 +298,41 @@ def arrays(g: pl.DataFrame) -> dict[int, Arrays]:
     }
 
 
+def graded(
+    v: np.ndarray,
+    stop: np.ndarray,
+    block: np.ndarray,
+    alt: np.ndarray,
+    ps: list[Piece],
+    sigma: float,
+) -> np.ndarray | None:
+    """The grade-adjusted speed per moving second (`effort.per_second`) where the
+    efforts change with it, not the speed (hill reps run up, jogged down); else None.
+    Both tests in the speed's bin noise `sigma`: the grade moves the speed pieces'
+    efforts by more than it (`moves_effort`: the hills matter), and the graded bins
+    are no noisier (the altitude is good enough to read: GPS jitter is not)."""
+    if not moves_effort(ps, sigma):
+        return None
+    moving = np.flatnonzero(~stop)
+    effort = per_second(v[moving], alt[moving])
+    if effort is None or binned(effort, block_starts(block[moving]), BIN_S)[1] > sigma:
+        return None
+    return effort
+
+
 def track(a: Arrays) -> Track:
     """One activity's pieces (boundaries a GPS dip misplaced moved to the cadence
-    step, see `cadence`; with their effort on hills, see `effort`) and noise."""
+    step, see `cadence`; on hills that change the efforts, where the grade-adjusted
+    speed changes, see `graded`; with their effort, see `effort`) and noise."""
     ts, block, v, paused, alt, cad = a
     stop = stops(v, paused)
     ps, sigma = pieces(v, stop, block)
+    ps = with_effort(ps, alt)
+    effort = graded(v, stop, block, alt, ps, sigma)
+    if effort is not None:
+        ps = with_effort(pieces(v, stop, block, effort)[0], alt)
     ps = with_effort(snap(ps, v, ~stop, cad, sigma), alt)
-    return Track(ts, block, v, ps, sigma, ~stop)
+    return Track(ts, block, v, ps, sigma, ~stop, effort is not None)
 
 
 def metrics(units: pl.LazyFrame, g: pl.LazyFrame, source: pl.LazyFrame) -> pl.LazyFrame:

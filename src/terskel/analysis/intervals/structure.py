@@ -104,10 +104,14 @@ class Parse:
         return [r for p in self.parts for r in p.reps]
 
 
-def ceilings(pieces: list[Piece], sigma: float) -> list[float]:
+def ceilings(pieces: list[Piece], sigma: float, graded: bool = False) -> list[float]:
     """Per piece, the highest threshold at which it is fast: its speed, or its
     grade-adjusted speed (see `effort`) plus its own noise (`sigma` per bin) where
-    that is lower: a descent run fast is the hill's speed, not the runner's."""
+    that is lower: a descent run fast is the hill's speed, not the runner's. In a
+    `graded` run (see `segmentation.graded`: the pieces are the effort's) it is the
+    grade-adjusted speed either way: a hill rep's slow last climb is part of the rep."""
+    if graded:
+        return [p.level for p in pieces]
     # without a grade the level is the speed: the noise only raises it, min keeps the speed
     return [
         min(p.speed, p.level + sigma * math.sqrt(BIN_S / max(p.moving_s, BIN_S))) for p in pieces
