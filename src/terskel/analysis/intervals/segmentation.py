@@ -327,11 +327,11 @@ def track(a: Arrays) -> Track:
     ts, block, v, paused, alt, cad = a
     stop = stops(v, paused)
     ps, sigma = pieces(v, stop, block)
-    ps = with_effort(ps, alt)
+    ps = with_effort(snap(ps, v, ~stop, cad, sigma), alt)
     effort = graded(v, stop, block, alt, ps, sigma)
     if effort is not None:
-        ps = with_effort(pieces(v, stop, block, effort)[0], alt)
-    ps = with_effort(snap(ps, v, ~stop, cad, sigma), alt)
+        ps = pieces(v, stop, block, effort)[0]
+        ps = with_effort(snap(ps, v, ~stop, cad, sigma), alt)
     return Track(ts, block, v, ps, sigma, ~stop, effort is not None)
 
 
