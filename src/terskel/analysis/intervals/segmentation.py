@@ -310,14 +310,16 @@ def graded(
     efforts change with it, not the speed (hill reps run up, jogged down); else None.
     Both tests in the speed's bin noise `sigma`: the grade moves the speed pieces'
     efforts by more than it (`moves_effort`: the hills matter), and the graded bins
-    are no noisier (the altitude is good enough to read: GPS jitter is not)."""
+    are no noisier for their level (the altitude is good enough: GPS jitter is not)."""
     if not moves_effort(ps, sigma):
         return None
     moving = np.flatnonzero(~stop)
     effort = per_second(v[moving], alt[moving])
-    if effort is None or binned(effort, block_starts(block[moving]), BIN_S)[1] > sigma:
+    if effort is None:
         return None
-    return effort
+    # relative to the mean level: the grade's factor scales a climb's noise with its speed
+    e_noise = binned(effort, block_starts(block[moving]), BIN_S)[1] / max(effort.mean(), 0.1)
+    return effort if e_noise <= sigma / max(v[moving].mean(), 0.1) else None
 
 
 def track(a: Arrays) -> Track:
