@@ -281,6 +281,19 @@ def test_dimension_is_the_one_one_lag_explains() -> None:
     assert part_text("set", s, m, rs, rm, False, False) == "9x45s/90s"
 
 
+def test_recovery_between_two_round_values_is_the_cycle_s() -> None:
+    # XiangLi00 13691527295 without its warm-up, both sets' 16 walked recoveries
+    # (72-130 s, median 103.5 s: nearest 2 min, 15 % off 90 s): 45 s reps with 2 min
+    # recoveries need a 165 s cycle, the runner's is 150 s; 90 s is overrun, which
+    # runners do. The nearest value is no longer the only one the cycle can pick
+    s = [49.0, 44, 45, 47, 48, 45, 46, 48, 46, 43, 47, 46, 47, 40, 45, 41, 28, 53]
+    m = [128.0, 141, 133, 123, 146, 142, 195, 176, 157, 119, 144, 137, 149, 107, 134, 124, 87]
+    m.append(135.0)
+    rs = [93.0, 94, 98, 130, 104, 124, 128, 92, 72, 94, 96, 127, 110, 103, 114, 124]
+    rm = [126.0, 117, 127, 154, 145, 161, 211, 119, 93, 126, 152, 157, 108, 149, 18, 162]
+    assert part_text("set", s, m, rs, rm, False, False) == "18x45s/90s"
+
+
 def _two_sets(
     sets: list[tuple[list[float], list[float], list[float], list[float]]], sample_s: float = 1.0
 ) -> pl.LazyFrame:

@@ -102,6 +102,10 @@ def options(
     (`lag_allowance`) are candidates: whether that lag is the set's, the
     recoveries tell (`lag_rounding`). A boundary sits on a recorded sample, so
     the recording interval `sample_s` widens the lag and the tolerances.
+    Recoveries have no lagged values but both list values around their median
+    within the tolerance (`_neighbours`): walked or stood, they scatter, and
+    whether 103 s were 90 s overrun or 2 min cut short the cycle tells
+    (`cycle_cost`), not which value is nearer.
 
     Laps the watch ended on a whole 5 s (a 110 s workout step) are exact time,
     on a whole 50 m exact distance: the only option.
@@ -123,6 +127,8 @@ def options(
     lag = 0.0 if recovery or laps else lag_allowance(sample_s)
     s_best = (fmt_s(s_val), s_cost, float(s_val), False)
     s_opts = _lagged(s_best, mean_s, lag)
+    if recovery:
+        s_opts += _neighbours(s_best, mean_s, tol, ROUND_S, fmt_s)
     out = {"time": [(tx, c + s_spread, v, g) for tx, c, v, g in s_opts]}
     if mean_m >= _WALK_MPS * mean_s:  # standing or walking: only time makes sense
         # a measured distance is off by twice its GPS error or by its two boundary
@@ -133,6 +139,8 @@ def options(
         lag_m = lag * mean_m / max(mean_s, 1.0)
         m_best = (fmt_m(m_val), m_cost, float(m_val), False)
         cands = _lagged(m_best, mean_m, lag_m, ROUND_M, fmt_m)
+        if recovery:
+            cands += _neighbours(m_best, mean_m, tol_m, ROUND_M, fmt_m)
         out["distance"] = [(tx, c + spread, v, g) for tx, c, v, g in cands]
     return out
 
@@ -149,6 +157,20 @@ def _lagged(
     for v in preferred:
         if v != best[2] and abs(x - v) <= lag and abs(x - v) < v:
             out.append((fmt(v), abs(x - v) / v, float(v), True))
+    return out
+
+
+def _neighbours(
+    best: Option, x: float, tol: float, preferred: tuple[int, ...], fmt: Callable[[int], str]
+) -> list[Option]:
+    """The list values either side of x besides the nearest, within `tol`: a
+    scattered recovery's median says little between two of them, the cycle decides."""
+    below = [v for v in preferred if v <= x]
+    above = [v for v in preferred if v > x]
+    out = []
+    for v in below[-1:] + above[:1]:
+        if v != best[2] and abs(x - v) / v <= tol:
+            out.append((fmt(v), abs(x - v) / v, float(v), False))
     return out
 
 
