@@ -197,30 +197,48 @@ def _median_se(x: list[float]) -> float:
     return 1.2533 * 1.4826 * mad / math.sqrt(a.size)
 
 
+def _agree(a: list[float], b: list[float]) -> bool:
+    """Two medians within twice their combined robust standard error."""
+    diff = abs(float(np.median(a)) - float(np.median(b)))
+    return diff <= 2.0 * math.hypot(_median_se(a), _median_se(b))
+
+
 def _repeated_sets(
     parts: dict[int, _Part], kinds: dict[int, str], texts: dict[int, str], sample_s: float
 ) -> dict[int, str]:
     """Sets of one session that repeat one prescription (`9x45s/90s + 9x45s/90s`),
     each written from the efforts of all of them (each keeps its own count).
 
-    Sets read with the same reps whose recoveries agree (their medians within
-    twice the combined standard error of the two least sure:
+    Sets whose reps read alike (the same text, or durations and distances whose
+    medians agree: 40 s and 45 s from reps that scatter 30-55 s) and whose
+    recoveries agree (medians within twice their combined standard error:
     `7x30s/1min + 13x30s/90s` stays two) are one prescription run again. One
     set's recoveries are scattered (walked, stood on), so its median alone falls
     either side of a rounding tie (90 s / 2 min at ~103 s) by chance, one rep
     boundary deciding; the pooled efforts decide once for all of them.
     """
-    groups: dict[str, list[int]] = {}
+
+    def rep_text(no: int) -> str:
+        return texts[no].split("x", 1)[-1].split("/")[0]
+
+    def alike(a: _Part, na: int, b: _Part, nb: int) -> bool:
+        reps = rep_text(na) == rep_text(nb) or (
+            _agree(a.rep_s, b.rep_s) and _agree(a.rep_m, b.rep_m)
+        )
+        return reps and _agree(a.rec_s, b.rec_s)
+
+    groups: list[list[int]] = []
     for no, text in texts.items():
-        if kinds[no] == "set" and parts[no].rec_s and "/" in text:
-            groups.setdefault(text.split("x", 1)[-1].split("/")[0], []).append(no)
-    out: dict[int, str] = {}
-    for nos in groups.values():
-        if len(nos) < 2:
+        if kinds[no] != "set" or not parts[no].rec_s or "/" not in text:
             continue
-        meds = [float(np.median(parts[no].rec_s)) for no in nos]
-        ses = sorted(_median_se(parts[no].rec_s) for no in nos)
-        if max(meds) - min(meds) > 2.0 * math.hypot(ses[-1], ses[-2]):
+        group = next((g for g in groups if alike(parts[g[0]], g[0], parts[no], no)), None)
+        if group is None:
+            groups.append([no])
+        else:
+            group.append(no)
+    out: dict[int, str] = {}
+    for nos in groups:
+        if len(nos) < 2:
             continue
         pooled = _Part(
             [x for no in nos for x in parts[no].rep_s],
