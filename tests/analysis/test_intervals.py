@@ -281,7 +281,7 @@ def test_dimension_is_the_one_one_lag_explains() -> None:
     assert part_text("set", s, m, rs, rm, False, False) == "9x45s/90s"
 
 
-def test_recovery_between_two_round_values_is_the_cycle_s() -> None:
+def test_recovery_between_two_round_values_is_read_from_the_cycle() -> None:
     # XiangLi00 13691527295 without its warm-up, both sets' 16 walked recoveries
     # (72-130 s, median 103.5 s: nearest 2 min, 15 % off 90 s): 45 s reps with 2 min
     # recoveries need a 165 s cycle, the runner's is 150 s; 90 s is overrun, which
