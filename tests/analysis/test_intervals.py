@@ -281,6 +281,23 @@ def test_dimension_is_the_one_one_lag_explains() -> None:
     assert part_text("set", s, m, rs, rm, False, False) == "9x45s/90s"
 
 
+def test_reps_pace_tells_the_dimension_through_boundary_noise() -> None:
+    # XiangLi00 14057922527 without its warm-up, set 2: five hill reps of 61-81 s
+    # and 189-298 m. Their MADs (time 0.13, distance 0.10) are one or two
+    # deviations of five and swap with a boundary or two (with the warm-up: 0.08
+    # and 0.15); the slope of log duration on log speed does not: +1.0 (se 0.55,
+    # 2.8 se from -0.5; +1.35 with the warm-up, +1.2 at 5 s): the distances follow
+    # the pace, the runner held the time
+    s, m = [75.0, 61, 81, 69, 69], [265.0, 189, 298, 260, 243]
+    rs, rm = [137.0, 145, 134, 147], [322.0, 311, 310, 342]
+    assert part_text("set", s, m, rs, rm, False, False) == "5x1min/150s"
+    # six 400s on a track (fnardmann 9946720115): durations follow the pace (-2.0,
+    # se 0.3)
+    s, m = [78.0, 83, 90, 92, 91, 79], [382.0, 399, 416, 418, 425, 394]
+    rs, rm = [73.0, 76, 74, 68, 80], [199.0, 202, 185, 172, 188]
+    assert part_text("set", s, m, rs, rm, False, False) == "6x400m/200m"
+
+
 def test_recovery_between_two_round_values_is_read_from_the_cycle() -> None:
     # XiangLi00 13691527295 without its warm-up, both sets' 16 walked recoveries
     # (72-130 s, median 103.5 s: nearest 2 min, 15 % off 90 s): 45 s reps with 2 min
