@@ -281,6 +281,105 @@ def test_dimension_is_the_one_one_lag_explains() -> None:
     assert part_text("set", s, m, rs, rm, False, False) == "9x45s/90s"
 
 
+def test_reps_pace_tells_the_dimension_through_boundary_noise() -> None:
+    # XiangLi00 14057922527 without its warm-up, set 2: five hill reps of 61-81 s
+    # and 189-298 m. Their MADs (time 0.13, distance 0.10) are one or two
+    # deviations of five and swap with a boundary or two (with the warm-up: 0.08
+    # and 0.15); the slope of log duration on log speed does not: +1.0 (se 0.55,
+    # 2.8 se from -0.5; +1.35 with the warm-up, +1.2 at 5 s): the distances follow
+    # the pace, the runner held the time
+    s, m = [75.0, 61, 81, 69, 69], [265.0, 189, 298, 260, 243]
+    rs, rm = [137.0, 145, 134, 147], [322.0, 311, 310, 342]
+    assert part_text("set", s, m, rs, rm, False, False) == "5x1min/150s"
+    # six 400s on a track (fnardmann 9946720115): durations follow the pace (-2.0,
+    # se 0.3)
+    s, m = [78.0, 83, 90, 92, 91, 79], [382.0, 399, 416, 418, 425, 394]
+    rs, rm = [73.0, 76, 74, 68, 80], [199.0, 202, 185, 172, 188]
+    assert part_text("set", s, m, rs, rm, False, False) == "6x400m/200m"
+
+
+def test_recovery_between_two_round_values_is_read_from_the_cycle() -> None:
+    # XiangLi00 13691527295 without its warm-up, both sets' 16 walked recoveries
+    # (72-130 s, median 103.5 s: nearest 2 min, 15 % off 90 s): 45 s reps with 2 min
+    # recoveries need a 165 s cycle, the runner's is 150 s; 90 s is overrun, which
+    # runners do. The nearest value is no longer the only one the cycle can pick
+    s = [49.0, 44, 45, 47, 48, 45, 46, 48, 46, 43, 47, 46, 47, 40, 45, 41, 28, 53]
+    m = [128.0, 141, 133, 123, 146, 142, 195, 176, 157, 119, 144, 137, 149, 107, 134, 124, 87]
+    m.append(135.0)
+    rs = [93.0, 94, 98, 130, 104, 124, 128, 92, 72, 94, 96, 127, 110, 103, 114, 124]
+    rm = [126.0, 117, 127, 154, 145, 161, 211, 119, 93, 126, 152, 157, 108, 149, 18, 162]
+    assert part_text("set", s, m, rs, rm, False, False) == "18x45s/90s"
+
+
+def _two_sets(
+    sets: list[tuple[list[float], list[float], list[float], list[float]]], sample_s: float = 1.0
+) -> pl.LazyFrame:
+    """Segments of one activity: the given sets (rep s, rep m, recovery s, recovery m)
+    back to back, a 5 min break between them."""
+    rows, t = [], T0
+    for no, (s, m, rs, rm) in enumerate(sets):
+        for i, (d, dm) in enumerate(zip(s, m, strict=True)):
+            rows.append(("work", no, d, dm, t, t + dt.timedelta(seconds=d)))
+            t += dt.timedelta(seconds=d)
+            gap, gm = (rs[i], rm[i]) if i < len(rs) else (300.0, 400.0)
+            rows.append(("recovery", no, gap, gm, t, t + dt.timedelta(seconds=gap)))
+            t += dt.timedelta(seconds=gap)
+    return pl.DataFrame(
+        {
+            "activity_id": [1] * len(rows),
+            "seg_index": list(range(len(rows))),
+            "kind": [r[0] for r in rows],
+            "set_no": [r[1] for r in rows],
+            "duration_s": [r[2] for r in rows],
+            "distance_m": [r[3] for r in rows],
+            "start_utc": [r[4] for r in rows],
+            "end_utc": [r[5] for r in rows],
+            "source": ["streams"] * len(rows),
+            "set_kind": ["set"] * len(rows),
+            "confidence": [0.9] * len(rows),
+            "sample_s": [sample_s] * len(rows),
+        }
+    ).lazy()
+
+
+def test_repeated_sets_share_their_recovery() -> None:
+    # XiangLi00 13691527295 at 2 s recording: two sets of 9x45s walked back down a
+    # hill for 72-129 s; set 1's recoveries (median 100 s) round to 90 s, set 2's
+    # (106 s, one rep boundary later) to 2 min, by chance either side of the tie:
+    # one prescription run twice is written from all 16 recoveries
+    one = (
+        [44.0, 42, 44, 48, 50, 46, 46, 48, 46],
+        [121.0, 135, 131, 125, 150, 143, 195, 176, 157],
+        [94.0, 96, 98, 128, 102, 124, 128, 92],
+        [129.0, 121, 127, 150, 140, 161, 211, 119],
+    )
+    two = (
+        [43.0, 48, 46, 46, 40, 44, 44, 28, 52],
+        [119.0, 146, 136, 146, 106, 132, 132, 87, 133],
+        [72.0, 94, 96, 128, 110, 102, 112, 124],
+        [93.0, 127, 153, 159, 108, 147, 12, 162],
+    )
+    assert part_text("set", *two, False, False, 2.0) == "9x45s/2min"  # alone
+    labels = session_labels(_two_sets([one, two], 2.0)).collect()["label"].to_list()
+    assert labels == ["9x45s/90s + 9x45s/90s"]
+    # the same reps with recoveries that differ beyond their scatter stay two
+    # prescriptions (XiangLi00 12493325937's label: 7x30s/1min + 13x30s/90s)
+    short = (
+        [33.0, 30, 28, 29, 27, 29, 28],
+        [96.0, 90, 95, 104, 97, 110, 109],
+        [68.0, 62, 65, 84, 76, 74],
+        [118.0, 104, 118, 115, 138, 129],
+    )
+    long = (
+        [31.0, 36, 28, 32, 37, 30, 29, 34, 27, 34, 33, 33, 32],
+        [108.0, 138, 106, 118, 114, 104, 82, 101, 91, 102, 119, 120, 114],
+        [120.0, 86, 164, 110, 81, 101, 253, 264, 87, 90, 67, 100],
+        [170.0, 119, 299, 141, 136, 130, 355, 311, 105, 103, 122, 176],
+    )
+    labels = session_labels(_two_sets([short, long])).collect()["label"].to_list()
+    assert labels == ["7x30s/1min + 13x30s/90s"]
+
+
 def test_one_boundary_lag_is_undone() -> None:
     # strides of 20 s with 2 min recoveries on 6 s smart recording (Bert501796
     # 2024-02-07, workout steps 20 s / 120 s): the change points measure 23-26 s
@@ -596,6 +695,22 @@ def test_real_few_reps_at_low_contrast() -> None:
     seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
     labels = session_labels(seg.lazy()).collect().sort("activity_id")["label"].to_list()
     assert labels == ["3x3min/10min", "3x150s/2min"]
+
+
+def test_real_repeated_sets_keep_their_recovery_when_resampled() -> None:
+    # XiangLi00 13691527295, 9x45s/90s + 9x45s/90s up a hill: resampled to 2 and 3 s,
+    # set 2's walked recoveries (73-127 s) move one rep boundary and their median
+    # crosses the 90 s / 2 min tie alone; both sets' recoveries together do not.
+    # At 5 s set 2's reps (30-55 s) read 40 s alone, their median agreeing with 45 s
+    samples, laps = _real(["fit/running-more/XiangLi00__13691527295_ACTIVITY.fit"])
+    resampled = []
+    for aid, every in ((0, 2), (1, 3), (2, 5)):
+        bucket = pl.col("t").dt.epoch("ms") // (every * 1000)
+        kept = samples.sort("t").filter(bucket.is_first_distinct())
+        resampled.append(kept.with_columns(activity_id=pl.lit(aid, pl.Int64)))
+    seg = detect_segments(pl.concat(resampled).lazy(), laps.lazy(), use_laps=False).collect()
+    labels = session_labels(seg.lazy()).collect().sort("activity_id")["label"].to_list()
+    assert labels == ["9x45s/90s + 9x45s/90s"] * 3
 
 
 def test_real_steady_run_with_stops_stays_continuous_at_2s() -> None:

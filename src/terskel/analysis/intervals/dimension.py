@@ -1,7 +1,8 @@
 """The runner's dimension of one set: time or distance, for reps and recoveries.
 
 Each dimension's text and cost come from its spread across the reps (the
-runner controlled the one that repeats) and its rounding (see `options`);
+runner controlled the one that repeats; where the reps' pace tells it beyond its
+noise, the pace: `_paced`) and its rounding (see `options`);
 reps and recoveries are chosen together (`rep_and_rest`): a prior for one
 dimension throughout, and one boundary lag for the whole set (`cycle_cost`),
 which may also move the reps off the value the runner set (`lag_rounding`).
@@ -52,6 +53,9 @@ _GPS_REL = 0.02
 _CYCLE_WEIGHT = 1.0
 # slower than this (m/s) is a walk: nobody prescribes a walk in metres
 _WALK_MPS = 1.8
+# The reps' pace tells the dimension (`_paced`) when the slope of log duration on
+# log speed is this many standard errors from the midway -0.5 (a two-sided 95 %).
+_SLOPE_Z = 2.0
 
 
 def nearest(
@@ -102,6 +106,10 @@ def options(
     (`lag_allowance`) are candidates: whether that lag is the set's, the
     recoveries tell (`lag_rounding`). A boundary sits on a recorded sample, so
     the recording interval `sample_s` widens the lag and the tolerances.
+    Recoveries have no lagged values but both list values around their median
+    within the tolerance (`_neighbours`): walked or stood, they scatter, and
+    whether 103 s were 90 s overrun or 2 min cut short the cycle tells
+    (`cycle_cost`), not which value is nearer.
 
     Laps the watch ended on a whole 5 s (a 110 s workout step) are exact time,
     on a whole 50 m exact distance: the only option.
@@ -118,11 +126,16 @@ def options(
     s_val, s_cost = nearest(mean_s, ROUND_S, 10 if mean_s < 600 else 30, tol=tol)
     bias = _RECOVERY_TIME_BIAS if recovery else 0.0
     s_spread = CV_WEIGHT * _rcv(s) - bias
+    paced = None if recovery else _paced(s, m)
+    if paced is not None:
+        s_spread = CV_WEIGHT * paced[0]
     # recoveries are overrun, not lagged alike: only reps have lagged values, and
     # only between change points (laps are where the runner pressed)
     lag = 0.0 if recovery or laps else lag_allowance(sample_s)
     s_best = (fmt_s(s_val), s_cost, float(s_val), False)
     s_opts = _lagged(s_best, mean_s, lag)
+    if recovery:
+        s_opts += _neighbours(s_best, mean_s, tol, ROUND_S, fmt_s)
     out = {"time": [(tx, c + s_spread, v, g) for tx, c, v, g in s_opts]}
     if mean_m >= _WALK_MPS * mean_s:  # standing or walking: only time makes sense
         # a measured distance is off by twice its GPS error or by its two boundary
@@ -130,9 +143,13 @@ def options(
         tol_m = max(2 * _GPS_REL, lag_allowance(sample_s) / max(mean_s, 1.0))
         m_val, m_cost = nearest(mean_m, ROUND_M, 50 if mean_m < 2000 else 100, tol=tol_m)
         spread = CV_WEIGHT * math.sqrt(max(0.0, _rcv(m) ** 2 - _GPS_REL**2))
+        if paced is not None:
+            spread = CV_WEIGHT * paced[1]
         lag_m = lag * mean_m / max(mean_s, 1.0)
         m_best = (fmt_m(m_val), m_cost, float(m_val), False)
         cands = _lagged(m_best, mean_m, lag_m, ROUND_M, fmt_m)
+        if recovery:
+            cands += _neighbours(m_best, mean_m, tol_m, ROUND_M, fmt_m)
         out["distance"] = [(tx, c + spread, v, g) for tx, c, v, g in cands]
     return out
 
@@ -150,6 +167,53 @@ def _lagged(
         if v != best[2] and abs(x - v) <= lag and abs(x - v) < v:
             out.append((fmt(v), abs(x - v) / v, float(v), True))
     return out
+
+
+def _neighbours(
+    best: Option, x: float, tol: float, preferred: tuple[int, ...], fmt: Callable[[int], str]
+) -> list[Option]:
+    """The list values either side of x besides the nearest, within `tol`: a
+    scattered recovery's median says little between two of them, the cycle decides."""
+    below = [v for v in preferred if v <= x]
+    above = [v for v in preferred if v > x]
+    out = []
+    for v in below[-1:] + above[:1]:
+        if v != best[2] and abs(x - v) / v <= tol:
+            out.append((fmt(v), abs(x - v) / v, float(v), False))
+    return out
+
+
+def _paced(s: list[float], m: list[float]) -> tuple[float, float] | None:
+    """The reps' spread in time and in distance as their pace tells it, or None
+    when it cannot tell.
+
+    Every boundary error (a change point a few seconds off, a boundary on a 5 s
+    sample) moves a rep's duration and distance alike and leaves its speed: so
+    the slope of log duration on log speed across the reps is 0 when the runner
+    held the time (distances follow the pace) and -1 when they held the distance,
+    whatever the boundaries did, while the spreads (`_rcv`) carry the boundary
+    errors in both dimensions, and a MAD of five 5 s-quantised durations jumps.
+    Where the slope is `_SLOPE_Z` standard errors from -0.5 (four reps at least:
+    two degrees of freedom for its scatter), the dimension held has no spread and
+    the other the reps' spread of log speed; else None (the spreads decide).
+    """
+    sa, ma = np.asarray(s, dtype=float), np.asarray(m, dtype=float)
+    if sa.size < 4 or (sa <= 0).any() or (ma <= 0).any():
+        return None
+    x = np.log(ma / sa)
+    x = x - x.mean()
+    y = np.log(sa)
+    y = y - y.mean()
+    sxx = float(x @ x)
+    if sxx <= 0:
+        return None
+    slope = float(x @ y) / sxx
+    r = y - slope * x
+    se = math.sqrt(float(r @ r) / (sa.size - 2) / sxx)
+    if abs(slope + 0.5) <= _SLOPE_Z * se:
+        return None
+    pace = math.sqrt(sxx / sa.size)
+    return (0.0, pace) if slope > -0.5 else (pace, 0.0)
 
 
 def _rcv(x: list[float]) -> float:

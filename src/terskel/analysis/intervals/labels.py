@@ -10,6 +10,8 @@ standing recovery still counts).
 from __future__ import annotations
 
 import itertools
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -155,7 +157,7 @@ def _activity_label(rows: list[dict[str, object]]) -> tuple[str, int]:
     single = len(sets) > 1 and all(len(s["ws"]) == 1 for s in sets.values())
     if not single:
         _pair_extras(sets, kinds)
-    texts = []
+    parts: dict[int, _Part] = {}
     for no in sorted(sets):
         s = sets[no]
         if not s["ws"]:
@@ -166,8 +168,88 @@ def _activity_label(rows: list[dict[str, object]]) -> tuple[str, int]:
         # a lone extra's lap is one value: within 1 s of a whole 5 s by chance two times
         # in five, it shows no watch-ended step (a protocol of singles shows it together)
         exact = laps and (single or kinds[no] != "extra")
-        texts.append(part_text(kinds[no], s["ws"], s["wm"], rs, rm, exact, single, sample_s))
-    return join_parts(texts, single), n_work
+        parts[no] = _Part(s["ws"], s["wm"], rs, rm, exact)
+    texts = {no: _part_text(kinds[no], p, single, sample_s) for no, p in parts.items()}
+    if not single:
+        texts.update(_repeated_sets(parts, kinds, texts, sample_s))
+    return join_parts([texts[no] for no in sorted(texts)], single), n_work
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One set's efforts as the label reads them: reps and the recoveries inside it."""
+
+    rep_s: list[float]
+    rep_m: list[float]
+    rec_s: list[float]
+    rec_m: list[float]
+    exact: bool
+
+
+def _part_text(kind: str, p: _Part, single: bool, sample_s: float) -> str:
+    return part_text(kind, p.rep_s, p.rep_m, p.rec_s, p.rec_m, p.exact, single, sample_s)
+
+
+def _median_se(x: list[float]) -> float:
+    """Robust standard error of a median: 1.2533 x 1.4826 MAD / sqrt n."""
+    a = np.asarray(x, dtype=float)
+    mad = float(np.median(np.abs(a - np.median(a))))
+    return 1.2533 * 1.4826 * mad / math.sqrt(a.size)
+
+
+def _agree(a: list[float], b: list[float]) -> bool:
+    """Two medians within twice their combined robust standard error."""
+    diff = abs(float(np.median(a)) - float(np.median(b)))
+    return diff <= 2.0 * math.hypot(_median_se(a), _median_se(b))
+
+
+def _repeated_sets(
+    parts: dict[int, _Part], kinds: dict[int, str], texts: dict[int, str], sample_s: float
+) -> dict[int, str]:
+    """Sets of one session that repeat one prescription (`9x45s/90s + 9x45s/90s`),
+    each written from the efforts of all of them (each keeps its own count).
+
+    Sets whose reps read alike (the same text, or durations and distances whose
+    medians agree: 40 s and 45 s from reps that scatter 30-55 s) and whose
+    recoveries agree (medians within twice their combined standard error:
+    `7x30s/1min + 13x30s/90s` stays two) are one prescription run again. One
+    set's recoveries are scattered (walked, stood on), so its median alone falls
+    either side of a rounding tie (90 s / 2 min at ~103 s) by chance, one rep
+    boundary deciding; the pooled efforts decide once for all of them.
+    """
+
+    def rep_text(no: int) -> str:
+        return texts[no].split("x", 1)[-1].split("/")[0]
+
+    def alike(a: _Part, na: int, b: _Part, nb: int) -> bool:
+        reps = rep_text(na) == rep_text(nb) or (
+            _agree(a.rep_s, b.rep_s) and _agree(a.rep_m, b.rep_m)
+        )
+        return reps and _agree(a.rec_s, b.rec_s)
+
+    groups: list[list[int]] = []
+    for no, text in texts.items():
+        if kinds[no] != "set" or not parts[no].rec_s or "/" not in text:
+            continue
+        group = next((g for g in groups if alike(parts[g[0]], g[0], parts[no], no)), None)
+        if group is None:
+            groups.append([no])
+        else:
+            group.append(no)
+    out: dict[int, str] = {}
+    for nos in groups:
+        if len(nos) < 2:
+            continue
+        pooled = _Part(
+            [x for no in nos for x in parts[no].rep_s],
+            [x for no in nos for x in parts[no].rep_m],
+            [x for no in nos for x in parts[no].rec_s],
+            [x for no in nos for x in parts[no].rec_m],
+            all(parts[no].exact for no in nos),
+        )
+        text = _part_text("set", pooled, True, sample_s)
+        out.update({no: f"{len(parts[no].rep_s)}x{text}" for no in nos})
+    return out
 
 
 # two lone efforts this alike (time and distance) are a set of two: runners write
