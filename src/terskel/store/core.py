@@ -69,7 +69,7 @@ class StoreCore:
             raise StoreError(f"{path}: cannot write the store here ({exc.strerror})") from exc
         try:
             left = max(0.0, wait - (time.monotonic() - started))
-            con = open_connection(path, read_only, left, on_wait)
+            con, version = open_connection(path, read_only, left, on_wait)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -82,7 +82,7 @@ class StoreCore:
         store._row_reads = read_only
         if not read_only:
             defer_checkpoints(con)
-            store._migrate()
+            store._migrate(version)
             ensure_views(con)
         return store
 
@@ -126,8 +126,13 @@ class StoreCore:
         rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
 
-    def _migrate(self) -> None:
-        """Apply missing migrations, each in one transaction with its version bump."""
+    def _migrate(self, opened: int) -> None:
+        """Apply missing migrations, each in one transaction with its version bump.
+
+        `opened`: the version `open_connection` read. A store that is up to date needs
+        no more reads (the information_schema look of `schema_version` is ~0.01 s)."""
+        if opened == latest_version():
+            return
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS schema_version "
             "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
