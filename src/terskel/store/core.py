@@ -16,7 +16,7 @@ from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.opening import default_wait, open_connection
 from terskel.store.raw_folder import RawFolder, folder_of
-from terskel.store.rows import ArrowStream, frame_of
+from terskel.store.rows import ArrowStream, read_frame
 from terskel.store.schema import MIGRATIONS, RAW_TO_FOLDER, latest_version
 from terskel.store.views import ensure_views
 
@@ -238,4 +238,4 @@ class StoreCore:
 
         Rows keep pyarrow out: a report's reads and a nightly's one-run analysis (its
         import is ~0.03 s, and its first read's set-up ~0.01 s more)."""
-        return frame_of(self.con.sql(sql, params=params), via_rows=not bulk)
+        return read_frame(self.con, sql, params, bulk)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from terskel.store.rows import read_frame
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -37,7 +39,8 @@ class CorrectionsMixin:
 
     def corrections(self, kind: str | None = None) -> pl.DataFrame:
         """Stored corrections (activity_id, kind, value, created_at), oldest first."""
-        return self._frame(
+        return read_frame(
+            self.con,
             "SELECT activity_id, kind, value, created_at FROM corrections "
             "WHERE athlete_id = $athlete AND ($kind IS NULL OR kind = $kind) "
             "ORDER BY created_at, activity_id",
