@@ -79,6 +79,10 @@ def main() -> Any:
     # it builds a validator (typer's, for each parameter): ~0.08 s CPU of every command;
     # terskel uses none. Set the variable to re-enable them.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # numpy's OpenBLAS starts a thread per core when numpy loads (~0.02 s CPU of a one-file
+    # import); terskel calls no BLAS routine (no matrix products, no linalg), so one is
+    # enough. Set the variable to give it more.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from terskel.cli import replay
 
     args = sys.argv[1:]
