@@ -42,6 +42,9 @@ class StoreCore:
         self.path = path
         self._lock = lock
         self.raw = RawFolder(folder_of(path))  # original file bytes (store/raw_folder.py)
+        # a read-only store serves a command someone waits for (report, query, status):
+        # its per-run reads come as rows, so that pyarrow is never imported (store/rows.py)
+        self._row_reads = False
 
     @classmethod
     def open(
@@ -79,6 +82,7 @@ class StoreCore:
         # on a real store), terminal or not: it would land in cron's mail
         con.execute("SET enable_progress_bar = false")
         store = cls(con, athlete_id, path, lock)
+        store._row_reads = read_only
         if not read_only:
             defer_checkpoints(con)
             store._migrate(version)
@@ -212,16 +216,28 @@ class StoreCore:
         columns: Sequence[str] | None = None,
     ) -> pl.DataFrame:
         """A table's rows of these activities (all when None), without athlete_id (only
-        `columns`, when given). A `bulk` read of at most FEW_RUNS runs is a small one."""
-        bulk = bulk and (activity_ids is None or len(activity_ids) > FEW_RUNS)
+        `columns`, when given)."""
         picked = ", ".join(f'"{c}"' for c in columns) if columns else "* EXCLUDE (athlete_id)"
         return self._frame(
             f"SELECT {picked} FROM {table} WHERE athlete_id = $athlete "
             "AND ($ids IS NULL OR list_contains($ids, activity_id)) "
             f"ORDER BY {order}",
             {"athlete": self.athlete_id, "ids": activity_ids},
-            bulk,
+            self._through_arrow(activity_ids, bulk),
         )
+
+    def _through_arrow(self, activity_ids: list[int] | None, bulk: bool = False) -> bool:
+        """Whether a read of these runs' rows (None: every run's) goes through Arrow.
+
+        A read of at most FEW_RUNS runs never does (a nightly's new run: no pyarrow);
+        more runs' samples or laps (`bulk`) do, and so does a writer's read of a list of
+        more runs (a rebuild's chunk of 250: Arrow is the faster copy). Other reads of
+        every run are of small tables (lactate readings): rows."""
+        if activity_ids is None:
+            return bulk
+        if len(activity_ids) <= FEW_RUNS:
+            return False
+        return bulk or not self._row_reads
 
     def _dicts(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """A small read as one dict a row, of DuckDB's Python values (no polars)."""
@@ -234,7 +250,7 @@ class StoreCore:
         self, sql: str, params: dict[str, Any] | list[Any], bulk: bool = False
     ) -> pl.DataFrame:
         """Run a query and hand back a polars frame: through Arrow (no row-by-row copy) for
-        `bulk` reads (samples of many runs), from rows for the others while they are small.
+        `bulk` reads (see `_through_arrow`), from rows for the others while they are small.
 
         Rows keep pyarrow out: a report's reads and a nightly's one-run analysis (its
         import is ~0.03 s, and its first read's set-up ~0.01 s more)."""
