@@ -66,6 +66,8 @@ def analysed_store(path: Path = DEFAULT) -> Path:
         store.checkpoint()  # one file: benches copy it
     partial.rename(path)
     if raw_folder(partial).is_dir():  # the raw bytes go with the file they belong to
+        # replacing an unanalysed store at `path` (built by build_store.py): its folder too
+        shutil.rmtree(raw_folder(path), ignore_errors=True)
         raw_folder(partial).rename(raw_folder(path))
     print(f"built {path}: {runs} runs, analysed, in {time.perf_counter() - start:.0f} s")
     return path

@@ -1,6 +1,6 @@
 """`python -m terskel` runs the command line."""
 
-from terskel.cli import main
+from terskel.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

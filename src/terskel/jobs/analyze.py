@@ -127,7 +127,7 @@ def analyze(
     # columns): the markers may look ahead, and with them known each chunk's zones
     # follow its structure at once
     first = _start_chunk(store, ids[:CHUNK], params) if ids else None
-    done = peaks_pass(store, ids, summary)
+    done = peaks_pass(store, ids, summary, first[0] if first else None)
     all_peaks = peaks_with(store, done)
     dates: list[dt.date] = []
     last: tuple[list[int], pl.DataFrame, pl.DataFrame, Pending] | None = None
@@ -220,12 +220,17 @@ def _finish_zones(store: Store, ctx: Context, ids: list[int], summary: AnalyzeSu
 
 
 def peaks_pass(
-    store: Store, ids: list[int], summary: AnalyzeSummary
+    store: Store, ids: list[int], summary: AnalyzeSummary, first: pl.DataFrame | None = None
 ) -> list[tuple[list[int], pl.DataFrame]]:
-    """Best efforts of these runs, a chunk at a time: the first pass when structure is stored."""
+    """Best efforts of these runs, a chunk at a time: the first pass when structure is stored.
+
+    `first`: the first chunk's samples when already read (with more columns), not read again."""
     done = []
-    for chunk in _chunks(ids, CHUNK):
-        samples = store.samples(chunk, PEAK_SAMPLE_COLUMNS).collect()
+    for k, chunk in enumerate(_chunks(ids, CHUNK)):
+        if k == 0 and first is not None:
+            samples = first.select(PEAK_SAMPLE_COLUMNS)
+        else:
+            samples = store.samples(chunk, PEAK_SAMPLE_COLUMNS).collect()
         done.append((chunk, chunk_peaks(store, chunk, samples)))
         summary.samples += samples.height
     return done

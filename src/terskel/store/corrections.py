@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from terskel.store.rows import read_frame
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -37,13 +39,13 @@ class CorrectionsMixin:
 
     def corrections(self, kind: str | None = None) -> pl.DataFrame:
         """Stored corrections (activity_id, kind, value, created_at), oldest first."""
-        frame: pl.DataFrame = self.con.sql(
+        return read_frame(
+            self.con,
             "SELECT activity_id, kind, value, created_at FROM corrections "
             "WHERE athlete_id = $athlete AND ($kind IS NULL OR kind = $kind) "
             "ORDER BY created_at, activity_id",
-            params={"athlete": self.athlete_id, "kind": kind},
-        ).pl()
-        return frame
+            {"athlete": self.athlete_id, "kind": kind},
+        )
 
     def set_structure_label(self, activity_id: int, label: str, n_work: int) -> None:
         """Put a user label in `structures` now (the next analysis keeps it)."""

@@ -36,16 +36,17 @@ def default_wait(read_only: bool) -> float:
 
 def open_connection(
     path: Path, read_only: bool, wait_s: float, on_wait: Callable[[str], None] | None = None
-) -> duckdb.DuckDBPyConnection:
-    """A connection to a whole terskel store (or a new file when writing); StoreError else."""
+) -> tuple[duckdb.DuckDBPyConnection, int]:
+    """A connection to a whole terskel store (or a new file when writing) and the file's
+    schema version (0 for a new file); StoreError else."""
     con = _connect(path, read_only, wait_s, on_wait)
     try:
         _check_whole(con, path)
-        check_identity(con, path, read_only)
+        version = check_identity(con, path, read_only)
     except BaseException:
         con.close()
         raise
-    return con
+    return con, version
 
 
 def _connect(

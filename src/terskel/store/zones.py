@@ -61,4 +61,5 @@ class ZoneTime(StoreCore):
             "AND ($model IS NULL OR model = $model) "
             "ORDER BY activity_id, seg_index NULLS FIRST, model, zone",
             {"athlete": self.athlete_id, "ids": activity_ids, "model": model},
+            self._through_arrow(activity_ids),
         )
