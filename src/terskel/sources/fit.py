@@ -31,7 +31,6 @@ from terskel.sources.fit_sessions import (
     shape_sessions,
 )
 from terskel.sources.fit_stream import without_records
-from terskel.sources.garmin_products import product_names
 from terskel.sources.model import Session, Upload
 
 
@@ -303,5 +302,7 @@ def _product_name(file_id: dict[Any, Any]) -> str | None:
     """The device model: Garmin product numbers become names (2691 -> fr935)."""
     product = file_id.get("garmin_product") or file_id.get("product")
     if isinstance(product, int) and file_id.get("manufacturer") in ("garmin", "dynastream"):
-        return product_names().get(product, str(product))
+        from garmin_fit_sdk import Profile
+
+        return str(Profile["types"]["garmin_product"].get(product, product))
     return enum_text(product)
