@@ -161,8 +161,14 @@ def _unmatched(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[int]:
     return [i for i in range(len(a)) if i not in ua]
 
 
-def missed_reps(s: dict[str, Any]) -> list[str]:
-    """One line per true rep the chosen reading misses and per chosen rep matching none."""
+Span = tuple[int, int]
+
+
+def _stages(
+    s: dict[str, Any],
+) -> tuple[Track, np.ndarray, list[Span], list[list[Span]], list[Span]]:
+    """One session's track, its cumulative distance, and in seconds from its start:
+    the effort pieces, the candidates of every threshold, the chosen reading's reps."""
     tr = _track(s)
     cd = np.concatenate([[0.0], np.cumsum(tr.v)])
     ceil = ceilings(tr.pieces, tr.sigma, tr.graded)
@@ -173,6 +179,12 @@ def missed_reps(s: dict[str, Any]) -> list[str]:
     ]
     pieces = [_secs(tr, p.start, p.end) for p in tr.pieces if not p.stop]
     chosen = [_secs(tr, r.start, r.end) for r in stream_reading(tr, cd).parse.reps]
+    return tr, cd, pieces, cands, chosen
+
+
+def missed_reps(s: dict[str, Any]) -> list[str]:
+    """One line per true rep the chosen reading misses and per chosen rep matching none."""
+    tr, cd, pieces, cands, chosen = _stages(s)
     true = _true(s, tr)
     t0 = int(tr.ts[0])
     name = s["file"].split("/")[-1][:40]
@@ -217,16 +229,7 @@ def oracle(s: dict[str, Any], tr: Track, cd: np.ndarray) -> tuple[float, str]:
 def stage(s: dict[str, Any]) -> tuple[str, str, tuple[float, str]]:
     """First failing stage of one session, the label the detector wrote and the
     `oracle` reading."""
-    tr = _track(s)
-    cd = np.concatenate([[0.0], np.cumsum(tr.v)])
-    ceil = ceilings(tr.pieces, tr.sigma, tr.graded)
-    cands = [
-        [_secs(tr, x.start, x.end) for x in _stretches(tr.pieces, thr, standing, ceil)]
-        for thr in thresholds(tr.pieces, tr.sigma, tr.graded)
-        for standing in (False, True)
-    ]
-    pieces = [_secs(tr, p.start, p.end) for p in tr.pieces if not p.stop]
-    chosen = [_secs(tr, r.start, r.end) for r in stream_reading(tr, cd).parse.reps]
+    tr, cd, pieces, cands, chosen = _stages(s)
     label = ia.run([s], use_laps=False).labels.get(0, "continuous")
     where = first_stage(_true(s, tr), pieces, cands, chosen, ia.is_right(s, label))
     return where, label, oracle(s, tr, cd)

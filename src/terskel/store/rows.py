@@ -78,16 +78,26 @@ def frame_from_rows(
 ) -> pl.DataFrame | None:
     """The relation's frame built from rows; None for an unmapped type, a failure (the
     caller's `.pl()` raises it again) or more than `max_rows` rows."""
-    import polars as pl
-
-    names = relation.columns
-    dtypes = [dtype_of(str(t)) for t in relation.types]
-    if len(set(names)) < len(names) or any(d is None for d in dtypes):
+    schema = _schema(relation.columns, [str(t) for t in relation.types])
+    if schema is None:
         return None
     rows = _fetch(relation, max_rows)
-    if rows is None:
+    return None if rows is None else _frame(rows, schema)
+
+
+def _schema(names: list[str], types: list[str]) -> dict[str, pl.DataType] | None:
+    """The polars schema `.pl()` gives these columns; None for duplicate names (which
+    `.pl()` renames) or a type not mapped here."""
+    dtypes = [dtype_of(t) for t in types]
+    if len(set(names)) < len(names) or any(d is None for d in dtypes):
         return None
-    return pl.DataFrame(rows, schema=dict(zip(names, dtypes, strict=True)), orient="row")
+    return dict(zip(names, dtypes, strict=True))  # type: ignore[arg-type]  # no None left
+
+
+def _frame(rows: list[tuple[Any, ...]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    import polars as pl
+
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def frame_from_query(
@@ -99,23 +109,20 @@ def frame_from_query(
     """`frame_from_rows` of `con.sql(sql, params=params)`, run through a cursor: the same
     query (limited as `relation.limit` limits it: a subquery) and the same frame, at less
     than half the cost of a relation's binds (~2 ms a read; a one-run analysis reads
-    ~20 times). None for an unmapped type, a failure or more than `max_rows` rows."""
-    import polars as pl
-
+    ~20 times). None for an unmapped type, duplicate names, a failure or more than
+    `max_rows` rows."""
     try:
         cursor = con.execute(f"SELECT * FROM ({sql}) LIMIT {max_rows + 1}", params)
-        names = [str(column[0]) for column in cursor.description or ()]
-        dtypes = [dtype_of(str(column[1])) for column in cursor.description or ()]
-        if any(d is None for d in dtypes):
+        columns = cursor.description or []
+        schema = _schema([str(c[0]) for c in columns], [str(c[1]) for c in columns])
+        if schema is None:
             return None
         rows = cursor.fetchall()
     except duckdb.InterruptException:
         raise  # Ctrl-C: not a reason to run the query again
     except duckdb.Error:
         return None
-    if len(rows) > max_rows:
-        return None
-    return pl.DataFrame(rows, schema=dict(zip(names, dtypes, strict=True)), orient="row")
+    return None if len(rows) > max_rows else _frame(rows, schema)
 
 
 def read_frame(
