@@ -227,15 +227,13 @@ def pieces(
     v: np.ndarray, stop: np.ndarray, block: np.ndarray, effort: np.ndarray | None = None
 ) -> tuple[list[Piece], float]:
     """Efforts and stops (`stop`: see `stops`) of one activity, in order, covering
-    every grid row, and the noise of the speed; the efforts change where the speed
-    does, or where `effort` (per moving second, see `graded`) does when given."""
+    every grid row, and the noise of the series cut: the efforts change where the
+    speed does, or where `effort` (per moving second, see `graded`) does when given."""
     moving = np.flatnonzero(~stop)
     if moving.size == 0:
         return [Piece(0, v.size, 0.0, 0.0, 0.0, True, float(v.size))], MIN_SIGMA
     mv = v[moving]
-    cuts, sigma = _bounds(mv, block[moving])
-    if effort is not None:
-        cuts = _bounds(effort, block[moving])[0]
+    cuts, sigma = _bounds(mv if effort is None else effort, block[moving])
     # a long stop ends its piece (module docstring); a sliver before it joins the last
     gaps = set((np.flatnonzero(np.diff(moving) > STANDING_SPLIT_S) + 1).tolist())
     edges = [0]
