@@ -230,7 +230,7 @@ def _decode_parallel(
     window = workers * IN_FLIGHT_PER_WORKER
     pending: dict[Future[Decoded], bytes] = {}
     for item, data in inputs:
-        with _sigint_ignored():  # a worker started now inherits it: Ctrl-C is ours
+        with _launching():  # a worker started now inherits an ignored SIGINT: Ctrl-C is ours
             future = pool.submit(decode_job, item.label, data, fallback_tz)
         pending[future] = data
         if len(pending) >= window:
@@ -252,21 +252,32 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT while workers may be spawned, so Ctrl-C stops only this process.
+def _launching() -> Iterator[None]:
+    """While workers may be spawned: SIGINT ignored, SIGTERM held until the spawn is done.
 
     Spawned workers inherit an ignored SIGINT (and Python then installs no handler),
     so a Ctrl-C in the terminal interrupts the parent, which cancels the pool, instead
-    of printing a traceback from every worker.
+    of printing a traceback from every worker. A SIGTERM raised (as `Terminated`) in the
+    middle of a spawn left a worker started but never sent its start-up data, which
+    printed `EOFError: Ran out of input` and was not among the workers to stop; it is
+    raised once the worker is launched (and known to the pool), a few ms later.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    terminate = signal.getsignal(signal.SIGTERM)
+    held: list[int] = []
+    if callable(terminate):  # `_sigterm_as_interrupt`'s: held
+        signal.signal(signal.SIGTERM, lambda signum, _frame: held.append(signum))
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        if callable(terminate):
+            signal.signal(signal.SIGTERM, terminate)
+            if held:
+                terminate(signal.SIGTERM, None)
 
 
 def _drain(pending: dict[Future[Decoded], bytes], when: str) -> Iterator[tuple[Decoded, bytes]]:
