@@ -141,7 +141,6 @@ class Feats:
         self.mo = mo
         self.lt, self.ld, self.lv, self.w, self.slog = [], [], [], [], []
         self.rm: list[tuple[float, float, float]] = []
-        self.zl: list[float] = []
         for r in st:
             tau2 = _tau2(r.moving_s)
             self.lt.append(math.log(max(r.moving_s, 1.0)))
@@ -150,9 +149,6 @@ class Feats:
             self.w.append(1.0 / tau2)
             self.slog.append(math.log(2 * math.pi * tau2))
             self.rm.append(mo.over(r.start, r.end))
-            # a surge's fit over the running around it (see `Moments.local_z`)
-            zl = max(mo.local_z(r.start, r.end), 0.0)
-            self.zl.append(0.5 * math.log1p(zl * zl))
         self.glt, self.gld, self.gw, self.gslog, self.gel = [], [], [], [], []
         self.gm: list[tuple[float, float, float]] = []
         for x, y in itertools.pairwise(st):
@@ -253,14 +249,8 @@ def group_parts(
             if _ladder_shape(vals):
                 lad = _mirror([math.log(max(x, 1.0)) for x in vals], [r.moving_s for r in reps])
                 out.append(Part("ladder", reps, base + lad + rec - PARAM_NATS, dim))
-    # a fartlek: surges whose lengths do not repeat (else a set reads them), less
-    # than half the running (else they are the run and the floats its breaks: a
-    # run-walk), each scored over the run's local baseline (`Moments.local_z`); it
-    # describes a pace and a count, no lengths
-    irregular = max(reg_t, reg_d) <= 0
-    minority = acc[11] < acc[14]
-    if n >= MIN_FARTLEK and acc[10] <= MAX_SURGE_S and irregular and minority:
-        out.append(Part("fartlek", reps, acc[27] + levels - PARAM_NATS - count_nats(n), "time"))
+    if n >= MIN_FARTLEK and acc[10] <= MAX_SURGE_S:
+        out.append(Part("fartlek", reps, fit + levels - FARTLEK_COST, "time"))
     return out
 
 
@@ -283,7 +273,6 @@ def add_rep(acc: list[float], f: Feats, i: int, moving: float) -> None:
     acc[9] += lv * lv
     acc[10] = max(acc[10], moving)
     acc[26] = min(acc[26], lv)
-    acc[27] += f.zl[i]
     for q, x in enumerate(f.rm[i]):
         acc[11 + q] += x
 

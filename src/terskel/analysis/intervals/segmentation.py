@@ -75,44 +75,22 @@ SEGMENT_SCHEMA: dict[str, pl.DataType] = {
 
 @dataclass(frozen=True)
 class Moments:
-    """Prefix sums over one activity's grid rows: moving seconds, speed, speed^2;
-    and of the speed over its local baseline (see `local_speed`)."""
+    """Prefix sums over one activity's grid rows: moving seconds, speed, speed^2."""
 
     n: np.ndarray
     s: np.ndarray
     ss: np.ndarray
-    d: np.ndarray | None = None
-    # noise of a mean of the detrended speed: block lengths (s) and their sd (m/s)
-    scales: np.ndarray | None = None
-    noise: np.ndarray | None = None
 
     @classmethod
-    def of(cls, v: np.ndarray, moving: np.ndarray, effort: np.ndarray | None = None) -> Moments:
-        """Prefix sums of the moving seconds of speed `v`; the local baseline is read
-        on `effort` (grade-adjusted speed per row) where given, else on `v`."""
+    def of(cls, v: np.ndarray, moving: np.ndarray) -> Moments:
+        """Prefix sums of the moving seconds of speed `v`."""
         m = moving.astype(float)
         z = np.zeros(1)
-        d, scales, noise = local_speed(v if effort is None else effort, moving)
         return cls(
             np.concatenate([z, np.cumsum(m)]),
             np.concatenate([z, np.cumsum(v * m)]),
             np.concatenate([z, np.cumsum(v * v * m)]),
-            np.concatenate([z, np.cumsum(d * m)]),
-            scales,
-            noise,
         )
-
-    def local_z(self, a: int, b: int) -> float:
-        """How far the mean speed over rows a..b stands above the run's local
-        baseline, in the noise of a detrended mean of its length (see `local_speed`)."""
-        if self.d is None or self.scales is None or self.noise is None or self.noise.size == 0:
-            return 0.0
-        n = float(self.n[b] - self.n[a])
-        if n < 1:
-            return 0.0
-        mean = float(self.d[b] - self.d[a]) / n
-        sd = float(np.exp(np.interp(np.log(n), np.log(self.scales), np.log(self.noise))))
-        return mean / sd
 
     def over(self, a: int, b: int) -> tuple[float, float, float]:
         """Moving seconds, sum of speed and of speed^2 over rows a..b."""
@@ -134,52 +112,11 @@ class Track:
     sigma: float  # noise of the binned speed (m/s)
     moving: np.ndarray  # not a stop, per grid row
     graded: bool = False  # efforts from the grade-adjusted speed (see `graded`)
-    effort: np.ndarray | None = None  # grade-adjusted speed per row, where altitude is known
 
     @property
     def moments(self) -> Moments:
         """Prefix sums of the moving seconds (see `Moments`)."""
-        return Moments.of(self.v, self.moving, self.effort)
-
-
-# the local baseline of a run: a running median over this many moving seconds, longer
-# than two of the longest surges (`parts.MAX_SURGE_S`), so surges do not move it
-DETREND_S = 600
-# block lengths (s) at which the noise of a detrended mean is measured
-_NOISE_SCALES = (10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300)
-
-
-def local_speed(v: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Speed over its local baseline (a running median of `DETREND_S` moving
-    seconds: the run's pace as hills and the day move it), per grid row (0 at
-    stops), and the noise of a mean of it per block length: the robust spread
-    (1.4826 MAD) of its block means over the moving seconds. A surge is judged
-    against the running around it, in the noise of a mean as long as itself, not
-    the per-second spread the wander of the pace inflates."""
-    d = np.zeros(v.size)
-    vm = v[moving]
-    w = BIN_S * 2
-    nb = vm.size // w
-    if nb < 4:
-        return d, np.array([]), np.array([])
-    means = vm[: nb * w].reshape(nb, w).mean(axis=1)
-    half = max(1, DETREND_S // w // 2)
-    padded = np.concatenate([np.full(half, np.nan), means, np.full(half, np.nan)])
-    base = np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
-    centres = np.arange(nb) * w + w / 2
-    dm = vm - np.interp(np.arange(vm.size), centres, base)
-    d[moving] = dm
-    scales, noise = [], []
-    for s in _NOISE_SCALES:
-        k = dm.size // s
-        if k < 8:
-            break
-        bm = dm[: k * s].reshape(k, s).mean(axis=1)
-        sd = 1.4826 * float(np.median(np.abs(bm - np.median(bm))))
-        if sd > 0:
-            scales.append(float(s))
-            noise.append(sd)
-    return d, np.array(scales), np.array(noise)
+        return Moments.of(self.v, self.moving)
 
 
 def done(lf: pl.LazyFrame, engine: Literal["auto", "in-memory"] = "auto") -> pl.LazyFrame:
@@ -397,12 +334,7 @@ def track(a: Arrays) -> Track:
     if effort is not None:
         ps = pieces(v, stop, block, effort)[0]
         ps = with_effort(snap(ps, v, ~stop, cad, sigma), alt)
-    per_row = None
-    e = per_second(v[~stop], alt[~stop])
-    if e is not None:
-        per_row = v.copy()
-        per_row[~stop] = e
-    return Track(ts, block, v, ps, sigma, ~stop, effort is not None, per_row)
+    return Track(ts, block, v, ps, sigma, ~stop, effort is not None)
 
 
 def metrics(units: pl.LazyFrame, g: pl.LazyFrame, source: pl.LazyFrame) -> pl.LazyFrame:
