@@ -58,3 +58,11 @@ def test_detection_loads_neither_ruptures_nor_scipy() -> None:
     )  # the compiled kernel names itself in sys.modules; its package never runs
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_changes_of_several_channels_equal_kernelcpd() -> None:
+    """An (n, channels) signal is searched as one: not flattened into n * channels rows."""
+    x = np.column_stack([_steps(5, 300), _steps(7, 300)])
+    for pen in (1.0, 8.0):
+        expected = rpt.KernelCPD(kernel="linear", min_size=2).fit(x).predict(pen=pen)
+        assert changes(x, pen) == [int(b) for b in expected]

@@ -62,9 +62,10 @@ def changes(signal: np.ndarray, pen: float, min_size: int = 2) -> list[int]:
     """End indices of the segments minimizing squared error + `pen` per change (n last).
 
     What `ruptures.KernelCPD(kernel="linear", min_size=min_size).fit(signal)
-    .predict(pen=pen)` returns; `signal` is 1-D, at least 2 * min_size long.
+    .predict(pen=pen)` returns; `signal` is 1-D or (n, channels), at least 2 * min_size long.
     """
-    x = np.ascontiguousarray(signal, dtype=np.double).reshape(-1, 1)
+    x = np.ascontiguousarray(signal, dtype=np.double)
+    x = x.reshape(-1, 1) if x.ndim == 1 else x
     pelt = _pelt_l2()
     if pelt is None:
         import ruptures as rpt  # its kernel moved: the slow import, same answer
