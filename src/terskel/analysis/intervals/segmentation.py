@@ -36,7 +36,6 @@ from terskel.analysis.intervals.changepoints import (
     changes,
 )
 from terskel.analysis.intervals.effort import Piece, moves_effort, per_second, with_effort
-from terskel.analysis.intervals.surges import Cols, cadence_bins, with_surges
 from terskel.analysis.samples import GridParams, to_grid
 
 AID = "activity_id"
@@ -166,10 +165,10 @@ def stops(v: np.ndarray, paused: np.ndarray) -> np.ndarray:
 
 
 def _changes(bins: np.ndarray, sigma: float) -> list[int]:
-    """Bin indices where the effort changes (penalized least squares), of columns too."""
-    if (n := bins.shape[0]) < 4:
+    """Bin indices where the effort changes (penalized least squares)."""
+    if bins.size < 4:
         return []
-    pen = PENALTY * sigma**2 * np.log(n)
+    pen = PENALTY * sigma**2 * np.log(bins.size)
     return changes(bins, pen, min_size=2)[:-1]
 
 
@@ -208,34 +207,33 @@ def _refine(mv: np.ndarray, bounds: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return out
 
 
-def _bounds(mv: np.ndarray, mblock: np.ndarray, mcad: Cols = None) -> tuple[list[int], float]:
+def _bounds(mv: np.ndarray, mblock: np.ndarray) -> tuple[list[int], float]:
     """Change points of series `mv` (moving-second indices) per block of moving
-    seconds (and surges cadence `mcad` witnesses: `surges`), and the series' noise."""
+    seconds, and the series' noise."""
     starts = block_starts(mblock)
-    (per_block, sigma), cad_bins = binned(mv, starts, BIN_S), cadence_bins(mcad, starts, BIN_S)
+    per_block, sigma = binned(mv, starts, BIN_S)
     out: list[int] = []
-    for k, ((lo, hi), bins) in enumerate(zip(itertools.pairwise(starts), per_block, strict=True)):
+    for (lo, hi), bins in zip(itertools.pairwise(starts), per_block, strict=True):
         if lo > 0:
             out.append(lo)
         if bins is None:
             continue
-        found = with_surges(bins, sigma, cad_bins, k, _changes(bins, sigma), _changes)
-        raw = np.array([lo + c * BIN_S for c in found], dtype=np.int64)
+        raw = np.array([lo + c * BIN_S for c in _changes(bins, sigma)], dtype=np.int64)
         out.extend(int(x) for x in _refine(mv, raw, lo, hi))
     return sorted(set(out)), sigma
 
 
 def pieces(
-    v: np.ndarray, stop: np.ndarray, block: np.ndarray, effort: Cols = None, cad: Cols = None
+    v: np.ndarray, stop: np.ndarray, block: np.ndarray, effort: np.ndarray | None = None
 ) -> tuple[list[Piece], float]:
     """Efforts and stops (`stop`: see `stops`) of one activity, in order, covering
-    every grid row, and the noise of the series cut: the efforts change where the speed
-    does, or `effort` (see `graded`); `cad` adds surges (`surges`; both per moving s)."""
+    every grid row, and the noise of the series cut: the efforts change where the
+    speed does, or where `effort` (per moving second, see `graded`) does when given."""
     moving = np.flatnonzero(~stop)
     if moving.size == 0:
         return [Piece(0, v.size, 0.0, 0.0, 0.0, True, float(v.size))], MIN_SIGMA
     mv = v[moving]
-    cuts, sigma = _bounds(mv if effort is None else effort, block[moving], cad)
+    cuts, sigma = _bounds(mv if effort is None else effort, block[moving])
     # a long stop ends its piece (module docstring); a sliver before it joins the last
     gaps = set((np.flatnonzero(np.diff(moving) > STANDING_SPLIT_S) + 1).tolist())
     edges = [0]
@@ -328,7 +326,7 @@ def track(a: Arrays) -> Track:
     speed changes, see `graded`; with their effort, see `effort`) and noise."""
     ts, block, v, paused, alt, cad = a
     stop = stops(v, paused)
-    ps, sigma = pieces(v, stop, block, cad=cad[~stop])  # cadence per moving second
+    ps, sigma = pieces(v, stop, block)
     ps = with_effort(snap(ps, v, ~stop, cad, sigma), alt)
     effort = graded(v, stop, block, alt, ps, sigma)
     if effort is not None:
