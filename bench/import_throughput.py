@@ -8,18 +8,29 @@ the ratios, and each import's peak memory summed over the CLI and its worker pro
 (sampled from /proc, since workers peak at the same time). Wall and CPU time both: on a
 shared machine the CPU ratio (the CLI and its workers against the loop) is the steadier one.
 
-    uv run python bench/import_throughput.py
+`--base REV` also imports with a baseline revision's code (exported with `git archive`,
+its src/ first on PYTHONPATH, this venv), alternating with this tree's, `--repeat N`
+times each (each into a fresh store): every import meets the same load and is held
+against the same fitparse loop, which runs once, in the same run. Then the medians
+(and the best) per tree, and each tree's ratio from its median.
+
+    uv run python bench/import_throughput.py [--base main] [--repeat 3]
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from test_time import export
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FOLDERS = [SHARED / "fit", SHARED / "history"]
@@ -93,16 +104,17 @@ class PeakTreeRss:
         return self.peak_kb / 1024
 
 
-def terskel_import(analyze: bool) -> tuple[float, float, float, str]:
+def terskel_import(analyze: bool, tree: Path | None = None) -> tuple[float, float, float, str]:
     """Wall and CPU seconds of `terskel import` of all folders into a new store (CLI and
-    workers), peak tree RSS (MB), summary."""
+    workers), peak tree RSS (MB), summary; by `tree`'s code when given."""
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")} if tree else None
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "bench.duckdb"
         command = [sys.executable, "-m", "terskel", "--db", str(db), "import"]
         command += ([] if analyze else ["--no-analyze"]) + [str(f) for f in FOLDERS]
         start, cpu = time.perf_counter(), _children_cpu()
         process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
         sampler = PeakTreeRss(process.pid)
         stdout, stderr = process.communicate()
@@ -116,39 +128,79 @@ def terskel_import(analyze: bool) -> tuple[float, float, float, str]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--base", help="a revision whose import is timed beside this tree's")
+    parser.add_argument("--repeat", type=int, default=1, help="imports per tree and mode")
+    args = parser.parse_args()
     if not all(folder.is_dir() for folder in FOLDERS):
         print(f"skipped: {SHARED} is not here")
         return 0
     files = fit_files()
     size_mb = sum(p.stat().st_size for p in files) / 1e6
     print(f"{len(files)} FIT files, {size_mb:.1f} MB")
-    full, full_cpu, full_mb, full_summary = terskel_import(analyze=True)
-    print(
-        f"terskel import (decode + store + analysis):   wall {full:6.1f} s  cpu {full_cpu:6.1f} s  "
-        f"peak RSS {full_mb:.0f} MB"
-    )
-    print(f"  {full_summary}")
-    bare, bare_cpu, bare_mb, bare_summary = terskel_import(analyze=False)
-    print(
-        f"terskel import --no-analyze (decode + store): wall {bare:6.1f} s  cpu {bare_cpu:6.1f} s  "
-        f"peak RSS {bare_mb:.0f} MB"
-    )
-    print(f"  {bare_summary}")
+    with tempfile.TemporaryDirectory() as temp:
+        trees: dict[str, Path | None] = {"this tree": None}
+        if args.base:
+            trees = {args.base: export(args.base, Path(temp)), **trees}
+        runs = _imports(trees, args.repeat)
     baseline, baseline_cpu, failures = fitparse_loop(files)
     print(
         f"fitparse decode loop:                         wall {baseline:6.1f} s  "
         f"cpu {baseline_cpu:6.1f} s  ({failures} files it cannot read)"
     )
-    print(
-        f"ratio, wall: import with analysis {baseline / full:.1f}x faster than fitparse, "
-        f"without analysis {baseline / bare:.1f}x (target >= {TARGET_RATIO}x)"
-    )
-    print(
-        f"ratio, cpu:  import with analysis {baseline_cpu / full_cpu:.1f}x, "
-        f"without analysis {baseline_cpu / bare_cpu:.1f}x; "
-        "peak RSS summed over the CLI and its workers"
-    )
+    for name in trees:
+        full, bare = runs[(name, True)], runs[(name, False)]
+        tag = f" [{name}]" if args.base else ""
+        print(
+            f"ratio, wall{tag}: import with analysis {baseline / _median(full, 0):.1f}x faster "
+            f"than fitparse, without analysis {baseline / _median(bare, 0):.1f}x "
+            f"(target >= {TARGET_RATIO}x)"
+        )
+        print(
+            f"ratio, cpu{tag}:  import with analysis {baseline_cpu / _median(full, 1):.1f}x, "
+            f"without analysis {baseline_cpu / _median(bare, 1):.1f}x; "
+            "peak RSS summed over the CLI and its workers"
+        )
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
+
+
+Run = tuple[float, float, float, str]
+
+
+def _imports(trees: dict[str, Path | None], repeat: int) -> dict[tuple[str, bool], list[Run]]:
+    """Every tree's import with and without analysis, alternating, `repeat` times; each
+    printed as it ends, then (when repeated) each one's median and best."""
+    runs: dict[tuple[str, bool], list[Run]] = {(n, a): [] for n in trees for a in (True, False)}
+    for _ in range(repeat):
+        for analyze in (True, False):
+            for name, tree in trees.items():
+                run = terskel_import(analyze, tree)
+                runs[(name, analyze)].append(run)
+                _print_import(name if len(trees) > 1 else None, analyze, *run[:3])
+                print(f"  {run[3]}")
+    if repeat > 1:
+        for (name, analyze), done in runs.items():
+            walls = [r[0] for r in done]
+            print(f"median of {repeat} (best wall {min(walls):5.1f} s) ", end="")
+            _print_import(name if len(trees) > 1 else None, analyze, *_medians(done))
+    return runs
+
+
+def _print_import(name: str | None, analyze: bool, wall: float, cpu: float, mb: float) -> None:
+    what = "terskel import --no-analyze (decode + store):"
+    if analyze:
+        what = "terskel import (decode + store + analysis):  "
+    tag = f" [{name}]" if name else ""
+    print(f"{what} wall {wall:6.1f} s  cpu {cpu:6.1f} s  peak RSS {mb:.0f} MB{tag}")
+
+
+def _median(runs: list[Run], field: int) -> float:
+    return statistics.median(float(r[field]) for r in runs)
+
+
+def _medians(runs: list[Run]) -> tuple[float, float, float]:
+    return _median(runs, 0), _median(runs, 1), _median(runs, 2)
 
 
 if __name__ == "__main__":

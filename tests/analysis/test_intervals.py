@@ -562,7 +562,11 @@ def test_real_workout_steps_with_laps() -> None:
 
 
 @pytest.mark.xfail(
-    reason="the lone 1 km after the cool-down does not yet score as an extra effort", strict=False
+    reason=(
+        "the lone 1 km scores 1.23 nats as an extra, less than its place (~2 nats) in every"
+        " consistent layout code (bench/interval_misses.md)"
+    ),
+    strict=False,
 )
 def test_real_extra_rep_with_a_dip() -> None:
     # the extra fast kilometre after the cool-down eases off for ~20 s halfway:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from terskel.jobs import ingest
-from terskel.jobs.analyze import analyze, analyze_structures
+from terskel.jobs.analyze import ImportStructures, analyze
 from terskel.store import Store
 from terskel.store.faults import KILL_ENV
 from tests.conftest import shared_path
@@ -34,8 +34,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _store(db: Path, folder: Path, workers: int, pipelined: bool) -> dict[str, int]:
     with Store.open(db) as store:
-        on_batch = (lambda: analyze_structures(store)) if pipelined else None
-        ingest.import_paths(store, [folder], workers=workers, on_batch=on_batch)
+        # as the CLI does: each batch modelled in the decoding workers, saved at the next one
+        structures = ImportStructures(store) if pipelined else None
+        ingest.import_paths(store, [folder], workers=workers, on_batch=structures)
+        if structures:
+            structures.finish()
         before = int(store.scalar("SELECT count(*) FROM structures"))
         analysed = analyze(store)
         return {"before": before, "activities": analysed.activities}
@@ -91,7 +94,7 @@ def test_an_interrupt_between_batches_stops_the_workers_at_once(
     def decoders() -> list[object]:
         return [p for p in multiprocessing.active_children() if p not in before]
 
-    def interrupted() -> None:
+    def interrupted(_pool: object) -> None:
         assert decoders()  # the pool is decoding the next files
         raise KeyboardInterrupt  # as Ctrl-C or SIGTERM (Terminated) during the detection
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -31,6 +30,7 @@ from terskel.cli.common import (
 
 if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load inside the commands
     from terskel.config import Settings
+    from terskel.jobs.analyze import ImportStructures
     from terskel.jobs.import_summary import ImportSummary
     from terskel.store import Store
 
@@ -113,24 +113,29 @@ def _import_with_progress(
     from terskel.jobs.ingest import count_inputs, import_paths
 
     total = count_inputs(paths)
+    structures = _structures_of(store) if analyse else None
     with progress_bar("importing", eta=True) as progress:
         task = progress.add_task("import", total=total)
-        return import_paths(
+        summary = import_paths(
             store,
             paths,
             fallback_tz=settings.athlete.timezone,
             workers=workers,
             total=total,
             on_file=lambda _label: progress.advance(task),
-            on_batch=_structures_of(store) if analyse else None,
+            on_batch=structures,
         )
+    if structures:
+        structures.finish()
+    return summary
 
 
-def _structures_of(store: Store) -> Callable[[], None]:
-    """Detect the structure of the runs saved so far (the rest of the analysis follows)."""
-    from terskel.jobs.analyze import analyze_structures
+def _structures_of(store: Store) -> ImportStructures:
+    """Detects the structure of the runs saved so far in the import's worker processes
+    (the rest of the analysis follows)."""
+    from terskel.jobs.analyze import ImportStructures
 
-    return lambda: analyze_structures(store)
+    return ImportStructures(store)
 
 
 def _print_import_summary(summary: ImportSummary, warnings: bool = True) -> None:

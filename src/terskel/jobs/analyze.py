@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
@@ -39,6 +39,9 @@ from terskel.analysis.zones import (
 )
 from terskel.config import AthleteSettings
 from terskel.store import Store
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 T = TypeVar("T")
 
@@ -188,17 +191,41 @@ def _zone_chunk(
     return dates
 
 
-def analyze_structures(store: Store, *, params: IntervalParams | None = None) -> None:
-    """Structure of the runs not analysed yet, saved; best efforts, zones and types are
-    left to `analyze`, which finishes them as it finishes a killed run's.
+class ImportStructures:
+    """The structure of the runs an import saves, batch by batch: call it after each batch
+    with the import's decoding workers as `pool`, and `finish` after the import.
 
-    An import calls this after each batch it saves, so detection (most of the analysis)
-    runs while the decoding workers read the next files instead of after the last one.
-    Detection is per run, so the structures are the ones `analyze` would find.
+    Each batch's per-run model starts in the workers when the batch is saved, beside the
+    decoding of the next files (a batch is too few runs to start a pool of its own for),
+    and is saved at the next batch, so this process saves the next files meanwhile
+    instead of waiting for the model; `finish` saves the last batch's. Best efforts,
+    zones and types are left to `analyze`, which finishes them as it finishes a killed
+    run's. Detection is per run, so the structures are the ones `analyze` would find.
     """
-    for chunk in _chunks(store.activities_to_analyze(None, False, ANALYZED_SPORTS), CHUNK):
-        samples = store.samples(chunk, ANALYSIS_COLUMNS)
-        _save_labelled(store, chunk, *structure(samples, store.laps(chunk), params=params))
+
+    def __init__(self, store: Store, params: IntervalParams | None = None) -> None:
+        self.store = store
+        self.params = params
+        self._started: list[tuple[list[int], Pending]] = []
+
+    def __call__(self, pool: Executor | None) -> None:
+        """Start the model of the runs saved since the last call; save the last call's."""
+        started = {i for chunk, _ in self._started for i in chunk}
+        ids = self.store.activities_to_analyze(None, False, ANALYZED_SPORTS)
+        fresh = [i for i in ids if i not in started]
+        begun = [(chunk, self._start(chunk, pool)) for chunk in _chunks(fresh, CHUNK)]
+        self.finish()
+        self._started = begun
+
+    def _start(self, chunk: list[int], pool: Executor | None) -> Pending:
+        samples = self.store.samples(chunk, ANALYSIS_COLUMNS)
+        return start_structure(samples, self.store.laps(chunk), params=self.params, pool=pool)
+
+    def finish(self) -> None:
+        """Save the structures whose model is under way."""
+        for chunk, pending in self._started:
+            _save_labelled(self.store, chunk, *finish_structure(pending))
+        self._started = []
 
 
 def _save_labelled(
@@ -362,9 +389,12 @@ def start_structure(
     *,
     use_laps: bool = True,
     params: IntervalParams | None = None,
+    pool: Executor | None = None,
 ) -> Pending:
     """`structure`'s detection started (see intervals.start_detect); `finish_structure` ends it."""
-    return start_detect(samples, laps, use_laps=use_laps, params=params or IntervalParams())
+    return start_detect(
+        samples, laps, use_laps=use_laps, params=params or IntervalParams(), pool=pool
+    )
 
 
 def finish_structure(pending: Pending) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -23,7 +23,7 @@ from terskel.store.import_log import ImportLog
 from terskel.store.quarantine import quarantine
 
 if TYPE_CHECKING:  # the pool loads only when workers decode (not for a nightly's one file)
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 # Below this many files, worker start-up costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
@@ -31,6 +31,10 @@ MIN_FILES_FOR_WORKERS = 8
 # amortises DuckDB's per-statement and per-commit cost over many files.
 BATCH_FILES = 32
 BATCH_SAMPLES = 500_000
+# Files in flight (decoding or decoded, not yet saved) per worker: with a batch's worth
+# the workers decode the next batch while this process saves one and detects its
+# structure, instead of idling once a few files wait (4 per worker did).
+IN_FLIGHT_PER_WORKER = BATCH_FILES // 2
 
 
 class Terminated(KeyboardInterrupt):
@@ -66,12 +70,14 @@ def import_paths(
     total: int | None = None,
     on_file: Callable[[str], None] | None = None,
     now: dt.datetime | None = None,
-    on_batch: Callable[[], None] | None = None,
+    on_batch: Callable[[Executor], None] | None = None,
 ) -> ImportSummary:
     """Import every FIT file under `paths` into `store`; never stops on a bad file.
 
     `on_batch` runs after each batch of files is saved while worker processes decode the
-    next ones (the CLI detects the new runs' structure there); not without workers."""
+    next ones (the CLI detects the new runs' structure there); not without workers. It
+    gets their pool, which takes its work beside the decoding: processes already running,
+    so a batch of a few runs pays no start-up, and no more processes than cores."""
     summary = ImportSummary()
     log = ImportLog(store)
     checks = _Checks(store, now or dt.datetime.now(dt.UTC).replace(tzinfo=None))
@@ -110,7 +116,7 @@ def _import_fit(
     total: int | None,
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
-    on_batch: Callable[[], None] | None = None,
+    on_batch: Callable[[Executor], None] | None = None,
 ) -> None:
     known = store.known_files()
     fresh = _new_inputs(log, iter_inputs(paths), known, summary, on_file)
@@ -119,13 +125,17 @@ def _import_fit(
         results: Generator[tuple[Decoded, bytes]] = (
             (decode_job(item.label, data, fallback_tz), data) for item, data in fresh
         )
-        on_batch = None  # nothing decodes meanwhile: the work is no sooner done here
-    else:
-        results = _decode_parallel(fresh, fallback_tz, use_workers)
-    # closed at once when saving (or the analysis between batches) raises, Ctrl-C and
-    # SIGTERM included: the pool's generator then stops its workers, not at its collection
-    with closing(results):
-        _save_all(store, log, checks, results, known, summary, on_file, on_batch)
+        # nothing decodes meanwhile: the work is no sooner done here
+        with closing(results):
+            _save_all(store, log, checks, results, known, summary, on_file)
+        return
+    with _decoding_pool(use_workers) as pool:
+        results = _decode_parallel(pool, fresh, fallback_tz, use_workers)
+        batch_done = (lambda: on_batch(pool)) if on_batch else None
+        # closed at once when saving (or the analysis between batches) raises, Ctrl-C and
+        # SIGTERM included: the pool then stops its workers, not at its collection
+        with closing(results):
+            _save_all(store, log, checks, results, known, summary, on_file, batch_done)
 
 
 @dataclass(frozen=True)
@@ -188,30 +198,45 @@ def _new_inputs(
             on_file(item.label)
 
 
-def _decode_parallel(
-    inputs: Iterator[tuple[FitInput, bytes]], fallback_tz: str | None, workers: int
-) -> Generator[tuple[Decoded, bytes]]:
-    """Decode in worker processes, keeping a bounded number of files in flight."""
+@contextmanager
+def _decoding_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes that decode (and, between batches, detect structure: see
+    `import_paths`); stopped at once when the import raises, Ctrl-C and SIGTERM included."""
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
     # spawn, not fork: polars' and DuckDB's threads make fork unsafe
     context = multiprocessing.get_context("spawn")
-    window = workers * 4
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: dict[Future[Decoded], bytes] = {}
-        try:
-            for item, data in inputs:
-                with _sigint_ignored():  # a worker started now inherits it: Ctrl-C is ours
-                    future = pool.submit(decode_job, item.label, data, fallback_tz)
-                pending[future] = data
-                if len(pending) >= window:
-                    yield from _drain(pending, FIRST_COMPLETED)
-            while pending:
-                yield from _drain(pending, FIRST_COMPLETED)
-        except BaseException:
-            _stop_workers(pool)
-            raise
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        yield pool
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    # not waited for: the workers finish what is queued and exit while this process
+    # goes on (the analysis after the import); waiting cost 0.5-0.8 s on 2 busy cores
+    pool.shutdown(wait=False)
+
+
+def _decode_parallel(
+    pool: ProcessPoolExecutor,
+    inputs: Iterator[tuple[FitInput, bytes]],
+    fallback_tz: str | None,
+    workers: int,
+) -> Generator[tuple[Decoded, bytes]]:
+    """Decode in the worker processes, keeping a bounded number of files in flight."""
+    from concurrent.futures import FIRST_COMPLETED
+
+    window = workers * IN_FLIGHT_PER_WORKER
+    pending: dict[Future[Decoded], bytes] = {}
+    for item, data in inputs:
+        with _launching():  # a worker started now inherits an ignored SIGINT: Ctrl-C is ours
+            future = pool.submit(decode_job, item.label, data, fallback_tz)
+        pending[future] = data
+        if len(pending) >= window:
+            yield from _drain(pending, FIRST_COMPLETED)
+    while pending:
+        yield from _drain(pending, FIRST_COMPLETED)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -227,21 +252,32 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT while workers may be spawned, so Ctrl-C stops only this process.
+def _launching() -> Iterator[None]:
+    """While workers may be spawned: SIGINT ignored, SIGTERM held until the spawn is done.
 
     Spawned workers inherit an ignored SIGINT (and Python then installs no handler),
     so a Ctrl-C in the terminal interrupts the parent, which cancels the pool, instead
-    of printing a traceback from every worker.
+    of printing a traceback from every worker. A SIGTERM raised (as `Terminated`) in the
+    middle of a spawn left a worker started but never sent its start-up data, which
+    printed `EOFError: Ran out of input` and was not among the workers to stop; it is
+    raised once the worker is launched (and known to the pool), a few ms later.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    terminate = signal.getsignal(signal.SIGTERM)
+    held: list[int] = []
+    if callable(terminate):  # `_sigterm_as_interrupt`'s: held
+        signal.signal(signal.SIGTERM, lambda signum, _frame: held.append(signum))
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        if callable(terminate):
+            signal.signal(signal.SIGTERM, terminate)
+            if held:
+                terminate(signal.SIGTERM, None)
 
 
 def _drain(pending: dict[Future[Decoded], bytes], when: str) -> Iterator[tuple[Decoded, bytes]]:

@@ -56,6 +56,9 @@ __all__ = [
 # activities per call from which the per-activity model runs in worker processes
 POOL_MIN = 64
 POOL_WORKERS = 2
+# activities per task in a caller's pool (see `_read_streams`): an import's batch of ~30
+# runs spreads over the workers in tasks of a few
+POOL_CHUNK = 2
 ALTERNATIVE_SCHEMA: dict[str, pl.DataType] = {
     "activity_id": pl.Int64(),
     "rank": pl.Int32(),
@@ -117,7 +120,7 @@ def _row(
 
 
 if TYPE_CHECKING:  # the pool loads only for many runs (a nightly's one run needs none)
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Executor, ProcessPoolExecutor
 
 _POOL: ProcessPoolExecutor | None = None
 
@@ -134,12 +137,18 @@ def _pool() -> ProcessPoolExecutor:
     return _POOL
 
 
-def _read_streams(arrs: dict[int, Arrays], laps: dict[int, LapRows]) -> Iterator[Model]:
-    """Tracks and readings of every activity, in order; many at once go to the pool
-    (the change-point search and the grammar are per activity and independent),
-    which starts on them at once: the caller may do other work before it reads them."""
+def _read_streams(
+    arrs: dict[int, Arrays], laps: dict[int, LapRows], pool: Executor | None = None
+) -> Iterator[Model]:
+    """Tracks and readings of every activity, in order; they go to `pool` when given
+    (processes already running, such as an import's decoding workers: any number is
+    worth it), else many at once go to this module's pool (the change-point search and
+    the grammar are per activity and independent), which starts on them at once: the
+    caller may do other work before it reads them."""
     items = list(arrs.values())
     lap_rows = [laps.get(a) for a in arrs]
+    if pool is not None and items:
+        return pool.map(read_one, items, lap_rows, chunksize=POOL_CHUNK)
     if len(items) >= POOL_MIN and (os.cpu_count() or 1) > 1 and hasattr(os, "fork"):
         return _pool().map(read_one, items, lap_rows, chunksize=8)
     return map(read_one, items, lap_rows)
@@ -162,14 +171,16 @@ def start_detect(
     *,
     use_laps: bool = True,
     params: IntervalParams = IntervalParams(),
+    pool: Executor | None = None,
 ) -> Pending:
     """The first half of `detect`: the grid, and the per-activity model handed to the
-    worker processes; `finish_detect` waits for them. In between the caller's own work runs
-    beside the workers (the next chunk's read, the last one's zones and saves)."""
+    worker processes (`pool`'s when given); `finish_detect` waits for them. In between the
+    caller's own work runs beside the workers (the next chunk's read, the last one's zones
+    and saves)."""
     g = grid(samples, params.grid).collect(engine="in-memory")
     arrs = arrays(g)
     lap_rows = read_laps(laps, params.laps) if use_laps else {}
-    return Pending(samples, g, arrs, _read_streams(arrs, lap_rows))
+    return Pending(samples, g, arrs, _read_streams(arrs, lap_rows, pool))
 
 
 def finish_detect(pending: Pending, *, explain: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
