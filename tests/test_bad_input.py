@@ -191,3 +191,50 @@ def test_sigterm_stops_the_workers_and_exits_143(tmp_path: Path) -> None:
         count = store.activities().height
         assert count == store.scalar("SELECT count(DISTINCT activity_id) FROM activity_sources")
     assert pl.__version__  # polars imported for the store read above
+
+
+# Loaded by every process of the import below: a decoding worker kills itself at once
+# (as the kernel's OOM killer or a crashing decoder would), the CLI itself lives on.
+_WORKER_DIES = """
+import os, signal, sys
+if any("spawn_main" in arg for arg in sys.orig_argv):
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_worker_that_dies_ends_the_import_with_one_line_and_the_next_import_goes_on(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    runs = sorted(DEMO_DATA.glob("*.fit"))
+    for index in range(12):  # enough files for worker processes, distinct bytes each
+        source = runs[index % len(runs)]
+        (folder / f"{index}.fit").write_bytes(source.read_bytes() + bytes([index]))
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_WORKER_DIES)
+    db = tmp_path / "s.duckdb"
+    command = [sys.executable, "-m", "terskel", "--db", str(db), "import", "--workers", "2"]
+    src = str(ROOT / "src")
+    dying = {**os.environ, "PYTHONPATH": f"{hook}{os.pathsep}{src}"}
+    done = subprocess.run([*command, str(folder)], capture_output=True, text=True, env=dying)
+    assert done.returncode == 1, done.stderr
+    assert "a worker process died while reading" in done.stderr
+    assert "run the same import again" in done.stderr
+    assert "Traceback" not in done.stderr
+    healthy = {**os.environ, "PYTHONPATH": src}
+    again = subprocess.run([*command, str(folder)], capture_output=True, text=True, env=healthy)
+    assert again.returncode == 0, again.stderr
+    uninterrupted = [*command[:3], "--db", str(tmp_path / "once.duckdb"), *command[5:]]
+    once = subprocess.run(
+        [*uninterrupted, str(folder)], capture_output=True, text=True, env=healthy
+    )
+    assert once.returncode == 0, once.stderr
+    counts = []
+    for path in (db, tmp_path / "once.duckdb"):
+        with Store.open(path, read_only=True) as store:
+            counts.append(
+                (store.activities().height, store.scalar("SELECT count(*) FROM raw_files"))
+            )
+    assert counts[0] == counts[1] and counts[0][1] == 12

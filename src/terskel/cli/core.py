@@ -75,7 +75,7 @@ def import_command(
     ] = True,
 ) -> None:
     """Import FIT files; files already imported are recognised and skipped."""
-    from terskel.jobs.ingest import Terminated
+    from terskel.jobs.ingest import Terminated, WorkerDied
     from terskel.sources.files import InputError, check_paths
 
     try:
@@ -94,6 +94,8 @@ def import_command(
         except KeyboardInterrupt:
             err.print(INTERRUPTED, highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except WorkerDied as exc:
+            fail(str(exc), EXIT_PARTIAL)
         _print_import_summary(summary)
         if analyse:  # the analysis stack loads only here: --no-analyze never pays for it
             from terskel.jobs.analyze import AthleteProfile, analyze

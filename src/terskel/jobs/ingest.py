@@ -41,6 +41,21 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived during an import; handled like Ctrl-C (workers stopped, exit 143)."""
 
 
+class WorkerDied(Exception):
+    """A worker process died mid-import (killed: out of memory, a kill -9, a decoder
+    that crashed its process); what was saved before stays, the next import goes on."""
+
+    def __init__(self, in_flight: list[str]) -> None:
+        shown = ", ".join(in_flight[:3]) + (
+            f" and {len(in_flight) - 3} more" if len(in_flight) > 3 else ""
+        )
+        where = f" while reading {shown}" if in_flight else ""
+        super().__init__(
+            f"a worker process died{where} (killed, or out of memory); the files saved "
+            "before are kept: run the same import again to go on"
+        )
+
+
 def default_workers() -> int:
     """Worker processes: one per core this process may use."""
     return max(1, len(os.sched_getaffinity(0)))
@@ -129,13 +144,18 @@ def _import_fit(
         with closing(results):
             _save_all(store, log, checks, results, known, summary, on_file)
         return
-    with _decoding_pool(use_workers) as pool:
-        results = _decode_parallel(pool, fresh, fallback_tz, use_workers)
-        batch_done = (lambda: on_batch(pool)) if on_batch else None
-        # closed at once when saving (or the analysis between batches) raises, Ctrl-C and
-        # SIGTERM included: the pool then stops its workers, not at its collection
-        with closing(results):
-            _save_all(store, log, checks, results, known, summary, on_file, batch_done)
+    from concurrent.futures import BrokenExecutor
+
+    try:
+        with _decoding_pool(use_workers) as pool:
+            results = _decode_parallel(pool, fresh, fallback_tz, use_workers)
+            batch_done = (lambda: on_batch(pool)) if on_batch else None
+            # closed at once when saving (or the analysis between batches) raises, Ctrl-C
+            # and SIGTERM included: the pool then stops its workers, not at its collection
+            with closing(results):
+                _save_all(store, log, checks, results, known, summary, on_file, batch_done)
+    except BrokenExecutor as exc:  # a worker died running the analysis between batches
+        raise WorkerDied([]) from exc
 
 
 @dataclass(frozen=True)
@@ -224,19 +244,23 @@ def _decode_parallel(
     fallback_tz: str | None,
     workers: int,
 ) -> Generator[tuple[Decoded, bytes]]:
-    """Decode in the worker processes, keeping a bounded number of files in flight."""
-    from concurrent.futures import FIRST_COMPLETED
+    """Decode in the worker processes, keeping a bounded number of files in flight;
+    WorkerDied, naming them, when a worker dies."""
+    from concurrent.futures import FIRST_COMPLETED, BrokenExecutor
 
     window = workers * IN_FLIGHT_PER_WORKER
-    pending: dict[Future[Decoded], bytes] = {}
-    for item, data in inputs:
-        with _launching():  # a worker started now inherits an ignored SIGINT: Ctrl-C is ours
-            future = pool.submit(decode_job, item.label, data, fallback_tz)
-        pending[future] = data
-        if len(pending) >= window:
+    pending: dict[Future[Decoded], tuple[str, bytes]] = {}
+    try:
+        for item, data in inputs:
+            with _launching():  # a worker started now inherits an ignored SIGINT: Ctrl-C is ours
+                future = pool.submit(decode_job, item.label, data, fallback_tz)
+            pending[future] = (item.label, data)
+            if len(pending) >= window:
+                yield from _drain(pending, FIRST_COMPLETED)
+        while pending:
             yield from _drain(pending, FIRST_COMPLETED)
-    while pending:
-        yield from _drain(pending, FIRST_COMPLETED)
+    except BrokenExecutor as exc:
+        raise WorkerDied([label for label, _ in pending.values()]) from exc
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -280,13 +304,15 @@ def _launching() -> Iterator[None]:
                 terminate(signal.SIGTERM, None)
 
 
-def _drain(pending: dict[Future[Decoded], bytes], when: str) -> Iterator[tuple[Decoded, bytes]]:
+def _drain(
+    pending: dict[Future[Decoded], tuple[str, bytes]], when: str
+) -> Iterator[tuple[Decoded, bytes]]:
     from concurrent.futures import wait
 
     done, _ = wait(pending, return_when=when)
     for future in done:
-        data = pending.pop(future)
-        yield future.result(), data
+        result = future.result()  # raises while the file is still counted in flight
+        yield result, pending.pop(future)[1]
 
 
 def _save_all(
