@@ -238,3 +238,29 @@ def test_a_worker_that_dies_ends_the_import_with_one_line_and_the_next_import_go
                 (store.activities().height, store.scalar("SELECT count(*) FROM raw_files"))
             )
     assert counts[0] == counts[1] and counts[0][1] == 12
+
+
+def _dies(*_args: object) -> object:
+    os.kill(os.getpid(), signal.SIGKILL)  # a forked pool worker, as the OOM killer would
+    raise AssertionError("unreachable")
+
+
+def test_a_pool_worker_that_dies_ends_analyze_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from terskel.analysis import intervals
+    from terskel.cli import main
+
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        import_paths(store, [DEMO_DATA], workers=1)
+    monkeypatch.setattr(intervals, "POOL_MIN", 2)  # the demo's runs go to the fork pool
+    monkeypatch.setattr(intervals, "_POOL", None)  # a pool of its own, dropped after
+    monkeypatch.setattr(intervals, "read_one", _dies)  # forked: the workers inherit it
+    monkeypatch.setattr(sys, "argv", ["terskel", "--db", str(db), "analyze", "--rebuild"])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    err = capsys.readouterr().err
+    assert ended.value.code == 1, err
+    assert "a worker process died" in err and "run the same command again" in err
+    assert "Traceback" not in err

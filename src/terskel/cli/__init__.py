@@ -89,7 +89,13 @@ def main() -> Any:
     code = replay.replay(args)
     if code is not None:
         raise SystemExit(code)
-    from terskel.cli.common import EXIT_INTERRUPTED, INTERRUPTED, err, hoist_global_options
+    from terskel.cli.common import (
+        EXIT_INTERRUPTED,
+        EXIT_PARTIAL,
+        INTERRUPTED,
+        err,
+        hoist_global_options,
+    )
 
     try:
         with replay.recording(args):
@@ -97,11 +103,27 @@ def main() -> Any:
             # typer builds a click command for every registered command: register only this one
             return _app_with(command_modules(args))(args=args)
     except (KeyboardInterrupt, RuntimeError) as exc:
+        if _worker_died(exc):  # a pool's worker killed (OOM killer, kill -9) mid-analysis
+            err.print(f"[bold red]error:[/bold red] {WORKER_DIED}", highlight=False)
+            raise SystemExit(EXIT_PARTIAL) from None
         # DuckDB turns a Ctrl-C during a query into RuntimeError("Query interrupted")
         if isinstance(exc, RuntimeError) and "interrupted" not in str(exc).lower():
             raise
         err.print(INTERRUPTED, highlight=False)
         raise SystemExit(EXIT_INTERRUPTED) from None
+
+
+WORKER_DIED = (
+    "a worker process died (killed, or out of memory); what was saved is kept: "
+    "run the same command again to go on"
+)
+
+
+def _worker_died(exc: BaseException) -> bool:
+    """Whether `exc` is a process pool's broken state (concurrent.futures is loaded only
+    when a pool ran: nothing to import here for the other commands)."""
+    futures = sys.modules.get("concurrent.futures")
+    return futures is not None and isinstance(exc, futures.BrokenExecutor)
 
 
 def run() -> Any:
