@@ -89,16 +89,7 @@ def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
 
 def _matched(true: list[tuple[int, int]], found: list[tuple[int, int]]) -> int:
     """True reps matched one to one (greedy by overlap, as the bench scores)."""
-    pairs = sorted(
-        ((_iou(t, f), i, j) for i, t in enumerate(true) for j, f in enumerate(found)), reverse=True
-    )
-    ut: set[int] = set()
-    uf: set[int] = set()
-    for iou, i, j in pairs:
-        if iou >= 0.5 and i not in ut and j not in uf:
-            ut.add(i)
-            uf.add(j)
-    return len(ut)
+    return len(true) - len(_unmatched(true, found))
 
 
 def first_stage(

@@ -74,10 +74,16 @@ class Piece:
 
 
 def cost_factor(i: float) -> float:
-    """The speed on the flat of the effort that runs 1 m/s on grade i: 1 plus
-    UPHILL_PER_GRADE per unit of climb, minus DOWNHILL_PER_GRADE per unit of descent."""
-    x = min(max(i, -MAX_GRADE), MAX_GRADE)
-    return 1.0 + (UPHILL_PER_GRADE if x > 0 else DOWNHILL_PER_GRADE) * x
+    """The speed on the flat of the effort that runs 1 m/s on grade i (see `cost_factors`)."""
+    return float(cost_factors(np.asarray(i, dtype=float)))
+
+
+def cost_factors(i: np.ndarray) -> np.ndarray:
+    """`cost_factor` of each grade: 1 plus UPHILL_PER_GRADE per unit of climb, minus
+    DOWNHILL_PER_GRADE per unit of descent (grades clipped to MAX_GRADE)."""
+    x = np.clip(i, -MAX_GRADE, MAX_GRADE)
+    out: np.ndarray = 1.0 + np.where(x > 0, UPHILL_PER_GRADE, DOWNHILL_PER_GRADE) * x
+    return out
 
 
 def moves_effort(pieces: list[Piece], sigma: float) -> bool:
@@ -108,8 +114,7 @@ def per_second(v: np.ndarray, alt: np.ndarray) -> np.ndarray | None:
     i = np.arange(v.size)
     lo, hi = np.clip(i - GRADE_HALF_S, 0, v.size - 1), np.clip(i + GRADE_HALF_S, 0, v.size - 1)
     grade = (a[hi] - a[lo]) / np.maximum(c[hi + 1] - c[lo], MIN_GRADE_M)
-    x = np.clip(grade, -MAX_GRADE, MAX_GRADE)
-    out: np.ndarray = v * (1.0 + np.where(x > 0, UPHILL_PER_GRADE, DOWNHILL_PER_GRADE) * x)
+    out: np.ndarray = v * cost_factors(grade)
     return out
 
 
