@@ -222,18 +222,10 @@ class ImportStructures:
         return start_structure(samples, self.store.laps(chunk), params=self.params, pool=pool)
 
     def finish(self) -> None:
-        """Save the structures whose model is under way (WorkerDied if a worker died)."""
-        from concurrent.futures import BrokenExecutor
-
-        from terskel.jobs.ingest import WorkerDied
-
-        try:
-            for chunk, pending in self._started:
-                _save_labelled(self.store, chunk, *finish_structure(pending))
-        except BrokenExecutor as exc:
-            raise WorkerDied([]) from exc
-        finally:
-            self._started = []
+        """Save the structures whose model is under way."""
+        for chunk, pending in self._started:
+            _save_labelled(self.store, chunk, *finish_structure(pending))
+        self._started = []
 
 
 def _save_labelled(

@@ -144,18 +144,14 @@ def _import_fit(
         with closing(results):
             _save_all(store, log, checks, results, known, summary, on_file)
         return
-    from concurrent.futures import BrokenExecutor
-
-    try:
-        with _decoding_pool(use_workers) as pool:
-            results = _decode_parallel(pool, fresh, fallback_tz, use_workers)
-            batch_done = (lambda: on_batch(pool)) if on_batch else None
-            # closed at once when saving (or the analysis between batches) raises, Ctrl-C
-            # and SIGTERM included: the pool then stops its workers, not at its collection
-            with closing(results):
-                _save_all(store, log, checks, results, known, summary, on_file, batch_done)
-    except BrokenExecutor as exc:  # a worker died running the analysis between batches
-        raise WorkerDied([]) from exc
+    with _decoding_pool(use_workers) as pool:
+        results = _decode_parallel(pool, fresh, fallback_tz, use_workers)
+        batch_done = (lambda: on_batch(pool)) if on_batch else None
+        # closed at once when saving (or the analysis between batches) raises, Ctrl-C and
+        # SIGTERM included: the pool then stops its workers, not at its collection; a
+        # worker dying in that analysis ends the command in cli.main, as in any command
+        with closing(results):
+            _save_all(store, log, checks, results, known, summary, on_file, batch_done)
 
 
 @dataclass(frozen=True)
