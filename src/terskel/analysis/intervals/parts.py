@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,8 +143,6 @@ class Feats:
         self.rm: list[tuple[float, float, float]] = []
         self.hm: list[tuple[float, float, float]] = []
         self.ghm: list[tuple[float, float, float]] = []
-        self.lm: list[tuple[float, float, float]] = []
-        self.glm: list[tuple[float, float, float]] = []
         for r in st:
             tau2 = _tau2(r.moving_s)
             self.lt.append(math.log(max(r.moving_s, 1.0)))
@@ -155,7 +152,6 @@ class Feats:
             self.slog.append(math.log(2 * math.pi * tau2))
             self.rm.append(mo.over(r.start, r.end))
             self.hm.append(mo.hr_over(r.start, r.end))
-            self.lm.append(mo.lv_over(r.start, r.end))
         self.glt, self.gld, self.gw, self.gslog, self.gel = [], [], [], [], []
         self.gm: list[tuple[float, float, float]] = []
         for x, y in itertools.pairwise(st):
@@ -168,7 +164,6 @@ class Feats:
             self.gel.append(t)
             self.gm.append(mo.over(x.end, y.start))
             self.ghm.append(mo.hr_over(x.end, y.start))
-            self.glm.append(mo.lv_over(x.end, y.start))
 
 
 def _contrast(n: int, r: list[float], g: list[float]) -> float:
@@ -205,27 +200,6 @@ if os.environ.get("HR_OFF") == "1":
     _hr_gain = lambda n, acc, span: 0.0  # noqa
 # heart rate witnesses a part where recorded over this share of its moving seconds
 HR_COVER = 0.9
-
-
-def _level_fit(n: int, r: list[float], g: list[float], floor_sd: float) -> float:
-    """Fit gain of surges over the floats between them measured on the pieces' levels:
-    0.5 log(1 + z^2) per surge, z the level contrast over the pooled spread of the
-    piece levels inside surges and inside floats (at least `floor_sd`)."""
-    nr, sr, ssr = r
-    ng, sg, ssg = g
-    if nr < 1 or ng < 1:
-        return -math.inf
-    d = sr / nr - sg / ng
-    if d <= 0:
-        return -math.inf
-    var = (ssr - sr * sr / nr + ssg - sg * sg / ng) / (nr + ng)
-    z = d / math.sqrt(max(var, floor_sd * floor_sd))
-    if _LV_MODE == "sq":
-        return 0.5 * n * z * z / max(n, 1) * 1.0
-    return 0.5 * n * math.log1p(z * z)
-
-
-_LV_MODE = os.environ.get("LV_MODE", "")
 
 
 def _outside(mo: Moments, a: int, b: int) -> list[float]:
@@ -303,15 +277,9 @@ def group_parts(
                 lad = _mirror([math.log(max(x, 1.0)) for x in vals], [r.moving_s for r in reps])
                 out.append(Part("ladder", reps, base + lad + rec - PARAM_NATS, dim))
     if n >= MIN_FARTLEK and acc[10] <= MAX_SURGE_S:
-        ffit = fit
-        if _LV_MODE:
-            fl = f.mo.sigma
-            if _LV_MODE == "mean":
-                fl = f.mo.sigma * math.sqrt(BIN_S / max(acc[11] / n, BIN_S))
-            lf = _level_fit(n, acc[33:36], acc[36:39], fl)
-            ffit = max(fit, lf) if lf > -math.inf else fit
-        ffit += 0 if _HR_ALL else hr
-        out.append(Part("fartlek", reps, ffit + levels - FARTLEK_COST, "time"))
+        out.append(
+            Part("fartlek", reps, fit + (0 if _HR_ALL else hr) + levels - FARTLEK_COST, "time")
+        )
     return out
 
 
@@ -338,8 +306,6 @@ def add_rep(acc: list[float], f: Feats, i: int, moving: float) -> None:
         acc[11 + q] += x
     for q, x in enumerate(f.hm[i]):
         acc[27 + q] += x
-    for q, x in enumerate(f.lm[i]):
-        acc[33 + q] += x
 
 
 def add_gap(acc: list[float], f: Feats, i: int) -> None:
@@ -347,8 +313,6 @@ def add_gap(acc: list[float], f: Feats, i: int) -> None:
         acc[14 + q] += x
     for q, x in enumerate(f.ghm[i]):
         acc[30 + q] += x
-    for q, x in enumerate(f.glm[i]):
-        acc[36 + q] += x
     _add_moments(acc, 17, f.gw[i], f.glt[i], f.gld[i])
     acc[24] += f.gslog[i]
     acc[25] += f.gel[i]

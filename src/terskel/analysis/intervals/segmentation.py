@@ -85,18 +85,9 @@ class Moments:
     s: np.ndarray
     ss: np.ndarray
     hr: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # lagged HR (see `of`)
-    lv: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # piece levels per row
-    sigma: float = 0.0
 
     @classmethod
-    def of(
-        cls,
-        v: np.ndarray,
-        moving: np.ndarray,
-        hr: np.ndarray | None = None,
-        pieces: list[Piece] | None = None,
-        sigma: float = 0.0,
-    ) -> Moments:
+    def of(cls, v: np.ndarray, moving: np.ndarray, hr: np.ndarray | None = None) -> Moments:
         """Prefix sums of the moving seconds of speed `v` (and of heart rate HR_LAG_S
         later, where recorded)."""
         m = moving.astype(float)
@@ -112,32 +103,12 @@ class Moments:
                 np.concatenate([z, np.cumsum(x * ok)]),
                 np.concatenate([z, np.cumsum(x * x * ok)]),
             )
-        lvp = None
-        if pieces is not None:
-            lvl = np.zeros(v.size)
-            for p in pieces:
-                if not p.stop:
-                    lvl[p.start : p.end] = p.level
-            lvp = (
-                np.concatenate([z, np.cumsum(m)]),
-                np.concatenate([z, np.cumsum(lvl * m)]),
-                np.concatenate([z, np.cumsum(lvl * lvl * m)]),
-            )
         return cls(
             np.concatenate([z, np.cumsum(m)]),
             np.concatenate([z, np.cumsum(v * m)]),
             np.concatenate([z, np.cumsum(v * v * m)]),
             h,
-            lvp,
-            sigma,
         )
-
-    def lv_over(self, a: int, b: int) -> tuple[float, float, float]:
-        """Moving seconds, sum and sum of squares of the piece levels over rows a..b."""
-        if self.lv is None:
-            return (0.0, 0.0, 0.0)
-        n, s, ss = self.lv
-        return float(n[b] - n[a]), float(s[b] - s[a]), float(ss[b] - ss[a])
 
     def hr_over(self, a: int, b: int) -> tuple[float, float, float]:
         """Seconds, sum and sum of squares of the lagged heart rate over rows a..b."""
@@ -171,7 +142,7 @@ class Track:
     @property
     def moments(self) -> Moments:
         """Prefix sums of the moving seconds (see `Moments`)."""
-        return Moments.of(self.v, self.moving, self.hr, self.pieces, self.sigma)
+        return Moments.of(self.v, self.moving, self.hr)
 
 
 def done(lf: pl.LazyFrame, engine: Literal["auto", "in-memory"] = "auto") -> pl.LazyFrame:
