@@ -141,8 +141,6 @@ class Feats:
         self.mo = mo
         self.lt, self.ld, self.lv, self.w, self.slog = [], [], [], [], []
         self.rm: list[tuple[float, float, float]] = []
-        self.hm: list[tuple[float, float, float]] = []
-        self.ghm: list[tuple[float, float, float]] = []
         for r in st:
             tau2 = _tau2(r.moving_s)
             self.lt.append(math.log(max(r.moving_s, 1.0)))
@@ -151,7 +149,6 @@ class Feats:
             self.w.append(1.0 / tau2)
             self.slog.append(math.log(2 * math.pi * tau2))
             self.rm.append(mo.over(r.start, r.end))
-            self.hm.append(mo.hr_over(r.start, r.end))
         self.glt, self.gld, self.gw, self.gslog, self.gel = [], [], [], [], []
         self.gm: list[tuple[float, float, float]] = []
         for x, y in itertools.pairwise(st):
@@ -163,7 +160,6 @@ class Feats:
             self.gslog.append(math.log(2 * math.pi * tau2))
             self.gel.append(t)
             self.gm.append(mo.over(x.end, y.start))
-            self.ghm.append(mo.hr_over(x.end, y.start))
 
 
 def _contrast(n: int, r: list[float], g: list[float]) -> float:
@@ -180,26 +176,6 @@ def _contrast(n: int, r: list[float], g: list[float]) -> float:
     within = ssr - sr * sr / nr + (ssg - sg * sg / ng if ng >= 1 else 0.0)
     z = (v_rep - v_gap) / math.sqrt(max(within, 1e-6) / (nr + ng))
     return 0.5 * n * math.log1p(z * z)
-
-
-def _hr_gain(n: int, acc: list[float], span: float) -> float:
-    """Heart rate as a second witness of the efforts: 0.5 log(1 + z^2) per rep, z the
-    lagged heart rate's rep/recovery contrast over its pooled spread (`_contrast`),
-    where recorded over nearly all the part (else nothing: it only adds evidence);
-    nothing when the heart rate is lower over the reps."""
-    nr, ng = acc[27], acc[30]
-    if nr + ng < HR_COVER * span or nr < 1 or ng < 1:
-        return 0.0
-    return max(_contrast(n, acc[27:30], acc[30:33]), 0.0)
-
-
-import os
-
-_HR_ALL = os.environ.get("HR_ALL") == "1"
-if os.environ.get("HR_OFF") == "1":
-    _hr_gain = lambda n, acc, span: 0.0  # noqa
-# heart rate witnesses a part where recorded over this share of its moving seconds
-HR_COVER = 0.9
 
 
 def _outside(mo: Moments, a: int, b: int) -> list[float]:
@@ -233,9 +209,6 @@ def group_parts(
         fit = _contrast(n, acc[11:14], acc[14:17])
     if fit == -math.inf:
         return []
-    hr = _hr_gain(n, acc, acc[11] + acc[14])
-    if _HR_ALL:
-        fit += hr
     sw, swt, swt2, sxt, swd, swd2, sxd, slog, sv, sv2 = acc[:10]
     reg_t = _saving(n, sw, swt, swt2, sxt, slog, LOG_RANGE)
     reg_d = _saving(n, sw, swd, swd2, sxd, slog, LOG_RANGE)
@@ -277,9 +250,7 @@ def group_parts(
                 lad = _mirror([math.log(max(x, 1.0)) for x in vals], [r.moving_s for r in reps])
                 out.append(Part("ladder", reps, base + lad + rec - PARAM_NATS, dim))
     if n >= MIN_FARTLEK and acc[10] <= MAX_SURGE_S:
-        out.append(
-            Part("fartlek", reps, fit + (0 if _HR_ALL else hr) + levels - FARTLEK_COST, "time")
-        )
+        out.append(Part("fartlek", reps, fit + levels - FARTLEK_COST, "time"))
     return out
 
 
@@ -304,15 +275,11 @@ def add_rep(acc: list[float], f: Feats, i: int, moving: float) -> None:
     acc[26] = min(acc[26], lv)
     for q, x in enumerate(f.rm[i]):
         acc[11 + q] += x
-    for q, x in enumerate(f.hm[i]):
-        acc[27 + q] += x
 
 
 def add_gap(acc: list[float], f: Feats, i: int) -> None:
     for q, x in enumerate(f.gm[i]):
         acc[14 + q] += x
-    for q, x in enumerate(f.ghm[i]):
-        acc[30 + q] += x
     _add_moments(acc, 17, f.gw[i], f.glt[i], f.gld[i])
     acc[24] += f.gslog[i]
     acc[25] += f.gel[i]

@@ -43,10 +43,6 @@ AID = "activity_id"
 _KEY_SPAN = 1 << 32
 # seconds of moving time per bin of the change-point search
 BIN_S = 5
-# heart rate answers an effort this many seconds late (its time constant: ~30 s)
-HR_LAG_S = 30
-# heart rate counts as evidence where recorded for this share of the rows
-HR_KNOWN = 0.9
 # BIC-like cost of one change, in units of sigma^2 log(n)
 PENALTY = 3.0
 # below this speed over a few seconds the runner stands (GPS drift included)
@@ -84,38 +80,17 @@ class Moments:
     n: np.ndarray
     s: np.ndarray
     ss: np.ndarray
-    hr: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # lagged HR (see `of`)
 
     @classmethod
-    def of(cls, v: np.ndarray, moving: np.ndarray, hr: np.ndarray | None = None) -> Moments:
-        """Prefix sums of the moving seconds of speed `v` (and of heart rate HR_LAG_S
-        later, where recorded)."""
+    def of(cls, v: np.ndarray, moving: np.ndarray) -> Moments:
+        """Prefix sums of the moving seconds of speed `v`."""
         m = moving.astype(float)
         z = np.zeros(1)
-        h = None
-        if hr is not None and np.isfinite(hr).mean() >= HR_KNOWN:
-            lag = np.full(hr.size, np.nan)
-            lag[: max(hr.size - HR_LAG_S, 0)] = hr[HR_LAG_S:]
-            ok = (np.isfinite(lag) & moving).astype(float)
-            x = np.nan_to_num(lag)
-            h = (
-                np.concatenate([z, np.cumsum(ok)]),
-                np.concatenate([z, np.cumsum(x * ok)]),
-                np.concatenate([z, np.cumsum(x * x * ok)]),
-            )
         return cls(
             np.concatenate([z, np.cumsum(m)]),
             np.concatenate([z, np.cumsum(v * m)]),
             np.concatenate([z, np.cumsum(v * v * m)]),
-            h,
         )
-
-    def hr_over(self, a: int, b: int) -> tuple[float, float, float]:
-        """Seconds, sum and sum of squares of the lagged heart rate over rows a..b."""
-        if self.hr is None:
-            return (0.0, 0.0, 0.0)
-        n, s, ss = self.hr
-        return float(n[b] - n[a]), float(s[b] - s[a]), float(ss[b] - ss[a])
 
     def over(self, a: int, b: int) -> tuple[float, float, float]:
         """Moving seconds, sum of speed and of speed^2 over rows a..b."""
@@ -137,12 +112,11 @@ class Track:
     sigma: float  # noise of the binned speed (m/s)
     moving: np.ndarray  # not a stop, per grid row
     graded: bool = False  # efforts from the grade-adjusted speed (see `graded`)
-    hr: np.ndarray | None = None  # heart rate per grid row (NaN where not recorded)
 
     @property
     def moments(self) -> Moments:
         """Prefix sums of the moving seconds (see `Moments`)."""
-        return Moments.of(self.v, self.moving, self.hr)
+        return Moments.of(self.v, self.moving)
 
 
 def done(lf: pl.LazyFrame, engine: Literal["auto", "in-memory"] = "auto") -> pl.LazyFrame:
@@ -302,7 +276,7 @@ def thresholds(pieces: list[Piece], sigma: float, graded: bool = False) -> list[
     return [m for m, _ in mids[:MAX_THRESHOLDS]]
 
 
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def arrays(g: pl.DataFrame) -> dict[int, Arrays]:
@@ -315,18 +289,9 @@ def arrays(g: pl.DataFrame) -> dict[int, Arrays]:
     paused = g["paused"].fill_null(False).to_numpy()
     alt = g["altitude_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     cad = g["cadence_spm"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    hr = g["heart_rate"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     cut = np.flatnonzero(np.diff(aid) != 0) + 1
     return {
-        int(aid[lo]): (
-            ts[lo:hi],
-            block[lo:hi],
-            v[lo:hi],
-            paused[lo:hi],
-            alt[lo:hi],
-            cad[lo:hi],
-            hr[lo:hi],
-        )
+        int(aid[lo]): (ts[lo:hi], block[lo:hi], v[lo:hi], paused[lo:hi], alt[lo:hi], cad[lo:hi])
         for lo, hi in zip([0, *cut.tolist()], [*cut.tolist(), aid.size], strict=True)
     }
 
@@ -359,7 +324,7 @@ def track(a: Arrays) -> Track:
     """One activity's pieces (boundaries a GPS dip misplaced moved to the cadence
     step, see `cadence`; on hills that change the efforts, where the grade-adjusted
     speed changes, see `graded`; with their effort, see `effort`) and noise."""
-    ts, block, v, paused, alt, cad, hr = a
+    ts, block, v, paused, alt, cad = a
     stop = stops(v, paused)
     ps, sigma = pieces(v, stop, block)
     ps = with_effort(snap(ps, v, ~stop, cad, sigma), alt)
@@ -367,7 +332,7 @@ def track(a: Arrays) -> Track:
     if effort is not None:
         ps = pieces(v, stop, block, effort)[0]
         ps = with_effort(snap(ps, v, ~stop, cad, sigma), alt)
-    return Track(ts, block, v, ps, sigma, ~stop, effort is not None, hr)
+    return Track(ts, block, v, ps, sigma, ~stop, effort is not None)
 
 
 def metrics(units: pl.LazyFrame, g: pl.LazyFrame, source: pl.LazyFrame) -> pl.LazyFrame:
