@@ -298,6 +298,26 @@ def test_reps_pace_tells_the_dimension_through_boundary_noise() -> None:
     assert part_text("set", s, m, rs, rm, False, False) == "6x400m/200m"
 
 
+def test_walked_recovery_is_in_metres_only_when_its_pace_says_so() -> None:
+    # XiangLi00 12069799515's 5x800m: 200 m walks (the runner's laps: 202-218 m)
+    # taking 118-204 s: the durations follow the walking speed (slope of log
+    # duration on log speed -1.14), the distances stay put
+    s, m = [252.0, 247, 256, 251, 234], [827.0, 826, 821, 831, 873]
+    rs, rm = [121.0, 118, 204, 136], [202.0, 206, 218, 203]
+    assert part_text("set", s, m, rs, rm, False, False) == "5x800m/200m"
+    # COROS 477784089173197013: 2 min timed walks (108-116 s, 132-183 m): the
+    # distances follow the walking speed, the time stays: in time
+    s, m = (
+        [222.0, 232, 236, 224, 240, 223, 224, 224],
+        [1019.0, 1017, 1034, 1011, 1051, 1022, 1022, 1020],
+    )
+    rs, rm = [116.0, 112, 114, 108, 115, 116, 114], [183.0, 158, 149, 132, 150, 145, 154]
+    assert part_text("set", s, m, rs, rm, False, False) == "8x1km/2min"
+    # two walks say nothing of a pace (XiangLi00 12164771200's strides): in time
+    rs, rm = [129.0, 81], [154.0, 135]
+    assert part_text("set", [31.0, 32, 32], [112.0, 104, 110], rs, rm, False, False) == "3x30s/2min"
+
+
 def test_recovery_between_two_round_values_is_read_from_the_cycle() -> None:
     # XiangLi00 13691527295 without its warm-up, both sets' 16 walked recoveries
     # (72-130 s, median 103.5 s: nearest 2 min, 15 % off 90 s): 45 s reps with 2 min
@@ -633,7 +653,7 @@ def test_real_hill_reps_with_irregular_walks_are_a_set() -> None:
     )
     seg = detect_segments(samples.lazy(), laps.lazy(), use_laps=False).collect()
     labels = session_labels(seg.lazy()).collect().sort("activity_id")["label"].to_list()
-    assert labels == ["20x30s/90s", "400-600-800-600-400m + 5x800m/2min"]
+    assert labels == ["20x30s/90s", "400-600-800-600-400m + 5x800m/200m"]
 
 
 def test_real_descending_ladder_after_a_paused_warm_up() -> None:

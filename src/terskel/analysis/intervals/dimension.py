@@ -51,7 +51,8 @@ _TIME_REP_DIST_REC = 0.05
 _GPS_REL = 0.02
 # Weight of the cycle's relative shortfall (see `cycle_cost`): as a rounding error.
 _CYCLE_WEIGHT = 1.0
-# slower than this (m/s) is a walk: nobody prescribes a walk in metres
+# slower than this (m/s) is a walk: rarely prescribed in metres (a walk back to the
+# line is), so only where its pace says so (`_paced`)
 _WALK_MPS = 1.8
 # The reps' pace tells the dimension (`_paced`) when the slope of log duration on
 # log speed is this many standard errors from the midway -0.5 (a two-sided 95 %).
@@ -111,6 +112,10 @@ def options(
     whether 103 s were 90 s overrun or 2 min cut short the cycle tells
     (`cycle_cost`), not which value is nearer.
 
+    A walked recovery is written in time (a walk is prescribed in minutes),
+    unless its pace says it was held in distance (`_paced`: 200 m walks taking
+    118-204 s).
+
     Laps the watch ended on a whole 5 s (a 110 s workout step) are exact time,
     on a whole 50 m exact distance: the only option.
     """
@@ -126,7 +131,13 @@ def options(
     s_val, s_cost = nearest(mean_s, ROUND_S, 10 if mean_s < 600 else 30, tol=tol)
     bias = _RECOVERY_TIME_BIAS if recovery else 0.0
     s_spread = CV_WEIGHT * _rcv(s) - bias
-    paced = None if recovery else _paced(s, m)
+    paced = _paced(s, m)
+    walked = mean_m < _WALK_MPS * mean_s
+    # a walk is written in metres only when its pace says so: its durations follow
+    # the walking speed while its distances stay put (a walk back to a line)
+    walk_m = recovery and walked and paced is not None and paced[1] == 0.0
+    if recovery and not walk_m:
+        paced = None
     if paced is not None:
         s_spread = CV_WEIGHT * paced[0]
     # recoveries are overrun, not lagged alike: only reps have lagged values, and
@@ -137,7 +148,7 @@ def options(
     if recovery:
         s_opts += _neighbours(s_best, mean_s, tol, ROUND_S, fmt_s)
     out = {"time": [(tx, c + s_spread, v, g) for tx, c, v, g in s_opts]}
-    if mean_m >= _WALK_MPS * mean_s:  # standing or walking: only time makes sense
+    if not walked or walk_m:  # else standing or walking: only time makes sense
         # a measured distance is off by twice its GPS error or by its two boundary
         # errors (independent: sqrt(2) x p90), no more: a rep 7 % short is no 1 km
         tol_m = max(2 * _GPS_REL, lag_allowance(sample_s) / max(mean_s, 1.0))
