@@ -9,6 +9,8 @@ import random
 import shutil
 from pathlib import Path
 
+import duckdb
+
 from terskel.jobs.ingest import import_paths
 from terskel.store import Store
 from tests.conftest import DEMO_DATA
@@ -90,4 +92,38 @@ def test_a_store_whose_checkpoint_cut_free_blocks_off_its_end_opens(tmp_path: Pa
         with Store.open(db) as store:
             assert store.table_counts()["activities"] == 1
     with Store.open(db, read_only=True) as store:
+        assert store.table_counts()["activities"] == 1
+
+
+def _store_bytes(db: Path) -> int:
+    """File + WAL + raw folder, as bench/nightly_import.py counts the store."""
+    raw = db.with_name(db.name + ".raw")
+    payloads = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
+    return db.stat().st_size + (_wal(db).stat().st_size if _wal(db).exists() else 0) + payloads
+
+
+def test_a_nightly_import_grows_a_new_store_by_small_blocks(tmp_path: Path) -> None:
+    """The checkpoint at close writes every touched table's last row group and ART
+    index into fresh blocks (the old ones are freed only after it): ~12 tables for one
+    run. With DuckDB's 256 KiB blocks one 18 KB file grew a 5-run store by 2.9 MB; a new
+    store's 64 KiB blocks make it 0.8 MB (store/opening.py, NEW_FILE_BLOCK_SIZE)."""
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        import_paths(store, [DEMO_DATA], workers=1)
+        assert store.scalar("SELECT block_size FROM pragma_database_size()") == 65_536
+    before = _store_bytes(db)
+    with Store.open(db) as store:
+        import_paths(store, [ONE_RUN], workers=1)  # decode, store, analyse: the nightly
+    assert _store_bytes(db) - before < 1_500_000
+
+
+def test_a_store_of_256_kib_blocks_keeps_them_and_opens(tmp_path: Path) -> None:
+    """A store created before the smaller block size is opened as it is, by writers and
+    readers (DuckDB reads the block size from the file's header)."""
+    db = tmp_path / "s.duckdb"
+    duckdb.connect(str(db), config={"default_block_size": 262_144}).close()
+    with Store.open(db) as store:
+        import_paths(store, [ONE_RUN], workers=1)
+    with Store.open(db, read_only=True) as store:
+        assert store.scalar("SELECT block_size FROM pragma_database_size()") == 262_144
         assert store.table_counts()["activities"] == 1
