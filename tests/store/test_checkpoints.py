@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from terskel.jobs.ingest import import_paths
-from terskel.store import Store, core, faults, opening
+from terskel.store import Store, blocks, core, faults, opening
 from tests.conftest import DEMO_DATA
 
 ONE_RUN = DEMO_DATA.parent / "demo-weeks" / "fitparse__2013-02-06-12-11-14.fit"
@@ -166,3 +166,22 @@ def test_a_copy_into_small_blocks_killed_leaves_the_old_store(
         assert store.scalar("SELECT block_size FROM pragma_database_size()") == 65_536
         assert store.table_counts()["activities"] == 1
     assert not db.with_name(db.name + ".blocks").exists()
+
+
+def test_a_copy_into_small_blocks_that_fails_leaves_the_store_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "s.duckdb"
+    _old_store(db, monkeypatch)
+
+    def full_disk(path: Path, copy: Path) -> None:
+        copy.write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(blocks, "_copy", full_disk)
+    with Store.open(db) as store:  # opens all the same, on its 256 KiB blocks
+        assert store.scalar("SELECT block_size FROM pragma_database_size()") == 262_144
+        import_paths(store, [DEMO_DATA], workers=1)
+    assert not db.with_name(db.name + ".blocks").exists()
+    with Store.open(db, read_only=True) as store:
+        assert store.table_counts()["activities"] == 6

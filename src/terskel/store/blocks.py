@@ -33,9 +33,28 @@ def block_size(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def copy_to_small_blocks(path: Path) -> None:
-    """Replace the (closed, checkpointed) store file at `path` by a copy in small blocks."""
+    """Replace the (closed, checkpointed) store file at `path` by a copy in small blocks;
+    on a failure (a full disk) the copy is removed and the store stays as it was."""
+    path = path.resolve()  # a link to the store stays a link; the copy goes beside the file
     copy = path.with_name(path.name + ".blocks")
-    for stale in (copy, copy.with_name(copy.name + ".wal")):
+    try:
+        _copy(path, copy)
+    except BaseException:
+        for partial in (copy, copy.with_name(copy.name + ".wal")):
+            partial.unlink(missing_ok=True)
+        raise
+    faults.reached("blocks_copied")  # the copy whole, not yet renamed
+    os.replace(copy, path)
+    descriptor = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _copy(path: Path, copy: Path) -> None:
+    """Every object of the store at `path` into a new file `copy`, checkpointed and fsynced."""
+    for stale in (copy, copy.with_name(copy.name + ".wal")):  # of a copy killed before
         stale.unlink(missing_ok=True)
     con = duckdb.connect()
     try:
@@ -52,10 +71,3 @@ def copy_to_small_blocks(path: Path) -> None:
         raise duckdb.IOException(f"{copy}: the copy kept a WAL")
     with copy.open("rb") as handle:
         os.fsync(handle.fileno())
-    faults.reached("blocks_copied")  # the copy whole, not yet renamed
-    os.replace(copy, path)
-    descriptor = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
