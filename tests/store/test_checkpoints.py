@@ -5,12 +5,18 @@ earlier. An import is one bulk write: checkpoints held until its end, then one
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 from terskel.jobs.ingest import import_paths
-from terskel.store import Store
+from terskel.store import Store, blocks, core, faults, opening
 from tests.conftest import DEMO_DATA
 
 ONE_RUN = DEMO_DATA.parent / "demo-weeks" / "fitparse__2013-02-06-12-11-14.fit"
@@ -91,3 +97,91 @@ def test_a_store_whose_checkpoint_cut_free_blocks_off_its_end_opens(tmp_path: Pa
             assert store.table_counts()["activities"] == 1
     with Store.open(db, read_only=True) as store:
         assert store.table_counts()["activities"] == 1
+
+
+def _store_bytes(db: Path) -> int:
+    """File + WAL + raw folder, as bench/nightly_import.py counts the store."""
+    raw = db.with_name(db.name + ".raw")
+    payloads = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
+    return db.stat().st_size + (_wal(db).stat().st_size if _wal(db).exists() else 0) + payloads
+
+
+def test_a_nightly_import_grows_a_new_store_by_small_blocks(tmp_path: Path) -> None:
+    """The checkpoint at close writes every touched table's last row group and ART
+    index into fresh blocks (the old ones are freed only after it): ~12 tables for one
+    run. With DuckDB's 256 KiB blocks one 18 KB file grew a 5-run store by 2.9 MB; a new
+    store's 64 KiB blocks make it 0.8 MB (store/opening.py, NEW_FILE_BLOCK_SIZE)."""
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        import_paths(store, [DEMO_DATA], workers=1)
+        assert store.scalar("SELECT block_size FROM pragma_database_size()") == 65_536
+    before = _store_bytes(db)
+    with Store.open(db) as store:
+        import_paths(store, [ONE_RUN], workers=1)  # decode, store, analyse: the nightly
+    assert _store_bytes(db) - before < 1_500_000
+
+
+def _old_store(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store made before NEW_FILE_BLOCK_SIZE: DuckDB's 256 KiB blocks, one run in it."""
+    with monkeypatch.context() as patched:
+        for module in (opening, core):
+            patched.setattr(module, "NEW_FILE_BLOCK_SIZE", 262_144)
+        with Store.open(db) as store:
+            import_paths(store, [ONE_RUN], workers=1)
+            assert store.scalar("SELECT block_size FROM pragma_database_size()") == 262_144
+
+
+def test_a_store_of_256_kib_blocks_is_copied_into_small_ones_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "s.duckdb"
+    _old_store(db, monkeypatch)
+    with Store.open(db) as store:  # the first writer copies it (store/blocks.py)
+        assert store.scalar("SELECT block_size FROM pragma_database_size()") == 65_536
+        assert store.table_counts()["activities"] == 1
+        assert store.table_counts()["samples"] > 0
+        import_paths(store, [DEMO_DATA], workers=1)  # sequences and keys go on
+    assert not db.with_name(db.name + ".blocks").exists()
+    with Store.open(db, read_only=True) as store:
+        assert store.table_counts()["activities"] == 6
+        ids = store.scalar("SELECT count(DISTINCT activity_id) FROM activities")
+        assert ids == 6
+
+
+@pytest.mark.parametrize("point", ["blocks_copying", "blocks_copied"])
+def test_a_copy_into_small_blocks_killed_leaves_the_old_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: str
+) -> None:
+    """kill -9 during the copy: the old file stays whole, the next writer copies again."""
+    db = tmp_path / "s.duckdb"
+    _old_store(db, monkeypatch)
+    code = f"from terskel.store import Store; Store.open(__import__('pathlib').Path({str(db)!r}))"
+    env = {**os.environ, faults.KILL_ENV: point}
+    done = subprocess.run([sys.executable, "-c", code], env=env, check=False)
+    assert done.returncode == -signal.SIGKILL
+    with Store.open(db, read_only=True) as store:
+        assert store.scalar("SELECT block_size FROM pragma_database_size()") == 262_144
+        assert store.table_counts()["activities"] == 1
+    with Store.open(db) as store:
+        assert store.scalar("SELECT block_size FROM pragma_database_size()") == 65_536
+        assert store.table_counts()["activities"] == 1
+    assert not db.with_name(db.name + ".blocks").exists()
+
+
+def test_a_copy_into_small_blocks_that_fails_leaves_the_store_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "s.duckdb"
+    _old_store(db, monkeypatch)
+
+    def full_disk(path: Path, copy: Path) -> None:
+        copy.write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(blocks, "_copy", full_disk)
+    with Store.open(db) as store:  # opens all the same, on its 256 KiB blocks
+        assert store.scalar("SELECT block_size FROM pragma_database_size()") == 262_144
+        import_paths(store, [DEMO_DATA], workers=1)
+    assert not db.with_name(db.name + ".blocks").exists()
+    with Store.open(db, read_only=True) as store:
+        assert store.table_counts()["activities"] == 6

@@ -1,13 +1,13 @@
 """When a writer checkpoints: at close, when the WAL passes 4 MB, and once after a bulk write.
 
-A checkpoint rewrites the last row group of every table a run touched into fresh
-256 KiB blocks. While raw FIT bytes lived in `raw_files` (one row group holding every
-original file) that cost a one-file import 0.5 s CPU and 13.4 MB of new blocks on the
-1,092-run bench store, so writers deferred it (issue 14) and the WAL (2.1x the file)
-stayed beside the store, replayed by every later open. The bytes now live in the raw
-folder (store/raw_folder.py): a checkpoint after a one-file import and its analysis
-costs ~0.05 s CPU, so a writer folds its WAL at close and the store is one file again
-(plus its raw folder) after every command.
+A checkpoint rewrites the last row group of every table a run touched into fresh blocks
+(256 KiB until store files used 64 KiB blocks). While raw FIT bytes lived in `raw_files`
+(one row group holding every original file) that cost a one-file import 0.5 s CPU and
+13.4 MB of new blocks on the 1,092-run bench store, so writers deferred it (issue 14)
+and the WAL (2.1x the file) stayed beside the store, replayed by every later open. The
+bytes now live in the raw folder (store/raw_folder.py): a checkpoint after a one-file
+import and its analysis costs ~0.05 s CPU, so a writer folds its WAL at close and the
+store is one file again (plus its raw folder) after every command.
 
 Growth, `bench/nightly_import.py --nights 30` (36 new runs, 7.4 MB of files, one a
 night into the 1,092-run store): main's deferral grew it 31.4 MB (4.3x; 2.1x the file
@@ -17,6 +17,18 @@ each night as WAL, 17.6 MB on the night the WAL passed 4 MB). Folding at close: 
 they free are there to reuse), ~0.45x the file a night from then on; 4.8 MB (0.65x) on
 the bench store migrated to v9 (the dropped raw bytes left free blocks). Deferring with
 raw bytes out (12 nights): 1.5x a night as WAL, 4.7 MB at each fold.
+
+Why a checkpoint needs new blocks (issue 14; `bench/nightly_import.py`, `PRAGMA
+database_size`, `pragma_storage_info`): one import touches 12 tables; each small one
+(activities, sessions, import_log ...: one row group in one block) is written whole into
+a fresh block, the tables that grow (samples, laps, zone_time) get new blocks for their
+new rows, and every touched table's ART index (its primary key) is written anew too. The
+blocks they replace are freed only once the checkpoint is done (a kill part-way must
+find the old ones), so they serve the next night, not this one. With 256 KiB blocks
+the first night on the compact bench store took 24 new blocks, 6.3 MB for a 0.53 MB file
+(inserting one row into each of those tables and checkpointing does the same, without
+terskel); without the indexes it was 3.7 MB. 64 KiB blocks (store/opening.py): 2.08 MB
+the first night, 1.38x over 10 nights (2.74x before), ~0.5x a night from the 8th on.
 """
 
 from __future__ import annotations

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import duckdb
 
 from terskel.store import faults
+from terskel.store.blocks import block_size, copy_to_small_blocks
 from terskel.store.checkpoints import checkpoint, defer_checkpoints, fold_at_close, held
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.lock import StoreBusy, WriterLock
-from terskel.store.opening import default_wait, open_connection
+from terskel.store.opening import NEW_FILE_BLOCK_SIZE, default_wait, open_connection
 from terskel.store.raw_folder import RawFolder, folder_of
 from terskel.store.rows import ArrowStream, read_frame
 from terskel.store.schema import MIGRATIONS, RAW_TO_FOLDER, latest_version
@@ -77,17 +78,34 @@ class StoreCore:
             if lock is not None:
                 lock.release()
             raise
-        con.execute("SET TimeZone = 'UTC'")  # current_timestamp columns hold UTC
-        # DuckDB draws its own bar on stdout for a statement past 2 s (the v9 migration's
-        # on a real store), terminal or not: it would land in cron's mail
-        con.execute("SET enable_progress_bar = false")
+        _configure(con, read_only)
         store = cls(con, athlete_id, path, lock)
         store._row_reads = read_only
         if not read_only:
-            defer_checkpoints(con)
             store._migrate(version)
             ensure_views(con)
+            store._to_small_blocks()
         return store
+
+    def _to_small_blocks(self) -> None:
+        """Copy a store of DuckDB's 256 KiB blocks into small ones, once (store/blocks.py);
+        a copy that fails (a full disk) leaves the store as it was."""
+        if block_size(self.con) == NEW_FILE_BLOCK_SIZE:
+            return
+        try:
+            self.con.execute("CHECKPOINT")  # one file: what the copy reads
+        except duckdb.Error:
+            return  # the WAL stays (replayed at the next open), and so do the blocks
+        self.con.close()
+        with suppress(duckdb.Error, OSError):
+            copy_to_small_blocks(self.path)
+        try:
+            self.con, _ = open_connection(self.path, False, default_wait(True))
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        _configure(self.con, read_only=False)
 
     def checkpoint(self) -> None:
         """Write the WAL into the store file (writers defer it: store/checkpoints.py)."""
@@ -255,3 +273,12 @@ class StoreCore:
         Rows keep pyarrow out: a report's reads and a nightly's one-run analysis (its
         import is ~0.03 s, and its first read's set-up ~0.01 s more)."""
         return read_frame(self.con, sql, params, bulk)
+
+
+def _configure(con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+    con.execute("SET TimeZone = 'UTC'")  # current_timestamp columns hold UTC
+    # DuckDB draws its own bar on stdout for a statement past 2 s (the v9 migration's
+    # on a real store), terminal or not: it would land in cron's mail
+    con.execute("SET enable_progress_bar = false")
+    if not read_only:
+        defer_checkpoints(con)
