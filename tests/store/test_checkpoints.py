@@ -185,3 +185,22 @@ def test_a_copy_into_small_blocks_that_fails_leaves_the_store_as_it_was(
     assert not db.with_name(db.name + ".blocks").exists()
     with Store.open(db, read_only=True) as store:
         assert store.table_counts()["activities"] == 6
+
+
+def test_a_disk_without_room_for_the_copy_is_not_tried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A nearly full disk: the copy would fail at every nightly open; it is not begun."""
+    db = tmp_path / "s.duckdb"
+    _old_store(db, monkeypatch)
+    room = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(
+        blocks.shutil, "disk_usage", lambda _: room._replace(free=2 * db.stat().st_size)
+    )
+    tried: list[Path] = []
+    monkeypatch.setattr(blocks, "copy_to_small_blocks", tried.append)
+    monkeypatch.setattr(core, "copy_to_small_blocks", tried.append)
+    with Store.open(db) as store:
+        assert store.scalar("SELECT block_size FROM pragma_database_size()") == 262_144
+        assert store.table_counts()["activities"] == 1
+    assert tried == []

@@ -16,6 +16,7 @@ named by the store and stays as it is.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -30,6 +31,13 @@ def block_size(con: duckdb.DuckDBPyConnection) -> int:
         "SELECT block_size FROM pragma_database_size() WHERE database_name = current_database()"
     ).fetchall()
     return int(rows[0][0]) if rows else NEW_FILE_BLOCK_SIZE
+
+
+def has_room_to_copy(path: Path) -> bool:
+    """Whether the disk holds a second copy of the store file with a margin; without it a
+    copy would fail at every open (and cost a checkpoint and most of a copy each time)."""
+    needed = 2 * path.stat().st_size + 64 * 2**20  # the copy, its WAL, room to go on
+    return shutil.disk_usage(path.resolve().parent).free > needed
 
 
 def copy_to_small_blocks(path: Path) -> None:

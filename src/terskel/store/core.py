@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Self
 import duckdb
 
 from terskel.store import faults
-from terskel.store.blocks import block_size, copy_to_small_blocks
+from terskel.store.blocks import block_size, copy_to_small_blocks, has_room_to_copy
 from terskel.store.checkpoints import checkpoint, defer_checkpoints, fold_at_close, held
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.lock import StoreBusy, WriterLock
@@ -89,8 +89,8 @@ class StoreCore:
 
     def _to_small_blocks(self) -> None:
         """Copy a store of DuckDB's 256 KiB blocks into small ones, once (store/blocks.py);
-        a copy that fails (a full disk) leaves the store as it was."""
-        if block_size(self.con) == NEW_FILE_BLOCK_SIZE:
+        a disk without room for the copy, or a copy that fails, leaves the store as it was."""
+        if block_size(self.con) == NEW_FILE_BLOCK_SIZE or not has_room_to_copy(self.path):
             return
         try:
             self.con.execute("CHECKPOINT")  # one file: what the copy reads
