@@ -21,7 +21,7 @@ threads at once (the kernel commits their fsyncs together; zlib and fsync releas
 GIL), and each folder touched is fsynced once for the batch, not once per file; the
 root once for the new bucket folders, not once per bucket. The same durability before
 the rows' commit, with 290 files: 746 fsyncs before (one per file, its bucket and
-each new bucket's root), ~300 + one per batch's touched buckets now.
+each new bucket's root), 571 now (the files, then each batch's touched buckets once).
 """
 
 from __future__ import annotations
