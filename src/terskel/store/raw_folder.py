@@ -15,6 +15,13 @@ Crash safety: a payload is written to a temporary name, fsynced and renamed (the
 folder fsynced) *before* the transaction that records its row, so a row never points
 at a missing or half-written file. A kill between the two leaves a file with no row:
 harmless, the next import of those bytes finds the file complete and records it.
+
+An import's batch goes through `put_many`: every file is written and fsynced by a few
+threads at once (the kernel commits their fsyncs together; zlib and fsync release the
+GIL), and each folder touched is fsynced once for the batch, not once per file; the
+root once for the new bucket folders, not once per bucket. The same durability before
+the rows' commit, with 290 files: 746 fsyncs before (one per file, its bucket and
+each new bucket's root), 571 now (the files, then each batch's touched buckets once).
 """
 
 from __future__ import annotations
@@ -22,12 +29,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 SUFFIX = ".gz"
 # gzip level 1: a 0.53 MB FIT file to 0.248 MB in 11 ms CPU; level 6 makes it 0.229 MB
 # (8 % smaller) in 35 ms, level 9 0.228 MB in 74 ms: a nightly import pays this once
 LEVEL = 1
+# Threads that write and fsync a batch's files (their fsyncs overlap).
+WRITERS = 4
 
 
 class RawFolderError(Exception):
@@ -57,16 +67,35 @@ class RawFolder:
         if target.exists():  # only ever renamed into place whole: complete
             return relative
         self._ensure_dir(target.parent)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        # mtime=0: the same bytes always give the same file
-        packed = gzip.compress(data, compresslevel=LEVEL, mtime=0)
-        with open(temporary, "wb") as handle:
-            handle.write(packed)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        _write_file(target, data)
         _fsync_dir(target.parent)
         return relative
+
+    def put_many(self, payloads: Iterable[tuple[str, bytes]]) -> dict[str, str]:
+        """`put` for many payloads (sha256, bytes): each folder fsynced once, the files
+        written and fsynced by a few threads at once; sha256 -> relative path."""
+        paths: dict[str, str] = {}
+        todo: dict[str, tuple[Path, bytes]] = {}
+        for sha256, data in payloads:
+            paths[sha256] = relative = relative_path(sha256)
+            target = self.root / relative
+            if relative not in todo and not target.exists():  # exists: complete
+                todo[relative] = (target, data)
+        if not todo:
+            return paths
+        folders = {target.parent for target, _ in todo.values()}
+        self._ensure_dirs(folders)
+        if len(todo) == 1:
+            _write_file(*next(iter(todo.values())))
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(WRITERS, len(todo))) as writers:
+                # list(): a failed write raises here, before any row is written
+                list(writers.map(lambda item: _write_file(*item), todo.values()))
+        for folder in sorted(folders):
+            _fsync_dir(folder)
+        return paths
 
     def get(self, relative: str, sha256: str) -> bytes:
         """The original bytes at `relative`, checked against their hash."""
@@ -92,13 +121,33 @@ class RawFolder:
 
     def _ensure_dir(self, folder: Path) -> None:
         """Create the folder (and the root), fsyncing the parents so the names survive."""
-        if folder.is_dir():
+        self._ensure_dirs({folder})
+
+    def _ensure_dirs(self, folders: set[Path]) -> None:
+        """Create these bucket folders (and the root); the parents fsynced once."""
+        missing = [folder for folder in folders if not folder.is_dir()]
+        if not missing:
             return
         created_root = not self.root.is_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        for folder in missing:
+            folder.mkdir(parents=True, exist_ok=True)
         if created_root:
             _fsync_dir(self.root.parent)
         _fsync_dir(self.root)
+
+
+def _write_file(target: Path, data: bytes) -> None:
+    """Compress to a temporary name beside `target`, fsync, rename into place."""
+    import threading
+
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    # mtime=0: the same bytes always give the same file
+    packed = gzip.compress(data, compresslevel=LEVEL, mtime=0)
+    with open(temporary, "wb") as handle:
+        handle.write(packed)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, target)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -38,11 +38,9 @@ class Uploads(Thresholds):
     def save_uploads(self, uploads: list[Upload]) -> list[SaveOutcome]:
         """Store uploads in one transaction: all of them land whole, or none does."""
         # the files' bytes first, durably: a committed raw_files row never points at nothing
-        paths = {
-            u.file_sha256: self.raw.put(u.file_sha256, u.content)
-            for u in uploads
-            if u.content is not None and u.file_sha256
-        }
+        paths = self.raw.put_many(
+            (u.file_sha256, u.content) for u in uploads if u.content is not None and u.file_sha256
+        )
         faults.reached("raw_written")
         with self.transaction():
             batch = Batch(
