@@ -29,7 +29,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 SUFFIX = ".gz"
@@ -88,8 +90,6 @@ class RawFolder:
         if len(todo) == 1:
             _write_file(*next(iter(todo.values())))
         else:
-            from concurrent.futures import ThreadPoolExecutor
-
             with ThreadPoolExecutor(min(WRITERS, len(todo))) as writers:
                 # list(): a failed write raises here, before any row is written
                 list(writers.map(lambda item: _write_file(*item), todo.values()))
@@ -138,8 +138,6 @@ class RawFolder:
 
 def _write_file(target: Path, data: bytes) -> None:
     """Compress to a temporary name beside `target`, fsync, rename into place."""
-    import threading
-
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     # mtime=0: the same bytes always give the same file
     packed = gzip.compress(data, compresslevel=LEVEL, mtime=0)
