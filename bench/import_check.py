@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,8 +29,6 @@ def import_into(tree: Path | None, db: Path, analyze: bool, workers: int) -> Non
     """`terskel import` of the benchmark folders into `db` by `tree`'s code (None: this one)."""
     env = None
     if tree is not None:
-        import os
-
         env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     command = [sys.executable, "-m", "terskel", "--db", str(db), "import"]
     command += [f"--workers={workers}"] + ([] if analyze else ["--no-analyze"])
