@@ -127,7 +127,7 @@ def _import_with_progress(
             on_file=lambda _label: progress.advance(task),
             on_batch=structures,
         )
-    if structures:
+    if structures is not None:
         structures.finish()
     return summary
 

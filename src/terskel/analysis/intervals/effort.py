@@ -109,9 +109,9 @@ def per_second(v: np.ndarray, alt: np.ndarray) -> np.ndarray | None:
     rows = np.flatnonzero(np.isfinite(alt))
     if rows.size < 2:
         return None
-    a = np.interp(np.arange(v.size), rows, alt[rows])
-    c = np.concatenate([[0.0], np.cumsum(v)])
     i = np.arange(v.size)
+    a = np.interp(i, rows, alt[rows])
+    c = np.concatenate([[0.0], np.cumsum(v)])
     lo, hi = np.clip(i - GRADE_HALF_S, 0, v.size - 1), np.clip(i + GRADE_HALF_S, 0, v.size - 1)
     grade = (a[hi] - a[lo]) / np.maximum(c[hi + 1] - c[lo], MIN_GRADE_M)
     out: np.ndarray = v * cost_factors(grade)
