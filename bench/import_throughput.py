@@ -169,16 +169,18 @@ Run = tuple[float, float, float, str]
 
 
 def _imports(trees: dict[str, Path | None], repeat: int) -> dict[tuple[str, bool], list[Run]]:
-    """Every tree's import with and without analysis, alternating, `repeat` times; each
+    """Every tree's import with and without analysis, alternating (ABBA), `repeat` times; each
     printed as it ends, then (when repeated) each one's median and best."""
     runs: dict[tuple[str, bool], list[Run]] = {(n, a): [] for n in trees for a in (True, False)}
+    order = list(trees.items())
     for _ in range(repeat):
         for analyze in (True, False):
-            for name, tree in trees.items():
+            for name, tree in order:
                 run = terskel_import(analyze, tree)
                 runs[(name, analyze)].append(run)
                 _print_import(name if len(trees) > 1 else None, analyze, *run[:3])
                 print(f"  {run[3]}")
+        order.reverse()  # ABBA: neither tree always runs first (after the other's caches)
     if repeat > 1:
         for (name, analyze), done in runs.items():
             walls = [r[0] for r in done]
