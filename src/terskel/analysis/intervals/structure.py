@@ -23,7 +23,7 @@ length against `continuous` (score 0):
   skipped candidates; parts that meet share one; running to the end is none).
 
 Candidate reps come from thresholds between the effort levels of the
-change-point fit (see `segmentation`): each threshold splits the efforts into
+change-point fit (see `levels`): each threshold splits the efforts into
 fast stretches and the rest; stops never end a stretch by themselves (a stop
 between two fast efforts with no slow running is a light, not a recovery).
 """
