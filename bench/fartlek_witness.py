@@ -48,8 +48,9 @@ import interval_accuracy as ia
 import interval_trace as it
 
 from terskel.analysis.intervals.effort import per_second
+from terskel.analysis.intervals.levels import thresholds
 from terskel.analysis.intervals.parts import MAX_SURGE_S, MIN_FARTLEK, Stretch
-from terskel.analysis.intervals.segmentation import Track, arrays, grid, thresholds, track
+from terskel.analysis.intervals.segmentation import Track, arrays, grid, track
 from terskel.analysis.intervals.structure import _recovery, _stretches, ceilings
 from terskel.analysis.samples import GridParams
 

@@ -42,13 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import interval_accuracy as ia
 
 from terskel.analysis.intervals.labels import parse_label
+from terskel.analysis.intervals.levels import thresholds
 from terskel.analysis.intervals.parts import Stretch
 from terskel.analysis.intervals.reading import stream_reading
 from terskel.analysis.intervals.segmentation import (
     Track,
     arrays,
     grid,
-    thresholds,
     track,
 )
 from terskel.analysis.intervals.structure import _stretches, ceilings, parse_reps, speed_base

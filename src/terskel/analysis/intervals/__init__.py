@@ -8,7 +8,8 @@ Per activity, in this order:
    fit, stops as their own state (see `segmentation`); a boundary a GPS speed
    dip misplaced moves to the cadence step (see `cadence`).
 
-Rep candidates from either source are read by one grammar (see `structure`):
+Rep candidates (from the streams: fast stretches above thresholds between the
+effort levels, see `levels`) are read by one grammar (see `structure`):
 sets, ladders, fartleks, a few extra efforts, or `continuous`, whichever
 scores best; the runner-up readings are kept as scored alternatives (when
 `continuous` wins, the best reading it beat is one of them), and the label's

@@ -149,7 +149,7 @@ class Feats:
             self.w.append(1.0 / tau2)
             self.slog.append(math.log(2 * math.pi * tau2))
             self.rm.append(mo.over(r.start, r.end))
-        self.glt, self.gld, self.gw, self.gslog, self.gel = [], [], [], [], []
+        self.glt, self.gld, self.gw, self.gslog, self.gstood = [], [], [], [], []
         self.gm: list[tuple[float, float, float]] = []
         for x, y in itertools.pairwise(st):
             t = float(y.start - x.end)
@@ -158,8 +158,8 @@ class Feats:
             self.gld.append(math.log(max(float(cd[y.start] - cd[x.end]), 1.0)))
             self.gw.append(1.0 / tau2)
             self.gslog.append(math.log(2 * math.pi * tau2))
-            self.gel.append(t)
             self.gm.append(mo.over(x.end, y.start))
+            self.gstood.append(float(self.gm[-1][0] < t / 2))  # moving under half of it
 
 
 def _contrast(n: int, r: list[float], g: list[float]) -> float:
@@ -189,16 +189,18 @@ def group_parts(
     """Readings of stretches[i:j] as a set, a ladder or a fartlek, from the sums `acc`
     (see `parse_reps` for their layout)."""
     n = j - i
-    stood = acc[14] < acc[25] / 2
+    # recoveries stood, not run: at least half of them stood (moving under half their
+    # elapsed time). Counted per recovery, not summed over time: one long stop (a
+    # light, a shoelace) would otherwise outweigh the running of all the others
+    stood = 2 * acc[25] >= n - 1
     easy = _outside(f.mo, st[i].start, st[j - 1].end) if stood else []
     if stood:
-        # recoveries stood, not run: a stop is no evidence of effort (a steady run
-        # has lights too), so the reps must stand out from the run's easy running
-        # outside the part (warm-up, cool-down; at least one rep's length of it), not
-        # from standing still; with less, from the walking or jogging inside the
-        # recoveries (a recovery's worth, RECOVERY_RUN_S, each on average); with
-        # neither there is nothing to measure them against: efforts between stops
-        # are one run with stops
+        # a stop is no evidence of effort (a steady run has lights too), so the reps
+        # must stand out from the run's easy running outside the part (warm-up,
+        # cool-down; at least one rep's length of it), not from standing still; with
+        # less, from the walking or jogging inside the recoveries (a recovery's worth,
+        # RECOVERY_RUN_S, each on average); with neither there is nothing to measure
+        # them against: efforts between stops are one run with stops
         if easy[0] >= acc[11] / n:
             fit = _contrast(n, acc[11:14], easy)
         elif acc[14] >= (n - 1) * RECOVERY_RUN_S:
@@ -282,4 +284,4 @@ def add_gap(acc: list[float], f: Feats, i: int) -> None:
         acc[14 + q] += x
     _add_moments(acc, 17, f.gw[i], f.glt[i], f.gld[i])
     acc[24] += f.gslog[i]
-    acc[25] += f.gel[i]
+    acc[25] += f.gstood[i]

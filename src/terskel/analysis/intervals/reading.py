@@ -15,8 +15,9 @@ import polars as pl
 
 from terskel.analysis.intervals.effort import Piece
 from terskel.analysis.intervals.laps import LapParams, lap_table, manual_candidates, trusted_reps
+from terskel.analysis.intervals.levels import thresholds
 from terskel.analysis.intervals.parts import Part, Stretch
-from terskel.analysis.intervals.segmentation import AID, Arrays, Track, done, thresholds, track
+from terskel.analysis.intervals.segmentation import AID, Arrays, Track, done, track
 from terskel.analysis.intervals.structure import (
     Parse,
     _stretches,

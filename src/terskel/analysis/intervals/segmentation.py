@@ -260,22 +260,6 @@ def pieces(
     return out, sigma
 
 
-# thresholds tried per run (between the most separated effort levels)
-MAX_THRESHOLDS = 4
-
-
-def thresholds(pieces: list[Piece], sigma: float, graded: bool = False) -> list[float]:
-    """Midpoints between effort levels (their speeds; grade-adjusted where the run is
-    `graded`), the most separated (in noise units) first."""
-    efforts = [p for p in pieces if not p.stop and p.moving_s >= BIN_S]
-    levels = sorted({round(p.level if graded else p.speed, 2) for p in efforts})
-    if len(levels) < 2:
-        return []
-    mids = [((a + b) / 2, (b - a) / sigma) for a, b in itertools.pairwise(levels)]
-    mids.sort(key=lambda m: -m[1])
-    return [m for m, _ in mids[:MAX_THRESHOLDS]]
-
-
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 

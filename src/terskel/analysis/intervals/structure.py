@@ -23,7 +23,7 @@ length against `continuous` (score 0):
   skipped candidates; parts that meet share one; running to the end is none).
 
 Candidate reps come from thresholds between the effort levels of the
-change-point fit (see `segmentation`): each threshold splits the efforts into
+change-point fit (see `levels`): each threshold splits the efforts into
 fast stretches and the rest; stops never end a stretch by themselves (a stop
 between two fast efforts with no slow running is a light, not a recovery).
 """
@@ -199,7 +199,7 @@ def parse_reps(
     for j in range(1, k + 1):
         bs[j] = max(bs[j - 1], bp[j - 1] - where)
         # running sums of stretches[i:j]: reps (weights, time, distance, log, speed), longest
-        # rep, rep and gap moments, gaps (weights, time, distance, log), gap time, slowest rep
+        # rep, rep and gap moments, gaps (weights, time, distance, log), gaps stood, slowest rep
         acc = [0.0] * 26 + [math.inf]
         add_rep(acc, f, j - 1, stretches[j - 1].moving_s)
         for i in range(j - 2, max(-1, j - 1 - MAX_PART), -1):
