@@ -29,6 +29,9 @@ the first night on the compact bench store took 24 new blocks, 6.3 MB for a 0.53
 (inserting one row into each of those tables and checkpointing does the same, without
 terskel); without the indexes it was 3.7 MB. 64 KiB blocks (store/opening.py): 2.08 MB
 the first night, 1.38x over 10 nights (2.74x before), ~0.5x a night from the 8th on.
+Each touched table takes at least one block of its own and each touched index another
+(DuckDB packs no two tables or indexes into one block): schema v10 dropped the indexes of
+the six appended tables that are never upserted (store/schema.py).
 """
 
 from __future__ import annotations

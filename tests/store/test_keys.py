@@ -1,0 +1,99 @@
+"""Tables a nightly appends to without an ART index (schema v10): same columns, the same
+rows after the migration, and keys the code keeps unique without one (issue 14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from terskel.jobs.analyze import analyze
+from terskel.jobs.ingest import import_paths
+from terskel.store import Store
+from terskel.store.schema import MIGRATIONS, latest_version
+from tests.conftest import DEMO_DATA
+
+# table -> the key the code keeps (delete-then-insert, or a sequence)
+KEYS = {
+    "activities": ("activity_id",),
+    "import_log": ("log_id",),
+    "intervals": ("athlete_id", "activity_id", "seg_index"),
+    "structures": ("athlete_id", "activity_id"),
+    "sessions": ("athlete_id", "activity_id"),
+    "activity_peaks": ("athlete_id", "activity_id"),
+}
+UNINDEXED_FROM = 10
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[Any, ...]]:
+    """Name, type, nullability and default of each column, in order."""
+    return con.execute(
+        "SELECT column_name, data_type, is_nullable, column_default FROM duckdb_columns() "
+        "WHERE table_name = ? AND database_name = current_database() ORDER BY column_index",
+        [table],
+    ).fetchall()
+
+
+def _v9_store(db: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(db))
+    con.execute(
+        "CREATE TABLE schema_version "
+        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
+    )
+    for version, sql in enumerate(MIGRATIONS[: UNINDEXED_FROM - 1], start=1):
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+    return con
+
+
+def test_v10_keeps_columns_and_rows_and_drops_the_indexes(tmp_path: Path) -> None:
+    db = tmp_path / "v9.duckdb"
+    con = _v9_store(db)
+    with Store.open(tmp_path / "filled.duckdb") as filled:  # real rows, through the code
+        import_paths(filled, [DEMO_DATA], workers=1)
+        analyze(filled)
+        filled.checkpoint()
+    con.execute(f"ATTACH '{tmp_path / 'filled.duckdb'}' AS filled (READ_ONLY)")
+    before = {}
+    for table in KEYS:
+        con.execute(f"INSERT INTO {table} SELECT * FROM filled.{table}")
+        before[table] = (_columns(con, table), sorted(con.execute(f"FROM {table}").fetchall()))
+    con.execute("DETACH filled")
+    con.execute("SELECT setval('activity_id_seq', 1000)")
+    con.close()
+    with Store.open(db) as store:
+        assert store.schema_version() == latest_version()
+        for table in KEYS:
+            after = _columns(store.con, table), sorted(store.con.execute(f"FROM {table}").fetchall())
+            assert after == before[table], table
+            assert before[table][1], table  # the demo runs fill every one of them
+        indexes = store.con.execute(
+            "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+            "UNION ALL SELECT table_name FROM duckdb_indexes()"
+        ).fetchall()
+        assert not {t for (t,) in indexes} & set(KEYS)
+        # the defaults still draw from their sequences, where they were
+        assert store.scalar("SELECT nextval('activity_id_seq')") == 1001
+
+
+def test_the_code_keeps_the_keys_unique(store: Store) -> None:
+    """Import twice, analyse, analyse again, rebuild: one row per key in every table."""
+    import_paths(store, [DEMO_DATA], workers=1)
+    import_paths(store, [DEMO_DATA], workers=1)
+    analyze(store)
+    first = _counts(store)
+    analyze(store)
+    analyze(store, rebuild=True)
+    assert _counts(store) == first
+    for table, key in KEYS.items():
+        columns = ", ".join(key)
+        doubled = store.scalar(
+            f"SELECT count(*) FROM (SELECT {columns} FROM {table} GROUP BY ALL "
+            "HAVING count(*) > 1)"
+        )
+        assert doubled == 0, table
+
+
+def _counts(store: Store) -> dict[str, int]:
+    return {table: int(store.scalar(f"SELECT count(*) FROM {table}")) for table in KEYS}
