@@ -1,4 +1,4 @@
-"""Tables a nightly appends to without an ART index (schema v10): same columns, the same
+"""Tables a nightly writes without an ART index (schema v10 and v11): same columns, the same
 rows after the migration, and keys the code keeps unique without one (issue 14)."""
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ KEYS = {
     "structures": ("athlete_id", "activity_id"),
     "sessions": ("athlete_id", "activity_id"),
     "activity_peaks": ("athlete_id", "activity_id"),
+    # upserted (MERGE, store/core.py _upsert): v11
+    "raw_files": ("athlete_id", "sha256"),
+    "activity_sources": ("athlete_id", "source", "source_id"),
+    "athlete_thresholds": ("athlete_id", "source", "marker", "effective_from"),
 }
 UNINDEXED_FROM = 10
 
@@ -47,7 +51,7 @@ def _v9_store(db: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def test_v10_keeps_columns_and_rows_and_drops_the_indexes(tmp_path: Path) -> None:
+def test_v10_and_v11_keep_columns_and_rows_and_drops_the_indexes(tmp_path: Path) -> None:
     db = tmp_path / "v9.duckdb"
     con = _v9_store(db)
     with Store.open(tmp_path / "filled.duckdb") as filled:  # real rows, through the code
@@ -65,7 +69,10 @@ def test_v10_keeps_columns_and_rows_and_drops_the_indexes(tmp_path: Path) -> Non
     with Store.open(db) as store:
         assert store.schema_version() == latest_version()
         for table in KEYS:
-            after = _columns(store.con, table), sorted(store.con.execute(f"FROM {table}").fetchall())
+            after = (
+                _columns(store.con, table),
+                sorted(store.con.execute(f"FROM {table}").fetchall()),
+            )
             assert after == before[table], table
             assert before[table][1], table  # the demo runs fill every one of them
         indexes = store.con.execute(
@@ -89,11 +96,62 @@ def test_the_code_keeps_the_keys_unique(store: Store) -> None:
     for table, key in KEYS.items():
         columns = ", ".join(key)
         doubled = store.scalar(
-            f"SELECT count(*) FROM (SELECT {columns} FROM {table} GROUP BY ALL "
-            "HAVING count(*) > 1)"
+            f"SELECT count(*) FROM (SELECT {columns} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
         )
         assert doubled == 0, table
 
 
 def _counts(store: Store) -> dict[str, int]:
     return {table: int(store.scalar(f"SELECT count(*) FROM {table}")) for table in KEYS}
+
+
+def _blocks(store: Store, table: str) -> set[int]:
+    rows = store.con.execute(
+        f"SELECT DISTINCT block_id FROM pragma_storage_info('{table}') WHERE block_id >= 0"
+    ).fetchall()
+    return {int(block) for (block,) in rows}
+
+
+def _marker(value: float, day: int, note: str = "watch") -> dict[str, Any]:
+    import datetime as dt
+
+    return dict(source="device", marker="max_hr", value=value,
+                effective_from=dt.date(2026, 1, day), note=note)  # fmt: skip
+
+
+def test_thresholds_upsert_as_insert_or_replace_did(store: Store) -> None:
+    """The first row of a key in one save; a later save sets the values and keeps
+    recorded_at; a save that changes nothing writes nothing (the table's blocks stay)."""
+    store.save_thresholds([_marker(190, 1, "am"), _marker(185, 1, "pm"), _marker(188, 2)])
+    first = store.con.execute(
+        "SELECT effective_from, value, note, recorded_at FROM athlete_thresholds ORDER BY 1"
+    ).fetchall()
+    assert [(v, n) for _, v, n, _ in first] == [(190, "am"), (188, "watch")]
+    store.checkpoint()
+    blocks = _blocks(store, "athlete_thresholds")
+    store.save_thresholds([_marker(190, 1, "am"), _marker(188, 2)])
+    store.checkpoint()
+    assert _blocks(store, "athlete_thresholds") == blocks
+    store.save_thresholds([_marker(191, 1, "again")])
+    again = store.con.execute(
+        "SELECT effective_from, value, note, recorded_at FROM athlete_thresholds ORDER BY 1"
+    ).fetchall()
+    assert again[0][1:3] == (191, "again") and again[0][3] == first[0][3]
+    assert again[1] == first[1]
+
+
+def test_a_file_stored_before_keeps_its_raw_files_row(store: Store) -> None:
+    """raw_files' write is ON CONFLICT DO NOTHING's: a known hash keeps its row."""
+    import polars as pl
+
+    def row(first_path: str, size: int) -> pl.DataFrame:
+        return pl.DataFrame(
+            {"athlete_id": ["me"], "sha256": ["ab" * 32], "size_bytes": [size],
+             "path": [f"ab/{'ab' * 32}.gz"], "first_path": [first_path]}
+        )  # fmt: skip
+
+    store._upsert("raw_files", row("/a.fit", 10), ("athlete_id", "sha256"), update=False)
+    before = store.con.execute("FROM raw_files").fetchall()
+    store._upsert("raw_files", row("/b.fit", 11), ("athlete_id", "sha256"), update=False)
+    assert store.con.execute("FROM raw_files").fetchall() == before
+    assert [r[3] for r in before] == ["/a.fit"]

@@ -46,6 +46,7 @@ class StoreCore:
         # a read-only store serves a command someone waits for (report, query, status):
         # its per-run reads come as rows, so that pyarrow is never imported (store/rows.py)
         self._row_reads = False
+        self._types: dict[str, dict[str, str]] = {}  # table -> column -> type (_upsert)
 
     @classmethod
     def open(
@@ -197,27 +198,62 @@ class StoreCore:
 
         return frame.with_columns(athlete_id=pl.lit(self.athlete_id))
 
-    def _insert(
-        self,
-        table: str,
-        frame: pl.DataFrame,
-        on_conflict: str | None = None,
-        replace: bool = False,
-    ) -> None:
-        """Bulk-insert a frame by column name through Arrow, without pyarrow (store/rows.py);
-        replace: upsert on the key."""
+    def _insert(self, table: str, frame: pl.DataFrame) -> None:
+        """Bulk-insert a frame by column name through Arrow, without pyarrow (store/rows.py)."""
         if frame.is_empty():
             return
         self.con.register("incoming", ArrowStream(frame))
         try:
             columns = ", ".join(frame.columns)
-            conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
-            verb = "INSERT OR REPLACE" if replace else "INSERT"
+            self.con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
+        finally:
+            self.con.unregister("incoming")
+
+    def _upsert(
+        self, table: str, frame: pl.DataFrame, key: Sequence[str], update: bool = True
+    ) -> None:
+        """Insert a frame's rows whose `key` is new; with `update`, set the other columns
+        of the stored rows whose key is there and whose values differ (one MERGE).
+
+        What INSERT OR REPLACE and ON CONFLICT DO NOTHING did on a primary key, without
+        the ART index a checkpoint rewrites (schema v11): columns the frame lacks keep
+        their stored values (imported_at, recorded_at), and a row that would not change
+        is not written, so its table is not touched. The frame's keys must be unique."""
+        if frame.is_empty():
+            return
+        types = self._column_types(table)
+        # the frame's columns as the table's types: an all-null column comes as Boolean
+        cast = ", ".join(f"CAST({c} AS {types[c]}) AS {c}" for c in frame.columns)
+        matched = " AND ".join(f"t.{c} = i.{c}" for c in key)
+        values = [c for c in frame.columns if c not in key]
+        changed = " OR ".join(f"t.{c} IS DISTINCT FROM i.{c}" for c in values)
+        sets = ", ".join(f"{c} = i.{c}" for c in values)
+        when_matched = (
+            f" WHEN MATCHED AND ({changed}) THEN UPDATE SET {sets}" if update and values else ""
+        )
+        columns = ", ".join(frame.columns)
+        inserted = ", ".join(f"i.{c}" for c in frame.columns)
+        self.con.register("incoming", ArrowStream(frame))
+        try:
             self.con.execute(
-                f"{verb} INTO {table} ({columns}) SELECT {columns} FROM incoming{conflict}"
+                f"MERGE INTO {table} AS t USING (SELECT {cast} FROM incoming) AS i "
+                f"ON {matched}{when_matched} "
+                f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({inserted})"
             )
         finally:
             self.con.unregister("incoming")
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        """A table's column names and SQL types (read once per connection and table)."""
+        known = self._types.get(table)
+        if known is None:
+            rows = self.con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() "
+                "WHERE database_name = current_database() AND table_name = ?",
+                [table],
+            ).fetchall()
+            known = self._types[table] = {str(name): str(kind) for name, kind in rows}
+        return known
 
     def _delete_for(self, table: str, activity_ids: list[int]) -> None:
         if activity_ids:

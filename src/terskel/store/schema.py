@@ -436,6 +436,56 @@ MIGRATIONS: list[str] = [
     DROP TABLE activity_peaks;
     ALTER TABLE activity_peaks_v10 RENAME TO activity_peaks;
     """,
+    # 11: nor on the three a nightly upserts: their writes are MERGEs on the key the code
+    # keeps (store/core.py _upsert), which need no index. Same columns, order, NOT NULL
+    # (keys included) and defaults.
+    """
+    CREATE TABLE raw_files_v11 (
+        athlete_id  VARCHAR NOT NULL,
+        sha256      VARCHAR NOT NULL,
+        size_bytes  BIGINT NOT NULL,
+        first_path  VARCHAR,
+        stored_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        path        VARCHAR
+    );
+    INSERT INTO raw_files_v11 SELECT * FROM raw_files;
+    DROP TABLE raw_files;
+    ALTER TABLE raw_files_v11 RENAME TO raw_files;
+
+    CREATE TABLE activity_sources_v11 (
+        athlete_id     VARCHAR NOT NULL,
+        source         VARCHAR NOT NULL,
+        source_id      VARCHAR NOT NULL,
+        activity_id    BIGINT NOT NULL,
+        file_sha256    VARCHAR,
+        original_path  VARCHAR,
+        raw_json       JSON,
+        sport          VARCHAR,
+        start_utc      TIMESTAMP NOT NULL,
+        elapsed_s      DOUBLE,
+        distance_m     DOUBLE,
+        sample_count   INTEGER NOT NULL,
+        stream_quality DOUBLE NOT NULL,
+        decoder        VARCHAR,
+        imported_at    TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    INSERT INTO activity_sources_v11 SELECT * FROM activity_sources;
+    DROP TABLE activity_sources;
+    ALTER TABLE activity_sources_v11 RENAME TO activity_sources;
+
+    CREATE TABLE athlete_thresholds_v11 (
+        athlete_id     VARCHAR NOT NULL,
+        source         VARCHAR NOT NULL,
+        marker         VARCHAR NOT NULL,
+        value          DOUBLE NOT NULL,
+        effective_from DATE NOT NULL,
+        recorded_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        note           VARCHAR
+    );
+    INSERT INTO athlete_thresholds_v11 SELECT * FROM athlete_thresholds;
+    DROP TABLE athlete_thresholds;
+    ALTER TABLE athlete_thresholds_v11 RENAME TO athlete_thresholds;
+    """,
 ]
 # The migration whose Python step moves raw bytes into the raw folder first.
 RAW_TO_FOLDER = 9
