@@ -112,7 +112,7 @@ def _blocks(store: Store, table: str) -> set[int]:
     return {int(block) for (block,) in rows}
 
 
-def _marker(value: float, day: int, note: str = "watch") -> dict[str, Any]:
+def _marker(value: float, day: int, note: str | None = "watch") -> dict[str, Any]:
     import datetime as dt
 
     return dict(source="device", marker="max_hr", value=value,
@@ -155,3 +155,21 @@ def test_a_file_stored_before_keeps_its_raw_files_row(store: Store) -> None:
     store._upsert("raw_files", row("/b.fit", 11), ("athlete_id", "sha256"), update=False)
     assert store.con.execute("FROM raw_files").fetchall() == before
     assert [r[3] for r in before] == ["/a.fit"]
+
+
+def test_an_all_null_column_upserts_as_the_tables_type(store: Store) -> None:
+    """A frame column that is all null (dtype Null: Arrow sends it as Boolean, as
+    activity_sources' frame of a batch without original paths) compares and sets as the
+    table's type."""
+    import polars as pl
+
+    key = ("athlete_id", "sha256")
+    for first_path, size in ((None, 10), (None, 10), (None, 11)):
+        frame = pl.DataFrame(
+            {"athlete_id": ["me"], "sha256": ["cd" * 32], "size_bytes": [size],
+             "path": [None], "first_path": [first_path]}
+        )  # fmt: skip
+        assert frame.schema["first_path"] == pl.Null
+        store._upsert("raw_files", frame, key)
+    rows = store.con.execute("SELECT size_bytes, path, first_path FROM raw_files").fetchall()
+    assert rows == [(11, None, None)]
