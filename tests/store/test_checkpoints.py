@@ -1,7 +1,6 @@
-"""A writer folds its WAL into the file at close, so a nightly import leaves one file (and
-its raw folder), and grows it by about the file's size; `Store.checkpoint` folds it in
-earlier. An import is one bulk write: checkpoints held until its end, then one
-(store/checkpoints.py)."""
+"""A writer folds its WAL into the file after each commit and at close, so a nightly
+import leaves one file (and its raw folder); `Store.checkpoint` folds it in any time. An
+import is one bulk write: checkpoints held until its end, then one (store/checkpoints.py)."""
 
 from __future__ import annotations
 
@@ -33,8 +32,14 @@ def test_a_small_import_is_folded_at_close_and_read_back(tmp_path: Path) -> None
     assert not _wal(db).exists()
     with Store.open(db) as store:
         import_paths(store, [ONE_RUN], workers=1)  # the nightly case: one new file
-        assert _wal(db).exists()  # committed, not yet folded
-    assert not _wal(db).exists()  # folded at close: one file for a backup or a copy
+        assert not _wal(db).exists()  # folded at the import's end (its commit alone)
+        store.save_thresholds([])  # nothing to write: no commit
+        with store.transaction():  # a commit outside a bulk write is folded at once
+            store.con.execute(
+                "INSERT INTO lactate (athlete_id, mmol, source) VALUES ('me', 2, 'manual')"
+            )
+        assert not _wal(db).exists()
+    assert not _wal(db).exists()  # and at close: one file for a backup or a copy
     with Store.open(db, read_only=True) as store:
         assert store.table_counts()["activities"] == 6
     with Store.open(db) as store:  # a writer sees it too, and adds nothing twice

@@ -12,7 +12,13 @@ import duckdb
 
 from terskel.store import faults
 from terskel.store.blocks import block_size, copy_to_small_blocks, has_room_to_copy
-from terskel.store.checkpoints import checkpoint, defer_checkpoints, fold_at_close, held
+from terskel.store.checkpoints import (
+    checkpoint,
+    defer_checkpoints,
+    fold_after_commit,
+    fold_at_close,
+    held,
+)
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.opening import NEW_FILE_BLOCK_SIZE, default_wait, open_connection
@@ -47,6 +53,7 @@ class StoreCore:
         # its per-run reads come as rows, so that pyarrow is never imported (store/rows.py)
         self._row_reads = False
         self._types: dict[str, dict[str, str]] = {}  # table -> column -> type (_upsert)
+        self._bulk = 0  # depth of bulk_writes: no checkpoint at each commit meanwhile
 
     @classmethod
     def open(
@@ -114,9 +121,16 @@ class StoreCore:
 
     @contextmanager
     def bulk_writes(self) -> Iterator[None]:
-        """Many commits in a row: one checkpoint at the end, not one per 4 MB of WAL."""
-        with held(self.con, self.path):
+        """Many commits in a row: one checkpoint at the end, not one at each commit."""
+        if self._bulk:  # the outer bulk write folds
             yield
+            return
+        self._bulk += 1
+        try:
+            with held(self.con):
+                yield
+        finally:
+            self._bulk -= 1
 
     def close(self) -> None:
         """Fold a writer's WAL into the file, close, and let the next writer in."""
@@ -162,12 +176,13 @@ class StoreCore:
         current = self.schema_version()
         if current > latest_version():
             raise StoreError(f"{self.path}: store was written by a newer terskel (v{current})")
-        for version in range(current + 1, latest_version() + 1):
-            if version == RAW_TO_FOLDER:  # bytes first, durably; then the rows point at them
-                self._move_raw_bytes_out()
-            with self.transaction():
-                self.con.execute(MIGRATIONS[version - 1])
-                self.con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+        with self.bulk_writes():  # a new store's eleven migrations: one checkpoint
+            for version in range(current + 1, latest_version() + 1):
+                if version == RAW_TO_FOLDER:  # bytes first, durably; then rows point at them
+                    self._move_raw_bytes_out()
+                with self.transaction():
+                    self.con.execute(MIGRATIONS[version - 1])
+                    self.con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
 
     def _move_raw_bytes_out(self) -> None:
         """Write every raw_files row's bytes into the raw folder (the migration to v9).
@@ -190,6 +205,10 @@ class StoreCore:
             raise
         self.con.execute("COMMIT")
         faults.committed()
+        if self._lock is not None and not self._bulk:
+            # each commit's checkpoint on its own: the blocks one frees serve the next
+            # (store/checkpoints.py, fold_after_commit)
+            fold_after_commit(self.con)
 
     # -- bulk helpers of every part ------------------------------------------
 
