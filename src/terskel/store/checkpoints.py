@@ -1,4 +1,5 @@
-"""When a writer checkpoints: at close, when the WAL passes 4 MB, and once after a bulk write.
+"""When a writer checkpoints: after each commit, at close, and once after a bulk write
+(which holds them meanwhile).
 
 A checkpoint rewrites the last row group of every table a run touched into fresh blocks
 (256 KiB until store files used 64 KiB blocks). While raw FIT bytes lived in `raw_files`
@@ -7,7 +8,9 @@ A checkpoint rewrites the last row group of every table a run touched into fresh
 and the WAL (2.1x the file) stayed beside the store, replayed by every later open. The
 bytes now live in the raw folder (store/raw_folder.py): a checkpoint after a one-file
 import and its analysis costs ~0.05 s CPU, so a writer folds its WAL at close and the
-store is one file again (plus its raw folder) after every command.
+store is one file again (plus its raw folder) after every command. Since issue 14's
+second round it folds after each commit too (`fold_after_commit`): the first night on the
+fresh bench store went from 1.57 MB to 1.18 MB (2.2x the file).
 
 Growth, `bench/nightly_import.py --nights 30` (36 new runs, 7.4 MB of files, one a
 night into the 1,092-run store): main's deferral grew it 31.4 MB (4.3x; 2.1x the file
