@@ -241,17 +241,18 @@ class StoreCore:
         if frame.is_empty():
             return
         types = self._column_types(table)
+        names = {c: f'"{c}"' for c in frame.columns}  # source, value: keywords elsewhere
         # the frame's columns as the table's types: an all-null column comes as Boolean
-        cast = ", ".join(f"CAST({c} AS {types[c]}) AS {c}" for c in frame.columns)
-        matched = " AND ".join(f"t.{c} = i.{c}" for c in key)
-        values = [c for c in frame.columns if c not in key]
-        changed = " OR ".join(f"t.{c} IS DISTINCT FROM i.{c}" for c in values)
-        sets = ", ".join(f"{c} = i.{c}" for c in values)
+        cast = ", ".join(f"CAST({q} AS {types[c]}) AS {q}" for c, q in names.items())
+        matched = " AND ".join(f"t.{names[c]} = i.{names[c]}" for c in key)
+        values = [names[c] for c in frame.columns if c not in key]
+        changed = " OR ".join(f"t.{q} IS DISTINCT FROM i.{q}" for q in values)
+        sets = ", ".join(f"{q} = i.{q}" for q in values)
         when_matched = (
             f" WHEN MATCHED AND ({changed}) THEN UPDATE SET {sets}" if update and values else ""
         )
-        columns = ", ".join(frame.columns)
-        inserted = ", ".join(f"i.{c}" for c in frame.columns)
+        columns = ", ".join(names.values())
+        inserted = ", ".join(f"i.{q}" for q in names.values())
         self.con.register("incoming", ArrowStream(frame))
         try:
             self.con.execute(
