@@ -1,4 +1,5 @@
-"""When a writer checkpoints: at close, when the WAL passes 4 MB, and once after a bulk write.
+"""When a writer checkpoints: after each commit, at close, and once after a bulk write
+(which holds them meanwhile).
 
 A checkpoint rewrites the last row group of every table a run touched into fresh blocks
 (256 KiB until store files used 64 KiB blocks). While raw FIT bytes lived in `raw_files`
@@ -7,7 +8,9 @@ A checkpoint rewrites the last row group of every table a run touched into fresh
 and the WAL (2.1x the file) stayed beside the store, replayed by every later open. The
 bytes now live in the raw folder (store/raw_folder.py): a checkpoint after a one-file
 import and its analysis costs ~0.05 s CPU, so a writer folds its WAL at close and the
-store is one file again (plus its raw folder) after every command.
+store is one file again (plus its raw folder) after every command. Since issue 14's
+second round it folds after each commit too (`fold_after_commit`): the first night on the
+fresh bench store went from 1.57 MB to 1.18 MB (2.2x the file).
 
 Growth, `bench/nightly_import.py --nights 30` (36 new runs, 7.4 MB of files, one a
 night into the 1,092-run store): main's deferral grew it 31.4 MB (4.3x; 2.1x the file
@@ -29,13 +32,19 @@ the first night on the compact bench store took 24 new blocks, 6.3 MB for a 0.53
 (inserting one row into each of those tables and checkpointing does the same, without
 terskel); without the indexes it was 3.7 MB. 64 KiB blocks (store/opening.py): 2.08 MB
 the first night, 1.38x over 10 nights (2.74x before), ~0.5x a night from the 8th on.
+Each touched table takes at least one block of its own and each touched index another
+(DuckDB 2.0 packs no two tables or indexes into one block), and a table of fewer than
+2,048 rows is rewritten whole (activity_sources: 3 blocks). Schema v10 and v11 dropped
+the ART indexes of the nine indexed tables a nightly writes (store/schema.py; their
+upserts are MERGEs, store/core.py): on a fresh bench store the first night went from
+2.09 MB (4.0x the file) to 1.57 MB (3.0x), ten nights from 1.41x to 1.21x. What is left
+is about one block per touched table (12), the new samples' (~5) and the gzip copy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 
 import duckdb
 
@@ -65,9 +74,21 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CHECKPOINT")
 
 
+def fold_after_commit(con: duckdb.DuckDBPyConnection) -> None:
+    """Checkpoint after a writer's commit (not in a bulk write); a failure keeps the WAL.
+
+    A nightly import makes four commits touching disjoint tables (the import's seven, the
+    structures', the zones', the sessions'). One checkpoint at close wrote them all into
+    fresh blocks at once; one after each commit frees the blocks of its tables' old
+    versions before the next writes, so the next reuses them. Same data, same commit
+    order: each commit is durable in the WAL before its checkpoint."""
+    with suppress(duckdb.Error):
+        con.execute("CHECKPOINT")
+
+
 @contextmanager
-def held(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
-    """Hold checkpoints during a bulk write, then fold the WAL once if it passed the threshold.
+def held(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Hold checkpoints during a bulk write, then fold the WAL once.
 
     Each checkpoint rewrites the last row group of every table touched, so checkpointing
     at every 4 MB of a 37 MB import rewrote the growing tables nine times (measured with
@@ -78,6 +99,4 @@ def held(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
         yield
     finally:
         con.execute(f"SET checkpoint_threshold = '{WAL_CHECKPOINT}'")
-    wal = path.with_name(path.name + ".wal")
-    if wal.exists() and wal.stat().st_size > WAL_CHECKPOINT_BYTES:
-        checkpoint(con)
+    checkpoint(con)

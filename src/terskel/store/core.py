@@ -12,7 +12,13 @@ import duckdb
 
 from terskel.store import faults
 from terskel.store.blocks import block_size, copy_to_small_blocks, has_room_to_copy
-from terskel.store.checkpoints import checkpoint, defer_checkpoints, fold_at_close, held
+from terskel.store.checkpoints import (
+    checkpoint,
+    defer_checkpoints,
+    fold_after_commit,
+    fold_at_close,
+    held,
+)
 from terskel.store.errors import StoreError, StoreLocked
 from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.opening import NEW_FILE_BLOCK_SIZE, default_wait, open_connection
@@ -46,6 +52,8 @@ class StoreCore:
         # a read-only store serves a command someone waits for (report, query, status):
         # its per-run reads come as rows, so that pyarrow is never imported (store/rows.py)
         self._row_reads = False
+        self._types: dict[str, dict[str, str]] = {}  # table -> column -> type (_upsert)
+        self._bulk = 0  # depth of bulk_writes: no checkpoint at each commit meanwhile
 
     @classmethod
     def open(
@@ -113,9 +121,16 @@ class StoreCore:
 
     @contextmanager
     def bulk_writes(self) -> Iterator[None]:
-        """Many commits in a row: one checkpoint at the end, not one per 4 MB of WAL."""
-        with held(self.con, self.path):
+        """Many commits in a row: one checkpoint at the end, not one at each commit."""
+        if self._bulk:  # the outer bulk write folds
             yield
+            return
+        self._bulk += 1
+        try:
+            with held(self.con):
+                yield
+        finally:
+            self._bulk -= 1
 
     def close(self) -> None:
         """Fold a writer's WAL into the file, close, and let the next writer in."""
@@ -161,12 +176,13 @@ class StoreCore:
         current = self.schema_version()
         if current > latest_version():
             raise StoreError(f"{self.path}: store was written by a newer terskel (v{current})")
-        for version in range(current + 1, latest_version() + 1):
-            if version == RAW_TO_FOLDER:  # bytes first, durably; then the rows point at them
-                self._move_raw_bytes_out()
-            with self.transaction():
-                self.con.execute(MIGRATIONS[version - 1])
-                self.con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+        with self.bulk_writes():  # a new store's eleven migrations: one checkpoint
+            for version in range(current + 1, latest_version() + 1):
+                if version == RAW_TO_FOLDER:  # bytes first, durably; then rows point at them
+                    self._move_raw_bytes_out()
+                with self.transaction():
+                    self.con.execute(MIGRATIONS[version - 1])
+                    self.con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
 
     def _move_raw_bytes_out(self) -> None:
         """Write every raw_files row's bytes into the raw folder (the migration to v9).
@@ -189,6 +205,10 @@ class StoreCore:
             raise
         self.con.execute("COMMIT")
         faults.committed()
+        if self._lock is not None and not self._bulk:
+            # each commit's checkpoint on its own: the blocks one frees serve the next
+            # (store/checkpoints.py, fold_after_commit)
+            fold_after_commit(self.con)
 
     # -- bulk helpers of every part ------------------------------------------
 
@@ -197,27 +217,63 @@ class StoreCore:
 
         return frame.with_columns(athlete_id=pl.lit(self.athlete_id))
 
-    def _insert(
-        self,
-        table: str,
-        frame: pl.DataFrame,
-        on_conflict: str | None = None,
-        replace: bool = False,
-    ) -> None:
-        """Bulk-insert a frame by column name through Arrow, without pyarrow (store/rows.py);
-        replace: upsert on the key."""
+    def _insert(self, table: str, frame: pl.DataFrame) -> None:
+        """Bulk-insert a frame by column name through Arrow, without pyarrow (store/rows.py)."""
         if frame.is_empty():
             return
         self.con.register("incoming", ArrowStream(frame))
         try:
             columns = ", ".join(frame.columns)
-            conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
-            verb = "INSERT OR REPLACE" if replace else "INSERT"
+            self.con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
+        finally:
+            self.con.unregister("incoming")
+
+    def _upsert(
+        self, table: str, frame: pl.DataFrame, key: Sequence[str], update: bool = True
+    ) -> None:
+        """Insert a frame's rows whose `key` is new; with `update`, set the other columns
+        of the stored rows whose key is there and whose values differ (one MERGE).
+
+        What INSERT OR REPLACE and ON CONFLICT DO NOTHING did on a primary key, without
+        the ART index a checkpoint rewrites (schema v11): columns the frame lacks keep
+        their stored values (imported_at, recorded_at), and a row that would not change
+        is not written, so its table is not touched. The frame's keys must be unique."""
+        if frame.is_empty():
+            return
+        types = self._column_types(table)
+        names = {c: f'"{c}"' for c in frame.columns}  # source, value: keywords elsewhere
+        # the frame's columns as the table's types: an all-null column comes as Boolean
+        cast = ", ".join(f"CAST({q} AS {types[c]}) AS {q}" for c, q in names.items())
+        matched = " AND ".join(f"t.{names[c]} = i.{names[c]}" for c in key)
+        values = [names[c] for c in frame.columns if c not in key]
+        changed = " OR ".join(f"t.{q} IS DISTINCT FROM i.{q}" for q in values)
+        sets = ", ".join(f"{q} = i.{q}" for q in values)
+        when_matched = (
+            f" WHEN MATCHED AND ({changed}) THEN UPDATE SET {sets}" if update and values else ""
+        )
+        columns = ", ".join(names.values())
+        inserted = ", ".join(f"i.{q}" for q in names.values())
+        self.con.register("incoming", ArrowStream(frame))
+        try:
             self.con.execute(
-                f"{verb} INTO {table} ({columns}) SELECT {columns} FROM incoming{conflict}"
+                f"MERGE INTO {table} AS t USING (SELECT {cast} FROM incoming) AS i "
+                f"ON {matched}{when_matched} "
+                f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({inserted})"
             )
         finally:
             self.con.unregister("incoming")
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        """A table's column names and SQL types (read once per connection and table)."""
+        known = self._types.get(table)
+        if known is None:
+            rows = self.con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() "
+                "WHERE database_name = current_database() AND table_name = ?",
+                [table],
+            ).fetchall()
+            known = self._types[table] = {str(name): str(kind) for name, kind in rows}
+        return known
 
     def _delete_for(self, table: str, activity_ids: list[int]) -> None:
         if activity_ids:

@@ -307,6 +307,185 @@ MIGRATIONS: list[str] = [
     UPDATE raw_files SET path = substr(sha256, 1, 2) || '/' || sha256 || '.gz';
     ALTER TABLE raw_files DROP COLUMN content;
     """,
+    # 10: no ART index on the tables a nightly appends to and never upserts (issue 14):
+    # a checkpoint writes every touched table's index into fresh blocks (one 64 KiB block
+    # each, store/checkpoints.py), and none of these is read through its index or upserted.
+    # Their keys stay what the code keeps: activity_id and log_id from their sequences,
+    # one row per run (and segment) by delete-then-insert in one transaction
+    # (store/structures.py, store/sessions.py). Same columns, order, NOT NULL and defaults.
+    """
+    CREATE TABLE activities_v10 (
+        athlete_id        VARCHAR NOT NULL,
+        activity_id       BIGINT NOT NULL DEFAULT nextval('activity_id_seq'),
+        sport             VARCHAR NOT NULL,
+        sub_sport         VARCHAR,
+        start_utc         TIMESTAMP NOT NULL,
+        utc_offset_s      INTEGER NOT NULL,
+        utc_offset_source VARCHAR NOT NULL,
+        start_local       TIMESTAMP NOT NULL,
+        elapsed_s         DOUBLE,
+        timer_s           DOUBLE,
+        distance_m        DOUBLE,
+        avg_hr            DOUBLE,
+        max_hr            DOUBLE,
+        avg_speed_mps     DOUBLE,
+        max_speed_mps     DOUBLE,
+        avg_cadence_spm   DOUBLE,
+        avg_power_w       DOUBLE,
+        total_ascent_m    DOUBLE,
+        calories          DOUBLE,
+        device            VARCHAR,
+        primary_source    VARCHAR NOT NULL,
+        primary_source_id VARCHAR NOT NULL,
+        sample_count      INTEGER NOT NULL,
+        deleted           BOOLEAN NOT NULL DEFAULT false,
+        updated_at        TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    INSERT INTO activities_v10 SELECT * FROM activities;
+    DROP TABLE activities;  -- and its index activities_start
+    ALTER TABLE activities_v10 RENAME TO activities;
+
+    CREATE TABLE import_log_v10 (
+        athlete_id  VARCHAR NOT NULL,
+        log_id      BIGINT NOT NULL DEFAULT nextval('import_log_seq'),
+        logged_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        path        VARCHAR NOT NULL,
+        sha256      VARCHAR,
+        status      VARCHAR NOT NULL,
+        message     VARCHAR,
+        activity_id BIGINT
+    );
+    INSERT INTO import_log_v10 SELECT * FROM import_log;
+    DROP TABLE import_log;
+    ALTER TABLE import_log_v10 RENAME TO import_log;
+
+    CREATE TABLE intervals_v10 (
+        athlete_id      VARCHAR NOT NULL,
+        activity_id     BIGINT NOT NULL,
+        seg_index       INTEGER NOT NULL,
+        kind            VARCHAR NOT NULL,
+        set_no          INTEGER,
+        rep_no          INTEGER,
+        start_utc       TIMESTAMP NOT NULL,
+        end_utc         TIMESTAMP NOT NULL,
+        duration_s      DOUBLE,
+        distance_m      DOUBLE,
+        avg_speed_mps   DOUBLE,
+        max_speed_mps   DOUBLE,
+        avg_hr          DOUBLE,
+        max_hr          DOUBLE,
+        avg_hr_2nd_half DOUBLE,
+        avg_cadence_spm DOUBLE,
+        avg_power_w     DOUBLE,
+        source          VARCHAR NOT NULL
+    );
+    INSERT INTO intervals_v10 SELECT * FROM intervals;
+    DROP TABLE intervals;
+    ALTER TABLE intervals_v10 RENAME TO intervals;
+
+    CREATE TABLE structures_v10 (
+        athlete_id  VARCHAR NOT NULL,
+        activity_id BIGINT NOT NULL,
+        label       VARCHAR NOT NULL,
+        source      VARCHAR NOT NULL,
+        n_work      INTEGER NOT NULL,
+        analyzed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        confidence  DOUBLE
+    );
+    INSERT INTO structures_v10 SELECT * FROM structures;
+    DROP TABLE structures;
+    ALTER TABLE structures_v10 RENAME TO structures;
+
+    CREATE TABLE sessions_v10 (
+        athlete_id        VARCHAR NOT NULL,
+        activity_id       BIGINT NOT NULL,
+        outing_id         BIGINT NOT NULL,
+        local_date        DATE NOT NULL,
+        iso_week          VARCHAR NOT NULL,
+        half_day          VARCHAR NOT NULL,
+        sport             VARCHAR NOT NULL,
+        session_type      VARCHAR NOT NULL,
+        structure         VARCHAR,
+        distance_m        DOUBLE,
+        moving_s          DOUBLE,
+        work_s            DOUBLE,
+        threshold_s       DOUBLE,
+        above_threshold_s DOUBLE,
+        intensity_basis   VARCHAR NOT NULL,
+        drift_hr_pct      DOUBLE,
+        drift_pace_pct    DOUBLE,
+        reason            VARCHAR NOT NULL,
+        analyzed_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        disputed          BOOLEAN
+    );
+    INSERT INTO sessions_v10 SELECT * FROM sessions;
+    DROP TABLE sessions;
+    ALTER TABLE sessions_v10 RENAME TO sessions;
+
+    CREATE TABLE activity_peaks_v10 (
+        athlete_id  VARCHAR NOT NULL,
+        activity_id BIGINT NOT NULL,
+        local_date  DATE NOT NULL,
+        hr_60s      DOUBLE,
+        hr_20min    DOUBLE,
+        speed_20min DOUBLE,
+        speed_60min DOUBLE,
+        power_20min DOUBLE
+    );
+    INSERT INTO activity_peaks_v10 SELECT * FROM activity_peaks;
+    DROP TABLE activity_peaks;
+    ALTER TABLE activity_peaks_v10 RENAME TO activity_peaks;
+    """,
+    # 11: nor on the three a nightly upserts: their writes are MERGEs on the key the code
+    # keeps (store/core.py _upsert), which need no index. Same columns, order, NOT NULL
+    # (keys included) and defaults.
+    """
+    CREATE TABLE raw_files_v11 (
+        athlete_id  VARCHAR NOT NULL,
+        sha256      VARCHAR NOT NULL,
+        size_bytes  BIGINT NOT NULL,
+        first_path  VARCHAR,
+        stored_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        path        VARCHAR
+    );
+    INSERT INTO raw_files_v11 SELECT * FROM raw_files;
+    DROP TABLE raw_files;
+    ALTER TABLE raw_files_v11 RENAME TO raw_files;
+
+    CREATE TABLE activity_sources_v11 (
+        athlete_id     VARCHAR NOT NULL,
+        source         VARCHAR NOT NULL,
+        source_id      VARCHAR NOT NULL,
+        activity_id    BIGINT NOT NULL,
+        file_sha256    VARCHAR,
+        original_path  VARCHAR,
+        raw_json       JSON,
+        sport          VARCHAR,
+        start_utc      TIMESTAMP NOT NULL,
+        elapsed_s      DOUBLE,
+        distance_m     DOUBLE,
+        sample_count   INTEGER NOT NULL,
+        stream_quality DOUBLE NOT NULL,
+        decoder        VARCHAR,
+        imported_at    TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    INSERT INTO activity_sources_v11 SELECT * FROM activity_sources;
+    DROP TABLE activity_sources;
+    ALTER TABLE activity_sources_v11 RENAME TO activity_sources;
+
+    CREATE TABLE athlete_thresholds_v11 (
+        athlete_id     VARCHAR NOT NULL,
+        source         VARCHAR NOT NULL,
+        marker         VARCHAR NOT NULL,
+        value          DOUBLE NOT NULL,
+        effective_from DATE NOT NULL,
+        recorded_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        note           VARCHAR
+    );
+    INSERT INTO athlete_thresholds_v11 SELECT * FROM athlete_thresholds;
+    DROP TABLE athlete_thresholds;
+    ALTER TABLE athlete_thresholds_v11 RENAME TO athlete_thresholds;
+    """,
 ]
 # The migration whose Python step moves raw bytes into the raw folder first.
 RAW_TO_FOLDER = 9

@@ -10,6 +10,9 @@ if TYPE_CHECKING:  # polars loads where frames are built: `query` reads none
     import polars as pl
 
 
+THRESHOLD_KEY = ("athlete_id", "source", "marker", "effective_from")
+
+
 class Thresholds(StoreCore):
     """Store part for dated markers (Garmin's, for now)."""
 
@@ -27,7 +30,11 @@ class Thresholds(StoreCore):
                 "note": pl.String,
             },
         )
-        self._insert("athlete_thresholds", self._with_athlete(frame), replace=True)
+        # one row a key: the first (as INSERT OR REPLACE kept it), e.g. two runs of a day
+        frame = frame.unique(
+            ["source", "marker", "effective_from"], keep="first", maintain_order=True
+        )
+        self._upsert("athlete_thresholds", self._with_athlete(frame), THRESHOLD_KEY)
 
     def thresholds(self) -> pl.DataFrame:
         """Every stored dated marker, oldest first."""

@@ -16,6 +16,11 @@ if TYPE_CHECKING:  # polars loads where frames are built: `query` reads none
     import polars as pl
 
 
+# the keys the upserts match on (schema v11: no index, store/core.py _upsert)
+RAW_KEY = ("athlete_id", "sha256")
+SOURCE_KEY = ("athlete_id", "source", "source_id")
+
+
 class Uploads(Thresholds):
     """Store part that saves imported uploads (raw_files, activities, streams, import_log)."""
 
@@ -140,7 +145,7 @@ class Uploads(Thresholds):
                 "first_path": pl.String,
             },
         ).unique("sha256", keep="first")
-        self._insert("raw_files", raw, on_conflict="DO NOTHING")
+        self._upsert("raw_files", raw, RAW_KEY, update=False)  # a file stored before stays
         replaced = [aid for aid in batch.updated if aid not in batch.created]
         for table in ("samples", "laps"):
             self._delete_for(table, replaced)
@@ -149,7 +154,7 @@ class Uploads(Thresholds):
         self._insert("activities", self._with_athlete(batch.activity_frame()))
         for table, frame in batch.stream_frames().items():
             self._insert(table, self._with_athlete(frame))
-        self._insert("activity_sources", self._with_athlete(batch.source_frame()), replace=True)
+        self._upsert("activity_sources", self._with_athlete(batch.source_frame()), SOURCE_KEY)
         self._insert("import_log", self._with_athlete(batch.log_frame()))
 
     def _update_activity(self, activity_id: int, values: dict[str, Any]) -> None:
