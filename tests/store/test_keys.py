@@ -11,8 +11,9 @@ import duckdb
 from terskel.jobs.analyze import analyze
 from terskel.jobs.ingest import import_paths
 from terskel.store import Store
-from terskel.store.schema import MIGRATIONS, latest_version
+from terskel.store.schema import latest_version
 from tests.conftest import DEMO_DATA
+from tests.store.old_schema import store_at_version
 
 # table -> the key the code keeps (delete-then-insert, or a sequence)
 KEYS = {
@@ -39,21 +40,9 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[Any, ...]
     ).fetchall()
 
 
-def _v9_store(db: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(db))
-    con.execute(
-        "CREATE TABLE schema_version "
-        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
-    )
-    for version, sql in enumerate(MIGRATIONS[: UNINDEXED_FROM - 1], start=1):
-        con.execute(sql)
-        con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
-    return con
-
-
 def test_v10_and_v11_keep_columns_and_rows_and_drops_the_indexes(tmp_path: Path) -> None:
     db = tmp_path / "v9.duckdb"
-    con = _v9_store(db)
+    con = store_at_version(db, UNINDEXED_FROM - 1)
     with Store.open(tmp_path / "filled.duckdb") as filled:  # real rows, through the code
         import_paths(filled, [DEMO_DATA], workers=1)
         analyze(filled)

@@ -7,14 +7,14 @@ import gzip
 import hashlib
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from terskel.jobs.ingest import import_paths
 from terskel.store import Store
 from terskel.store.raw_folder import RawFolder, RawFolderError, folder_of
-from terskel.store.schema import MIGRATIONS, RAW_TO_FOLDER, latest_version
+from terskel.store.schema import RAW_TO_FOLDER, latest_version
 from tests.conftest import DEMO_DATA
+from tests.store.old_schema import store_at_version
 from tests.test_layers import import_graph
 
 FILES = sorted(DEMO_DATA.glob("*.fit"))
@@ -59,14 +59,7 @@ def test_a_damaged_payload_is_refused_not_returned(tmp_path: Path) -> None:
 
 def _v8_store(db: Path) -> dict[str, bytes]:
     """A store of schema v8 as the previous terskel wrote it: bytes in raw_files.content."""
-    con = duckdb.connect(str(db))
-    con.execute(
-        "CREATE TABLE schema_version "
-        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
-    )
-    for version, sql in enumerate(MIGRATIONS[: RAW_TO_FOLDER - 1], start=1):
-        con.execute(sql)
-        con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+    con = store_at_version(db, RAW_TO_FOLDER - 1)
     kept = {}
     for path in FILES:
         data = path.read_bytes()
