@@ -68,14 +68,7 @@ class RawFolder:
 
     def put(self, sha256: str, data: bytes) -> str:
         """Write the bytes durably (unless already there) and return their relative path."""
-        relative = relative_path(sha256)
-        target = self.root / relative
-        if target.exists():  # only ever renamed into place whole: complete
-            return relative
-        self._ensure_dir(target.parent)
-        _write_file(target, data)
-        _fsync_dir(target.parent)
-        return relative
+        return self.put_many([(sha256, data)])[sha256]
 
     def put_many(self, payloads: Iterable[tuple[str, bytes]]) -> dict[str, str]:
         """`put` for many payloads (sha256, bytes): each folder fsynced once, the files
@@ -122,10 +115,6 @@ class RawFolder:
         if not self.root.exists():
             return set()
         return {p.relative_to(self.root).as_posix() for p in self.root.glob(f"??/*{SUFFIX}")}
-
-    def _ensure_dir(self, folder: Path) -> None:
-        """Create the folder (and the root), fsyncing the parents so the names survive."""
-        self._ensure_dirs({folder})
 
     def _ensure_dirs(self, folders: set[Path]) -> None:
         """Create these bucket folders (and the root); the parents fsynced once."""
