@@ -131,11 +131,12 @@ def options(
     s_val, s_cost = nearest(mean_s, ROUND_S, 10 if mean_s < 600 else 30, tol=tol)
     bias = _RECOVERY_TIME_BIAS if recovery else 0.0
     s_spread = CV_WEIGHT * _rcv(s) - bias
-    paced = _paced(s, m)
     walked = mean_m < _WALK_MPS * mean_s
-    # a walk is written in metres only when its pace says so: its durations follow
-    # the walking speed while its distances stay put (a walk back to a line)
-    walk_m = recovery and walked and paced is not None and paced[1] == 0.0
+    # reps are read by their pace; of recoveries only walks, which are written in
+    # metres only when it says so: their durations follow the walking speed while
+    # their distances stay put (a walk back to a line)
+    paced = _paced(s, m) if not recovery or walked else None
+    walk_m = recovery and paced is not None and paced[1] == 0.0
     if recovery and not walk_m:
         paced = None
     if paced is not None:
