@@ -491,9 +491,9 @@ MIGRATIONS: list[str] = [
     # virtual columns computed from them, so reads and user SQL see the same DOUBLE degrees
     # (bit for bit for FIT positions: both are the same exact product). Why (issue 14):
     # a semicircle in degrees is a binary fraction, not a short decimal, so DuckDB's ALP
-    # falls back to ALPRD, ~6.5 bytes a value; the integers bit-pack to ~1.5 (the 1,092-run
-    # bench store: 80.4 MB -> 56 MB). Other sources' degrees round to the nearest
-    # semicircle (4.2e-8 degrees, under 5 mm); a NaN position is stored as NULL.
+    # falls back to ALPRD, ~6.5 bytes a value; the integers bit-pack to ~2.4 (the 1,092-run
+    # bench store file: 80.4 MB -> 54.3 MB, copied after). Other sources' degrees round to
+    # the nearest semicircle (4.2e-8 degrees, under 5 mm); a NaN or infinite one is NULL.
     # Insert through STORED_AS (a generated column takes no value). Same row order.
     """
     CREATE TABLE samples_v12 (
