@@ -47,8 +47,9 @@ def _replicate(con: object, k: int) -> None:
         f"INSERT INTO activities SELECT * REPLACE (activity_id + {offset} AS activity_id, "
         f"start_utc - {shift} AS start_utc, start_local - {shift} AS start_local) "
         f"FROM activities WHERE activity_id < {ID_STRIDE}",
-        f"INSERT INTO samples SELECT * REPLACE (activity_id + {offset} AS activity_id, "
-        f"t - {shift} AS t) FROM samples WHERE activity_id < {ID_STRIDE}",
+        # BY NAME, without the virtual lat / lon (schema v12): they take no value
+        f"INSERT INTO samples BY NAME SELECT * EXCLUDE (lat, lon) REPLACE (activity_id + "
+        f"{offset} AS activity_id, t - {shift} AS t) FROM samples WHERE activity_id < {ID_STRIDE}",
         f"INSERT INTO laps SELECT * REPLACE (activity_id + {offset} AS activity_id, "
         f"start_utc - {shift} AS start_utc, end_utc - {shift} AS end_utc) "
         f"FROM laps WHERE activity_id < {ID_STRIDE}",

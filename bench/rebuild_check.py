@@ -1,14 +1,15 @@
 """`analyze --rebuild` by a baseline revision and by this tree: same stored results, and time.
 
-Exports the baseline (default main) with `git archive`, copies the store twice, and
-runs `terskel --db COPY analyze --rebuild` with each tree's src/ first on PYTHONPATH
-(this venv), the two alternating `--repeat` times (each on a fresh copy), so both
-meet the same load. Then compares every table of the two rebuilt stores row for row
-(a multiset difference both ways; floats exact, NaN and NULL equal to themselves),
-leaving out only the columns the store stamps with the clock (`DEFAULT
-current_timestamp`). Prints each table's rows and differing rows, and per tree the
-best and median wall and CPU seconds against reading every sample (the floor), with
-the load average.
+Exports the baseline (default main) with `git archive`, copies the store once per
+tree, migrated by that tree's code (untimed: a newer schema does not open in older
+code), and runs `terskel --db COPY analyze --rebuild` with each tree's src/ first on
+PYTHONPATH (this venv), the two alternating `--repeat` times (each on a fresh copy), so
+both meet the same load. Then compares every table of the two rebuilt stores row for
+row on the baseline's columns (a multiset difference both ways; floats exact, NaN and
+NULL equal to themselves), leaving out only the columns the store stamps with the clock
+(`DEFAULT current_timestamp`). Prints each table's rows and differing rows, and per
+tree the best and median wall and CPU seconds against reading every sample (the
+floor), with the load average.
 
     uv run python bench/rebuild_check.py STORE [--base main] [--repeat 3]
 """
@@ -122,13 +123,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory(dir=args.store.parent) as temp:
         folder = Path(temp)
         trees = {args.base: export(args.base, folder), "this tree": ROOT}
-        source = migrated(ROOT, args.store, folder / "source.duckdb")
+        # each tree's own schema (a newer one's store does not open in older code)
+        sources = {
+            name: migrated(tree, args.store, folder / f"source_{name.replace(' ', '_')}.duckdb")
+            for name, tree in trees.items()
+        }
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
         floor = []
         for _ in range(args.repeat):
-            floor.append(read_floor(ROOT, source))
+            floor.append(read_floor(ROOT, sources["this tree"]))
             for name, tree in trees.items():
-                db = copy_store(source, folder / f"{name.replace(' ', '_')}.duckdb")
+                db = copy_store(sources[name], folder / f"{name.replace(' ', '_')}.duckdb")
                 times[name].append(rebuild(tree, db))
         load = os.getloadavg()
         dbs = [folder / f"{name.replace(' ', '_')}.duckdb" for name in trees]

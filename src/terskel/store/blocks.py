@@ -66,6 +66,8 @@ def _copy(path: Path, copy: Path) -> None:
         stale.unlink(missing_ok=True)
     con = duckdb.connect()
     try:
+        # the copy after v12 passes DuckDB's 2 s for its own bar on stdout: cron's mail
+        con.execute("SET enable_progress_bar = false")
         con.execute("ATTACH ? AS old (READ_ONLY)", [str(path)])
         con.execute(f"ATTACH ? AS new (BLOCK_SIZE {NEW_FILE_BLOCK_SIZE})", [str(copy)])
         con.execute("COPY FROM DATABASE old TO new")

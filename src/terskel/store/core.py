@@ -24,7 +24,14 @@ from terskel.store.lock import StoreBusy, WriterLock
 from terskel.store.opening import NEW_FILE_BLOCK_SIZE, default_wait, open_connection
 from terskel.store.raw_folder import RawFolder, folder_of
 from terskel.store.rows import ArrowStream, read_frame
-from terskel.store.schema import MIGRATIONS, RAW_TO_FOLDER, latest_version
+from terskel.store.schema import (
+    MIGRATIONS,
+    RAW_TO_FOLDER,
+    REWRITES_BIG_TABLE,
+    STORED_AS,
+    latest_version,
+    visible,
+)
 from terskel.store.views import ensure_views
 
 if TYPE_CHECKING:  # polars loads where frames are built: `query` reads none
@@ -90,15 +97,18 @@ class StoreCore:
         store = cls(con, athlete_id, path, lock)
         store._row_reads = read_only
         if not read_only:
-            store._migrate(version)
+            rewrote = store._migrate(version)
             ensure_views(con)
-            store._to_small_blocks()
+            store._to_small_blocks(rewrote)
         return store
 
-    def _to_small_blocks(self) -> None:
-        """Copy a store of DuckDB's 256 KiB blocks into small ones, once (store/blocks.py);
-        a disk without room for the copy, or a copy that fails, leaves the store as it was."""
-        if block_size(self.con) == NEW_FILE_BLOCK_SIZE or not has_room_to_copy(self.path):
+    def _to_small_blocks(self, rewrote: bool = False) -> None:
+        """Copy a store of DuckDB's 256 KiB blocks into small ones, once (store/blocks.py),
+        and a store a migration has just rewritten a big table of (`rewrote`): a DuckDB
+        file never shrinks, so the old table's blocks would stay as free space. A disk
+        without room for the copy, or a copy that fails, leaves the store as it was."""
+        small = block_size(self.con) == NEW_FILE_BLOCK_SIZE
+        if (small and not rewrote) or not has_room_to_copy(self.path):
             return
         try:
             self.con.execute("CHECKPOINT")  # one file: what the copy reads
@@ -162,13 +172,14 @@ class StoreCore:
         rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
 
-    def _migrate(self, opened: int) -> None:
-        """Apply missing migrations, each in one transaction with its version bump.
+    def _migrate(self, opened: int) -> bool:
+        """Apply missing migrations, each in one transaction with its version bump; whether
+        one of them rewrote a big table (schema.REWRITES_BIG_TABLE).
 
         `opened`: the version `open_connection` read. A store that is up to date needs
         no more reads (the information_schema look of `schema_version` is ~0.01 s)."""
         if opened == latest_version():
-            return
+            return False
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS schema_version "
             "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
@@ -183,6 +194,7 @@ class StoreCore:
                 with self.transaction():
                     self.con.execute(MIGRATIONS[version - 1])
                     self.con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+        return current > 0 and any(v > current for v in REWRITES_BIG_TABLE)
 
     def _move_raw_bytes_out(self) -> None:
         """Write every raw_files row's bytes into the raw folder (the migration to v9).
@@ -221,10 +233,12 @@ class StoreCore:
         """Bulk-insert a frame by column name through Arrow, without pyarrow (store/rows.py)."""
         if frame.is_empty():
             return
+        stored = STORED_AS.get(table, {})
+        targets = ", ".join(stored[c][0] if c in stored else c for c in frame.columns)
+        values = ", ".join(stored[c][1] if c in stored else c for c in frame.columns)
         self.con.register("incoming", ArrowStream(frame))
         try:
-            columns = ", ".join(frame.columns)
-            self.con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
+            self.con.execute(f"INSERT INTO {table} ({targets}) SELECT {values} FROM incoming")
         finally:
             self.con.unregister("incoming")
 
@@ -291,7 +305,7 @@ class StoreCore:
     ) -> pl.DataFrame:
         """A table's rows of these activities (all when None), without athlete_id (only
         `columns`, when given)."""
-        picked = ", ".join(f'"{c}"' for c in columns) if columns else "* EXCLUDE (athlete_id)"
+        picked = ", ".join(f'"{c}"' for c in columns) if columns else f"* {visible(table)}"
         return self._frame(
             f"SELECT {picked} FROM {table} WHERE athlete_id = $athlete "
             "AND ($ids IS NULL OR list_contains($ids, activity_id)) "

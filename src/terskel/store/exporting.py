@@ -14,6 +14,7 @@ from pathlib import Path
 
 from terskel.store.core import StoreCore
 from terskel.store.errors import StoreError
+from terskel.store.schema import stored_forms
 
 
 def prepare_folder(folder: Path, tables: Iterable[str]) -> None:
@@ -45,8 +46,11 @@ class ParquetExport(StoreCore):
         prepare_folder(folder, _EXPORTS)
         for table, year_of in _EXPORTS.items():
             target = folder / table
+            hidden = stored_forms(table)  # the degrees, not the semicircles they come from
+            columns = f"t.* EXCLUDE ({', '.join(hidden)})" if hidden else "t.*"
             self.con.execute(
-                f"COPY (SELECT t.*, {year_of} AS year FROM {table} t) TO '{_sql_text(target)}' "
+                f"COPY (SELECT {columns}, {year_of} AS year FROM {table} t) "
+                f"TO '{_sql_text(target)}' "
                 "(FORMAT parquet, PARTITION_BY (athlete_id, year), OVERWRITE_OR_IGNORE)"
             )
             counts[table] = int(self.scalar(f"SELECT count(*) FROM {table}"))
