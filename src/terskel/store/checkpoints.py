@@ -39,6 +39,29 @@ the ART indexes of the nine indexed tables a nightly writes (store/schema.py; th
 upserts are MERGEs, store/core.py): on a fresh bench store the first night went from
 2.09 MB (4.0x the file) to 1.57 MB (3.0x), ten nights from 1.41x to 1.21x. What is left
 is about one block per touched table (12), the new samples' (~5) and the gzip copy.
+
+Where the first night's 1.18 MB goes (`bench/nightly_blocks.py`, fresh bench store, 1 free
+block): the import's checkpoint writes 15 blocks (activities 2, activity_sources 3,
+athlete_thresholds, import_log, raw_files and laps 1 each, samples 6) and frees 10, so
+the file grows 14 blocks (0.92 MB); the structures', zones' and sessions' checkpoints
+after it (3, 2 and 1 blocks) take freed ones and grow nothing; the raw folder's gzip copy
+is 0.26 MB. Every row each commit writes is new (none of the tables is rewritten with
+rows it held already), and a delete that matches nothing touches no table. Which blocks
+a table needs (DuckDB 2.0, checked on plain tables): rows appended to a last row group of
+fewer than 2,048 rows, or of fewer rows than the append brings, are merged into it and
+the whole row group is rewritten (the bench store's small tables, and its samples' last
+row group of 2,823 rows under the new run's 6,594); otherwise they make a row group of
+their own, one new block and nothing rewritten (laps). So one transaction of seven
+tables needs about fifteen blocks before any of the ones it frees can be reused, and on
+a store without free blocks (just built or copied) the first night pays them; later
+nights reuse them (4 nights: 1.18, 1.17, 0.30, 0.53 MB for files of 0.53, 0.84, 0.61,
+0.56 MB, 1.26x in all). One checkpoint for the whole night instead of one per commit
+grows it 1.57 MB; folding the analysis' commits at close instead of after each, the same
+1.18 MB. The same rows of the import written in two commits, a checkpoint after each
+(`--orders`): activities and activity_sources first, then the rest, 11 blocks instead of
+15; every table but samples, laps and raw_files first, 9; samples and laps first, 14.
+Both of the first two give up the import's all-or-nothing (an activity without its
+samples after a kill between them), so the import stays one transaction.
 """
 
 from __future__ import annotations
