@@ -49,12 +49,15 @@ def store_and_repeat(description: str | None) -> tuple[Path, int] | None:
 
 def analysed_store(path: Path = DEFAULT) -> Path:
     """The analysed bench store at `path`, built when missing (takes minutes)."""
-    from terskel.store import Store
+    from terskel.store import Store, StoreError
 
     if path.exists():
-        with Store.open(path, read_only=True) as store:
-            if store.scalar("SELECT count(*) FROM sessions"):
-                return path
+        try:
+            with Store.open(path, read_only=True) as store:
+                if store.scalar("SELECT count(*) FROM sessions"):
+                    return path
+        except StoreError as exc:  # e.g. an older schema: the message says what to run
+            raise SystemExit(f"bench store: {exc}") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".building")
     start = time.perf_counter()
