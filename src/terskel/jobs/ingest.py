@@ -32,6 +32,10 @@ __all__ = ["Terminated", "WorkerDied", "count_inputs", "import_paths"]  # the CL
 if TYPE_CHECKING:  # the pool loads only when workers decode (not for a nightly's one file)
     from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
+    import polars as pl
+
+    Streams = dict[int, pl.DataFrame]  # activity id -> its samples, as just saved
+
 # Files per write transaction: each file lands whole or not at all, and a batch
 # amortises DuckDB's per-statement and per-commit cost over many files.
 BATCH_FILES = 32
@@ -67,7 +71,7 @@ def import_paths(
     total: int | None = None,
     on_file: Callable[[str], None] | None = None,
     now: dt.datetime | None = None,
-    on_batch: Callable[[Executor], None] | None = None,
+    on_batch: Callable[[Executor, Streams], None] | None = None,
     pool: ProcessPoolExecutor | None = None,
 ) -> ImportSummary:
     """Import every FIT file under `paths` into `store`; never stops on a bad file.
@@ -75,7 +79,8 @@ def import_paths(
     `on_batch` runs after each batch of files is saved while worker processes decode the
     next ones (the CLI detects the new runs' structure there); not without workers. It
     gets their pool, which takes its work beside the decoding: processes already running,
-    so a batch of a few runs pays no start-up, and no more processes than cores.
+    so a batch of a few runs pays no start-up, and no more processes than cores; and the
+    batch's samples as saved, by activity, so that it need not read them back.
     `pool`: decoding workers the caller started (`pool.decoding_pool`, before it opened
     the store); used instead of `workers`, and left to the caller to stop."""
     summary = ImportSummary()
@@ -117,7 +122,7 @@ def _import_fit(
     total: int | None,
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
-    on_batch: Callable[[Executor], None] | None = None,
+    on_batch: Callable[[Executor, Streams], None] | None = None,
     pool: ProcessPoolExecutor | None = None,
 ) -> None:
     known = store.known_files()
@@ -133,7 +138,7 @@ def _import_fit(
         return
     with _workers(pool, use_workers) as running:
         results = _decode_parallel(running, fresh, fallback_tz, use_workers)
-        batch_done = (lambda: on_batch(running)) if on_batch else None
+        batch_done = (lambda saved: on_batch(running, saved)) if on_batch else None
         # closed at once when saving (or the analysis between batches) raises, Ctrl-C and
         # SIGTERM included: the pool then stops its workers, not at its collection; a
         # worker dying in that analysis ends the command in cli.main, as in any command
@@ -243,7 +248,7 @@ def _save_all(
     known: set[str],
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
-    on_batch: Callable[[], None] | None = None,
+    on_batch: Callable[[Streams], None] | None = None,
 ) -> None:
     """Save decoded files in batches; failures and skips are logged as they come."""
     batch: list[Upload] = []
@@ -257,12 +262,12 @@ def _save_all(
         batch.extend(accepted)
         labels.append(result.label)
         if len(labels) >= BATCH_FILES or _samples_in(batch) >= BATCH_SAMPLES:
-            _flush(store, log, batch, labels, summary, on_file)
+            saved = _flush(store, log, batch, labels, summary, on_file)
             if on_batch:
-                on_batch()
-    _flush(store, log, batch, labels, summary, on_file)
+                on_batch(saved)
+    saved = _flush(store, log, batch, labels, summary, on_file)
     if on_batch:
-        on_batch()
+        on_batch(saved)
 
 
 def _accept(
@@ -302,17 +307,25 @@ def _flush(
     labels: list[str],
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
-) -> None:
-    """Write the batch in one transaction, then report its files as done."""
+) -> Streams:
+    """Write the batch in one transaction, then report its files as done; the samples
+    saved, by activity (as the uploads hold them)."""
     log.flush()
     if not batch:
-        return
-    summary.count(store.save_uploads(batch))
+        return {}
+    outcomes = store.save_uploads(batch)
+    summary.count(outcomes)
+    saved = {
+        outcome.activity_id: upload.session.samples
+        for upload, outcome in zip(batch, outcomes, strict=True)
+        if outcome.stream_saved
+    }
     if on_file:
         for label in labels:
             on_file(label)
     batch.clear()
     labels.clear()
+    return saved
 
 
 def _record_failure(
