@@ -44,19 +44,37 @@ class WorkerDied(Exception):
 
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into `Terminated` so workers are stopped and the store closed cleanly."""
+    """Turn SIGTERM into `Terminated` so workers are stopped and the store closed cleanly.
+
+    The handler raises wherever the main thread is. In a DuckDB query that is DuckDB's own
+    check for signals, which drops the exception raised and raises RuntimeError("Query
+    interrupted") in its place (the query, and its transaction, rolled back): the CLI took
+    that for a Ctrl-C (exit 130), and a layer that handles errors could swallow it. So once
+    a SIGTERM has arrived, whatever the block raises (`Exception` or `KeyboardInterrupt`) is
+    raised as `Terminated`, from it; and a block that ends without an error (its SIGTERM
+    swallowed on the way) ends as `Terminated` too."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    arrived: list[int] = []
 
-    def _raise(_signum: int, _frame: FrameType | None) -> None:
+    def _raise(signum: int, _frame: FrameType | None) -> None:
+        arrived.append(signum)
         raise Terminated()
 
     previous = signal.signal(signal.SIGTERM, _raise)
     try:
         yield
+    except Terminated:
+        raise
+    except (Exception, KeyboardInterrupt) as exc:
+        if arrived:
+            raise Terminated() from exc
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if arrived:
+        raise Terminated()
 
 
 def default_workers() -> int:
@@ -137,15 +155,33 @@ def launching() -> Iterator[None]:
         yield
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with sigterm_held():
+            yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def sigterm_held() -> Iterator[None]:
+    """A SIGTERM that `sigterm_as_interrupt` would raise in the block is raised at its end.
+
+    For steps that must not be cut part-way: a worker's spawn (`launching`); a writer's
+    migrations, and all of a new store's opening (~0.1 s from the file's creation on:
+    `Store.open(upgrading=...)`), which cut part-way left an empty file or one at an early
+    schema, refused by every reading command until a writing one had run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     terminate = signal.getsignal(signal.SIGTERM)
+    if not callable(terminate):  # not `sigterm_as_interrupt`'s: SIGTERM ends the process
+        yield
+        return
     held: list[int] = []
-    if callable(terminate):  # `sigterm_as_interrupt`'s: held
-        signal.signal(signal.SIGTERM, lambda signum, _frame: held.append(signum))
+    signal.signal(signal.SIGTERM, lambda signum, _frame: held.append(signum))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if callable(terminate):
-            signal.signal(signal.SIGTERM, terminate)
-            if held:
-                terminate(signal.SIGTERM, None)
+        signal.signal(signal.SIGTERM, terminate)
+        if held:  # `Terminated`, and the SIGTERM counted as arrived
+            terminate(signal.SIGTERM, None)
