@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -22,6 +23,7 @@ from terskel.jobs.pool import (
 )
 from terskel.store import Store, faults
 from terskel.store.schema import latest_version
+from tests.conftest import ROOT
 
 
 def _decoder_loaded(_: int) -> bool:
@@ -114,3 +116,43 @@ def test_a_sigterm_while_a_new_store_is_made_leaves_it_whole(
     assert sent
     with Store.open(path, read_only=True) as store:  # closed, and at the latest schema
         assert store.schema_version() == latest_version()
+
+
+# A CLI that starts its workers, then is killed (kill -9, the OOM killer).
+_KILLED_PARENT = """
+import os, signal
+from terskel.jobs.pool import decoding_pool
+
+with decoding_pool(2, warm=True) as pool:
+    print(*pool._processes, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_workers_end_when_the_cli_is_killed(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_PARENT], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert parent.stdout is not None
+    workers = [int(pid) for pid in parent.stdout.readline().split()]
+    try:
+        assert len(workers) == 2
+        # the workers held the CLI's stdout: its end came only when they had gone
+        parent.communicate(timeout=20)
+        assert parent.returncode == -signal.SIGKILL
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _alive(pid)]
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

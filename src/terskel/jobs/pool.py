@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -21,6 +22,8 @@ if TYPE_CHECKING:  # the pool loads only when workers decode (not for a nightly'
 
 # Below this many files, worker start-up costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
+# How often a worker looks whether the CLI that started it is still there.
+PARENT_CHECK_S = 0.5
 
 
 class Terminated(KeyboardInterrupt):
@@ -101,7 +104,12 @@ def decoding_pool(workers: int, warm: bool = False) -> Iterator[ProcessPoolExecu
 
     # spawn, not fork: polars' and DuckDB's threads make fork unsafe
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_end_with_parent,
+        initargs=(os.getpid(),),
+    )
     try:
         if warm:
             _warm(pool, workers)
@@ -120,6 +128,23 @@ def _warm(pool: ProcessPoolExecutor, workers: int) -> None:
     with launching():
         for _ in range(workers):
             pool.submit(_import_decoder)
+
+
+def _end_with_parent(parent: int) -> None:
+    """A worker's start: a thread that ends the worker once `parent` (the CLI) is gone.
+
+    A worker waits for its next task on a queue whose writing end every worker holds too,
+    so the CLI's death (kill -9, the OOM killer) never ends it: it idled on, holding the
+    CLI's stdout and stderr (a caller reading them to their end, as `subprocess.run` does,
+    waited for ever: the pipelined import's kill test after a save_structures commit, which
+    comes while the workers still model the last batch)."""
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 def _import_decoder() -> None:
