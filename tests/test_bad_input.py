@@ -176,7 +176,12 @@ def test_sigterm_stops_the_workers_and_exits_143(tmp_path: Path) -> None:
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     workers: set[int] = set()
     deadline = time.monotonic() + 120
-    while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
+    # the workers start before the store opens (jobs/pool.py): wait for both, mid-import
+    while (
+        (len(workers) < 2 or not (tmp_path / "s.duckdb").exists())
+        and time.monotonic() < deadline
+        and process.poll() is None
+    ):
         time.sleep(0.2)
         workers = {pid for pid in _children(process.pid) if _alive(pid)}
     assert process.poll() is None, "import ended before its workers could be seen"
@@ -193,12 +198,18 @@ def test_sigterm_stops_the_workers_and_exits_143(tmp_path: Path) -> None:
     assert pl.__version__  # polars imported for the store read above
 
 
-# Loaded by every process of the import below: a decoding worker kills itself at once
-# (as the kernel's OOM killer or a crashing decoder would), the CLI itself lives on.
+# Loaded by every process of the import below: a decoding worker kills itself on its
+# first file (as the kernel's OOM killer or a crashing decoder would; the workers start
+# before any file is sent, jobs/pool.py), the CLI itself lives on.
 _WORKER_DIES = """
 import os, signal, sys
 if any("spawn_main" in arg for arg in sys.orig_argv):
-    os.kill(os.getpid(), signal.SIGKILL)
+    import terskel.jobs.decoding
+
+    def _die(*_args):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    terskel.jobs.decoding.decode_job = _die
 """
 
 

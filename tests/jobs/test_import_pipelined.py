@@ -9,11 +9,14 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import polars as pl
 import pytest
 
 from terskel.jobs import ingest
-from terskel.jobs.analyze import ImportStructures, analyze
+from terskel.jobs.analyze import ANALYSIS_COLUMNS, ImportStructures, analysis_samples, analyze
+from terskel.sources.fit import decode, sha256_of
 from terskel.store import Store
 from terskel.store.faults import KILL_ENV
 from tests.conftest import shared_path
@@ -94,7 +97,7 @@ def test_an_interrupt_between_batches_stops_the_workers_at_once(
     def decoders() -> list[object]:
         return [p for p in multiprocessing.active_children() if p not in before]
 
-    def interrupted(_pool: object) -> None:
+    def interrupted(_pool: object, _saved: object) -> None:
         assert decoders()  # the pool is decoding the next files
         raise KeyboardInterrupt  # as Ctrl-C or SIGTERM (Terminated) during the detection
 
@@ -104,3 +107,47 @@ def test_an_interrupt_between_batches_stops_the_workers_at_once(
         except KeyboardInterrupt:  # its traceback (holding the import's frames) still alive
             left = decoders()
     assert left == []
+
+
+def test_the_samples_a_batch_hands_over_are_the_stored_ones(
+    runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "BATCH_FILES", 3)
+    from_memory: list[int] = []
+
+    class Checked(ImportStructures):
+        def _start(self, chunk: list[int], pool: object, saved: dict[int, pl.DataFrame]) -> Any:
+            built = analysis_samples(chunk, saved, self.store.samples).collect()
+            stored = self.store.samples(chunk, ANALYSIS_COLUMNS).collect()
+            assert built.schema == stored.schema and built.equals(stored)
+            from_memory.extend(i for i in chunk if i in saved)
+            return super()._start(chunk, pool, saved)  # type: ignore[arg-type]
+
+    with Store.open(tmp_path / "s.duckdb") as store:
+        structures = Checked(store)
+        ingest.import_paths(store, [runs], workers=2, on_batch=structures)
+        structures.finish()
+        analysed = store.activities_to_analyze(None, False, ("running",))
+    assert analysed == [] and len(from_memory) >= 5  # every run's samples from its batch
+
+
+def test_samples_from_uploads_and_from_the_store_together_read_as_the_store(
+    runs: Path, tmp_path: Path
+) -> None:
+    with Store.open(tmp_path / "s.duckdb") as store:
+        ingest.import_paths(store, [runs], workers=1)
+        sources = store.con.execute(
+            "SELECT a.activity_id, a.primary_source_id FROM activities a ORDER BY 1"
+        ).fetchall()
+        by_sha = {sha256_of(p.read_bytes()): p for p in runs.glob("*.fit")}
+        saved = {}
+        for activity_id, source_id in sources[::2]:  # every other run from its upload
+            sha, index = source_id.split(":")
+            sessions = decode(by_sha[sha].read_bytes()).sessions
+            saved[activity_id] = next(s for s in sessions if str(s.index) == index).samples
+        ids = [row[0] for row in sources]
+        built = analysis_samples(ids, saved, store.samples).collect()
+        stored = store.samples(ids, ANALYSIS_COLUMNS).collect()
+    assert 0 < len(saved) < len(ids)
+    assert built.schema == stored.schema
+    assert built.equals(stored)

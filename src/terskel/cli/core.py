@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -29,6 +30,8 @@ from terskel.cli.common import (
 )
 
 if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load inside the commands
+    from concurrent.futures import ProcessPoolExecutor
+
     from terskel.config import Settings
     from terskel.jobs.analyze import ImportStructures
     from terskel.jobs.import_summary import ImportSummary
@@ -75,8 +78,7 @@ def import_command(
     ] = True,
 ) -> None:
     """Import FIT files; files already imported are recognised and skipped."""
-    from terskel.jobs.ingest import Terminated, WorkerDied
-    from terskel.sources.files import InputError, check_paths
+    from terskel.sources.files import InputError, check_paths, count_fit_inputs
 
     try:
         check_paths(paths)
@@ -85,36 +87,69 @@ def import_command(
     for path in paths:
         if path.is_file() and not _importable(path):
             fail(f"{path}: not a FIT file (.fit, .fit.gz) or a .zip archive of them")
-    with open_store(ctx) as (store, settings):
-        try:
-            summary = _import_with_progress(store, paths, settings, workers, analyse)
-        except Terminated:
-            err.print(f"terminated (SIGTERM); {INTERRUPTED.removeprefix('interrupted: ')}")
-            raise typer.Exit(EXIT_TERMINATED) from None
-        except KeyboardInterrupt:
-            err.print(INTERRUPTED, highlight=False)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-        except WorkerDied as exc:
-            fail(str(exc), EXIT_PARTIAL)
-        _print_import_summary(summary)
-        if analyse:  # the analysis stack loads only here: --no-analyze never pays for it
-            from terskel.jobs.analyze import AthleteProfile, analyze
+    fit_files = count_fit_inputs(paths)
+    from terskel.jobs.pool import Terminated, WorkerDied
 
-            analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
-            if analysed.activities:
-                out.print(
-                    f"analysed {analysed.activities} new runs: "
-                    f"{analysed.interval_sessions} with intervals"
+    try:
+        with ExitStack() as decoding:
+            # the workers first: their start-up runs beside this process's imports and the
+            # store's opening (jobs/pool.py)
+            pool = _early_workers(decoding, workers, fit_files)
+            with open_store(ctx) as (store, settings):
+                summary = _import_with_progress(
+                    store, paths, settings, workers, analyse, pool, fit_files
                 )
+                decoding.close()  # the workers exit while the analysis runs (not waited for)
+                _analyse_after(store, settings, summary, analyse)
+    except Terminated:
+        err.print(f"terminated (SIGTERM); {INTERRUPTED.removeprefix('interrupted: ')}")
+        raise typer.Exit(EXIT_TERMINATED) from None
+    except KeyboardInterrupt:
+        err.print(INTERRUPTED, highlight=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except WorkerDied as exc:
+        fail(str(exc), EXIT_PARTIAL)
     raise typer.Exit(EXIT_PARTIAL if summary.failed or summary.quarantined else EXIT_OK)
 
 
+def _early_workers(
+    stack: ExitStack, workers: int | None, fit_files: int
+) -> ProcessPoolExecutor | None:
+    """The decoding workers, started now when the import wants them, and SIGTERM raised as
+    `Terminated` from now on (both ended with `stack`)."""
+    from terskel.jobs.pool import decoding_pool, sigterm_as_interrupt, wanted_workers
+
+    stack.enter_context(sigterm_as_interrupt())
+    count = wanted_workers(workers, fit_files)
+    return stack.enter_context(decoding_pool(count, warm=True)) if count else None
+
+
+def _analyse_after(store: Store, settings: Settings, summary: ImportSummary, analyse: bool) -> None:
+    """The import's summary, then the rest of the analysis of the new runs."""
+    _print_import_summary(summary)
+    if analyse:  # the analysis stack loads only here: --no-analyze never pays for it
+        from terskel.jobs.analyze import AthleteProfile, analyze
+
+        analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
+        if analysed.activities:
+            out.print(
+                f"analysed {analysed.activities} new runs: "
+                f"{analysed.interval_sessions} with intervals"
+            )
+
+
 def _import_with_progress(
-    store: Store, paths: list[Path], settings: Settings, workers: int | None, analyse: bool
+    store: Store,
+    paths: list[Path],
+    settings: Settings,
+    workers: int | None,
+    analyse: bool,
+    pool: ProcessPoolExecutor | None = None,
+    fit_files: int | None = None,
 ) -> ImportSummary:
     from terskel.jobs.ingest import count_inputs, import_paths
 
-    total = count_inputs(paths)
+    total = count_inputs(paths, fit_files)
     structures = _structures_of(store) if analyse else None
     with progress_bar("importing", eta=True) as progress:
         task = progress.add_task("import", total=total)
@@ -126,6 +161,7 @@ def _import_with_progress(
             total=total,
             on_file=lambda _label: progress.advance(task),
             on_batch=structures,
+            pool=pool,
         )
     if structures is not None:
         structures.finish()

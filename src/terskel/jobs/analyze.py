@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -208,17 +208,22 @@ class ImportStructures:
         self.params = params
         self._started: list[tuple[list[int], Pending]] = []
 
-    def __call__(self, pool: Executor | None) -> None:
-        """Start the model of the runs saved since the last call; save the last call's."""
+    def __call__(self, pool: Executor | None, saved: dict[int, pl.DataFrame] | None = None) -> None:
+        """Start the model of the runs saved since the last call; save the last call's.
+
+        `saved`: the samples the batch just saved, by activity (as its uploads hold them):
+        those runs' samples are not read back from the store."""
         started = {i for chunk, _ in self._started for i in chunk}
         ids = self.store.activities_to_analyze(None, False, ANALYZED_SPORTS)
         fresh = [i for i in ids if i not in started]
-        begun = [(chunk, self._start(chunk, pool)) for chunk in _chunks(fresh, CHUNK)]
+        begun = [(chunk, self._start(chunk, pool, saved or {})) for chunk in _chunks(fresh, CHUNK)]
         self.finish()
         self._started = begun
 
-    def _start(self, chunk: list[int], pool: Executor | None) -> Pending:
-        samples = self.store.samples(chunk, ANALYSIS_COLUMNS)
+    def _start(
+        self, chunk: list[int], pool: Executor | None, saved: dict[int, pl.DataFrame]
+    ) -> Pending:
+        samples = analysis_samples(chunk, saved, self.store.samples)
         return start_structure(samples, self.store.laps(chunk), params=self.params, pool=pool)
 
     def finish(self) -> None:
@@ -226,6 +231,30 @@ class ImportStructures:
         for chunk, pending in self._started:
             _save_labelled(self.store, chunk, *finish_structure(pending))
         self._started = []
+
+
+def analysis_samples(
+    chunk: list[int],
+    saved: dict[int, pl.DataFrame],
+    read: Callable[[list[int], Sequence[str]], pl.LazyFrame],
+) -> pl.LazyFrame:
+    """ANALYSIS_COLUMNS of these runs' samples as the store gives them (ordered by run and
+    time, its dtypes): from `saved` (samples just saved, as the uploads hold them: no read
+    back), the rest by `read` (the store's `samples`)."""
+    stored = [i for i in chunk if i not in saved]
+    if not any(i in saved for i in chunk):
+        return read(stored, ANALYSIS_COLUMNS)
+    parts = [read(stored, ANALYSIS_COLUMNS).collect()] if stored else []
+    # the store's types: BIGINT, TIMESTAMP (microseconds), DOUBLE
+    schema = {c: pl.Float64() for c in ANALYSIS_COLUMNS} | {
+        "activity_id": pl.Int64(),
+        "t": pl.Datetime("us"),
+    }
+    for activity_id in (i for i in chunk if i in saved):
+        frame = saved[activity_id].with_columns(activity_id=pl.lit(activity_id))
+        parts.append(frame.select(ANALYSIS_COLUMNS).cast(schema))  # type: ignore[arg-type]
+    # one row per run and instant (sources/fit_sessions.py): the order is the store's
+    return pl.concat(parts).sort("activity_id", "t").lazy()
 
 
 def _save_labelled(

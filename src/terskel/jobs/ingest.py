@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from terskel.jobs.decoding import Decoded, decode_job
 from terskel.jobs.import_summary import ImportSummary
+from terskel.jobs.pool import (
+    Terminated,
+    WorkerDied,
+    decoding_pool,
+    launching,
+    sigterm_as_interrupt,
+    stop_workers,
+    wanted_workers,
+)
 from terskel.sources.files import FitInput, count_fit_inputs, iter_inputs
 from terskel.sources.fit import sha256_of, uploads
 from terskel.sources.plausibility import implausible
@@ -22,11 +27,15 @@ from terskel.store import Store, Upload
 from terskel.store.import_log import ImportLog
 from terskel.store.quarantine import quarantine
 
+__all__ = ["Terminated", "WorkerDied", "count_inputs", "import_paths"]  # the CLI's names
+
 if TYPE_CHECKING:  # the pool loads only when workers decode (not for a nightly's one file)
     from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
-# Below this many files, worker start-up costs more than it saves.
-MIN_FILES_FOR_WORKERS = 8
+    import polars as pl
+
+    Streams = dict[int, pl.DataFrame]  # activity id -> its samples, as just saved
+
 # Files per write transaction: each file lands whole or not at all, and a batch
 # amortises DuckDB's per-statement and per-commit cost over many files.
 BATCH_FILES = 32
@@ -37,38 +46,15 @@ BATCH_SAMPLES = 500_000
 IN_FLIGHT_PER_WORKER = BATCH_FILES // 2
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived during an import; handled like Ctrl-C (workers stopped, exit 143)."""
-
-
-class WorkerDied(Exception):
-    """A worker process died mid-import (killed: out of memory, a kill -9, a decoder
-    that crashed its process); what was saved before stays, the next import goes on."""
-
-    def __init__(self, in_flight: list[str]) -> None:
-        shown = ", ".join(in_flight[:3]) + (
-            f" and {len(in_flight) - 3} more" if len(in_flight) > 3 else ""
-        )
-        where = f" while reading {shown}" if in_flight else ""
-        super().__init__(
-            f"a worker process died{where} (killed, or out of memory); the files saved "
-            "before are kept: run the same import again to go on"
-        )
-
-
-def default_workers() -> int:
-    """Worker processes: one per core this process may use."""
-    return max(1, len(os.sched_getaffinity(0)))
-
-
-def count_inputs(paths: list[Path]) -> int:
-    """How many FIT files `iter_inputs` will yield, plus a Strava export's other rows."""
+def count_inputs(paths: list[Path], fit_files: int | None = None) -> int:
+    """How many FIT files `iter_inputs` will yield (`fit_files` when counted already), plus a
+    Strava export's other rows."""
+    fits = count_fit_inputs(paths) if fit_files is None else fit_files
     if not any(_may_be_export(p) for p in paths):  # a nightly's files: no export to read
-        return count_fit_inputs(paths)
+        return fits
     from terskel.sources.strava_export import count_other_rows, is_strava_export
 
-    extra = sum(count_other_rows(p) for p in paths if is_strava_export(p))
-    return count_fit_inputs(paths) + extra
+    return fits + sum(count_other_rows(p) for p in paths if is_strava_export(p))
 
 
 def _may_be_export(path: Path) -> bool:
@@ -85,20 +71,24 @@ def import_paths(
     total: int | None = None,
     on_file: Callable[[str], None] | None = None,
     now: dt.datetime | None = None,
-    on_batch: Callable[[Executor], None] | None = None,
+    on_batch: Callable[[Executor, Streams], None] | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> ImportSummary:
     """Import every FIT file under `paths` into `store`; never stops on a bad file.
 
     `on_batch` runs after each batch of files is saved while worker processes decode the
     next ones (the CLI detects the new runs' structure there); not without workers. It
     gets their pool, which takes its work beside the decoding: processes already running,
-    so a batch of a few runs pays no start-up, and no more processes than cores."""
+    so a batch of a few runs pays no start-up, and no more processes than cores; and the
+    batch's samples as saved, by activity, so that it need not read them back.
+    `pool`: decoding workers the caller started (`pool.decoding_pool`, before it opened
+    the store); used instead of `workers`, and left to the caller to stop."""
     summary = ImportSummary()
     log = ImportLog(store)
     checks = _Checks(store, now or dt.datetime.now(dt.UTC).replace(tzinfo=None))
     with store.bulk_writes():  # one checkpoint at the end (store/checkpoints.py)
         try:
-            with _sigterm_as_interrupt():
+            with sigterm_as_interrupt():
                 _import_fit(
                     store,
                     log,
@@ -110,6 +100,7 @@ def import_paths(
                     summary,
                     on_file,
                     on_batch,
+                    pool,
                 )
                 if any(_may_be_export(p) for p in paths):
                     # a Strava export's FIT files came through above; its GPX, TCX, summaries now
@@ -131,12 +122,13 @@ def _import_fit(
     total: int | None,
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
-    on_batch: Callable[[Executor], None] | None = None,
+    on_batch: Callable[[Executor, Streams], None] | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> None:
     known = store.known_files()
     fresh = _new_inputs(log, iter_inputs(paths), known, summary, on_file)
-    use_workers = workers if workers is not None else default_workers()
-    if use_workers <= 1 or (total is not None and total < MIN_FILES_FOR_WORKERS):
+    use_workers = wanted_workers(workers, None if pool else total)
+    if pool is None and not use_workers:
         results: Generator[tuple[Decoded, bytes]] = (
             (decode_job(item.label, data, fallback_tz), data) for item, data in fresh
         )
@@ -144,14 +136,29 @@ def _import_fit(
         with closing(results):
             _save_all(store, log, checks, results, known, summary, on_file)
         return
-    with _decoding_pool(use_workers) as pool:
-        results = _decode_parallel(pool, fresh, fallback_tz, use_workers)
-        batch_done = (lambda: on_batch(pool)) if on_batch else None
+    with _workers(pool, use_workers) as running:
+        results = _decode_parallel(running, fresh, fallback_tz, use_workers)
+        batch_done = (lambda saved: on_batch(running, saved)) if on_batch else None
         # closed at once when saving (or the analysis between batches) raises, Ctrl-C and
         # SIGTERM included: the pool then stops its workers, not at its collection; a
         # worker dying in that analysis ends the command in cli.main, as in any command
         with closing(results):
             _save_all(store, log, checks, results, known, summary, on_file, batch_done)
+
+
+@contextmanager
+def _workers(pool: ProcessPoolExecutor | None, workers: int) -> Iterator[ProcessPoolExecutor]:
+    """The caller's pool (its workers stopped at once when the import raises, as this
+    module's own would be), or `workers` started here."""
+    if pool is None:
+        with decoding_pool(workers) as started:
+            yield started
+        return
+    try:
+        yield pool
+    except BaseException:
+        stop_workers(pool)
+        raise
 
 
 @dataclass(frozen=True)
@@ -177,23 +184,6 @@ class _Checks:
         return keep
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into `Terminated` so workers are stopped and the store closed cleanly."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _raise(_signum: int, _frame: FrameType | None) -> None:
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, _raise)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _new_inputs(
     log: ImportLog,
     inputs: Iterator[FitInput],
@@ -214,26 +204,6 @@ def _new_inputs(
             on_file(item.label)
 
 
-@contextmanager
-def _decoding_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    """Worker processes that decode (and, between batches, detect structure: see
-    `import_paths`); stopped at once when the import raises, Ctrl-C and SIGTERM included."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn, not fork: polars' and DuckDB's threads make fork unsafe
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    try:
-        yield pool
-    except BaseException:
-        _stop_workers(pool)
-        raise
-    # not waited for: the workers finish what is queued and exit while this process
-    # goes on (the analysis after the import); waiting cost 0.5-0.8 s on 2 busy cores
-    pool.shutdown(wait=False)
-
-
 def _decode_parallel(
     pool: ProcessPoolExecutor,
     inputs: Iterator[tuple[FitInput, bytes]],
@@ -248,7 +218,7 @@ def _decode_parallel(
     pending: dict[Future[Decoded], tuple[str, bytes]] = {}
     try:
         for item, data in inputs:
-            with _launching():  # a worker started now inherits an ignored SIGINT: Ctrl-C is ours
+            with launching():  # a worker started now inherits an ignored SIGINT: Ctrl-C is ours
                 future = pool.submit(decode_job, item.label, data, fallback_tz)
             pending[future] = (item.label, data)
             if len(pending) >= window:
@@ -257,47 +227,6 @@ def _decode_parallel(
             yield from _drain(pending, FIRST_COMPLETED)
     except BrokenExecutor as exc:
         raise WorkerDied([label for label, _ in pending.values()]) from exc
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Cancel what is queued and end the workers now (Ctrl-C, SIGTERM, a save error)."""
-    # ProcessPoolExecutor has no public way to stop busy workers before Python 3.14;
-    # without this a SIGTERM left them decoding after terskel had gone.
-    workers = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in workers:
-        process.terminate()
-    for process in workers:
-        process.join(timeout=5)
-
-
-@contextmanager
-def _launching() -> Iterator[None]:
-    """While workers may be spawned: SIGINT ignored, SIGTERM held until the spawn is done.
-
-    Spawned workers inherit an ignored SIGINT (and Python then installs no handler),
-    so a Ctrl-C in the terminal interrupts the parent, which cancels the pool, instead
-    of printing a traceback from every worker. A SIGTERM raised (as `Terminated`) in the
-    middle of a spawn left a worker started but never sent its start-up data, which
-    printed `EOFError: Ran out of input` and was not among the workers to stop; it is
-    raised once the worker is launched (and known to the pool), a few ms later.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    terminate = signal.getsignal(signal.SIGTERM)
-    held: list[int] = []
-    if callable(terminate):  # `_sigterm_as_interrupt`'s: held
-        signal.signal(signal.SIGTERM, lambda signum, _frame: held.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if callable(terminate):
-            signal.signal(signal.SIGTERM, terminate)
-            if held:
-                terminate(signal.SIGTERM, None)
 
 
 def _drain(
@@ -319,7 +248,7 @@ def _save_all(
     known: set[str],
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
-    on_batch: Callable[[], None] | None = None,
+    on_batch: Callable[[Streams], None] | None = None,
 ) -> None:
     """Save decoded files in batches; failures and skips are logged as they come."""
     batch: list[Upload] = []
@@ -333,12 +262,12 @@ def _save_all(
         batch.extend(accepted)
         labels.append(result.label)
         if len(labels) >= BATCH_FILES or _samples_in(batch) >= BATCH_SAMPLES:
-            _flush(store, log, batch, labels, summary, on_file)
+            saved = _flush(store, log, batch, labels, summary, on_file)
             if on_batch:
-                on_batch()
-    _flush(store, log, batch, labels, summary, on_file)
+                on_batch(saved)
+    saved = _flush(store, log, batch, labels, summary, on_file)
     if on_batch:
-        on_batch()
+        on_batch(saved)
 
 
 def _accept(
@@ -378,17 +307,25 @@ def _flush(
     labels: list[str],
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
-) -> None:
-    """Write the batch in one transaction, then report its files as done."""
+) -> Streams:
+    """Write the batch in one transaction, then report its files as done; the samples
+    saved, by activity (as the uploads hold them)."""
     log.flush()
     if not batch:
-        return
-    summary.count(store.save_uploads(batch))
+        return {}
+    outcomes = store.save_uploads(batch)
+    summary.count(outcomes)
+    saved = {
+        outcome.activity_id: upload.session.samples
+        for upload, outcome in zip(batch, outcomes, strict=True)
+        if outcome.stream_saved
+    }
     if on_file:
         for label in labels:
             on_file(label)
     batch.clear()
     labels.clear()
+    return saved
 
 
 def _record_failure(

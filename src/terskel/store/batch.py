@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from terskel.sources.model import Session, Upload
@@ -23,6 +23,7 @@ class SaveOutcome:
     status: str  # imported | linked | updated (a source record seen before, changed upstream)
     sport: str
     start_utc: dt.datetime
+    stream_saved: bool = False  # this upload's samples and laps are the activity's, as saved
 
 
 @dataclass
@@ -91,6 +92,14 @@ class Batch:
                 if known.activity_id == previous[0]:
                     return known
         return next((k for k in self.known if same_activity(recording, k.recording)), None)
+
+    def settled(self, uploads: list[Upload], outcomes: list[SaveOutcome]) -> list[SaveOutcome]:
+        """The outcomes, each saying whether its upload's stream is the one saved (a later
+        upload of the batch may have replaced an earlier one's)."""
+        return [
+            replace(outcome, stream_saved=self.streams.get(outcome.activity_id) is upload.session)
+            for upload, outcome in zip(uploads, outcomes, strict=True)
+        ]
 
     def activity_frame(self) -> pl.DataFrame:
         """New activities."""

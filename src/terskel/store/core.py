@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -70,9 +70,15 @@ class StoreCore:
         read_only: bool = False,
         wait_s: float | None = None,
         on_wait: Callable[[str], None] | None = None,
+        upgrading: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> Self:
         """Open (and create or migrate, unless read-only) the store at `path`, waiting up to
-        `wait_s` for another process (default: seconds to read, minutes to write)."""
+        `wait_s` for another process (default: seconds to read, minutes to write).
+
+        `upgrading`: the context a writer's migrations run in, and all of a new file's
+        opening (nobody to wait for there); the CLI's holds a SIGTERM until they are done:
+        cut part-way, a new store was left empty or at an early schema, which every
+        reading command refuses until a writing one has run."""
         if read_only and not path.exists():
             raise StoreError(f"{path}: no store here yet (run `terskel import` or `terskel init`)")
         wait = default_wait(read_only) if wait_s is None else wait_s
@@ -86,20 +92,49 @@ class StoreCore:
             raise StoreLocked(str(exc)) from exc
         except OSError as exc:  # a read-only folder, a file where a folder should be ...
             raise StoreError(f"{path}: cannot write the store here ({exc.strerror})") from exc
+        left = max(0.0, wait - (time.monotonic() - started))
+        creating = lock is not None and not path.exists()  # no other writer: the lock is ours
+        store: Self | None = None
         try:
-            left = max(0.0, wait - (time.monotonic() - started))
-            con, version = open_connection(path, read_only, left, on_wait)
+            with upgrading() if creating else nullcontext():
+                store = cls._opened(path, athlete_id, lock, left, on_wait, upgrading)
+        except BaseException:
+            if store is not None:  # opened whole, then a SIGTERM held meanwhile
+                store.close()
+            raise
+        return store
+
+    @classmethod
+    def _opened(
+        cls,
+        path: Path,
+        athlete_id: str,
+        lock: WriterLock | None,
+        wait_s: float,
+        on_wait: Callable[[str], None] | None,
+        upgrading: Callable[[], AbstractContextManager[object]],
+    ) -> Self:
+        """`open` once the writer's lock is taken (or for a reader, `lock` None); whatever
+        it opened is closed again when it fails."""
+        read_only = lock is None
+        try:
+            con, version = open_connection(path, read_only, wait_s, on_wait)
         except BaseException:
             if lock is not None:
                 lock.release()
             raise
-        _configure(con, read_only)
         store = cls(con, athlete_id, path, lock)
-        store._row_reads = read_only
-        if not read_only:
-            rewrote = store._migrate(version)
-            ensure_views(con)
-            store._to_small_blocks(rewrote)
+        try:
+            _configure(con, read_only)
+            store._row_reads = read_only
+            if not read_only:
+                with upgrading():  # each migration lands whole or not at all
+                    rewrote = store._migrate(version)
+                    ensure_views(con)
+                    store._to_small_blocks(rewrote)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def _to_small_blocks(self, rewrote: bool = False) -> None:

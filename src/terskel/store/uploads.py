@@ -55,7 +55,7 @@ class Uploads(Thresholds):
             self._write_batch(batch, uploads, paths)
             if rows := device_rows(uploads):  # the watch's own HR settings (source `device`)
                 self.save_thresholds(rows)
-        return outcomes
+        return batch.settled(uploads, outcomes)
 
     def raw_bytes(self, sha256: str) -> bytes | None:
         """The original bytes of an imported file (None when no file has this hash)."""
