@@ -5,10 +5,9 @@ max HR 200, a Fenix 3 to 196), and which file is imported first, or finishes dec
 first, must not decide. A day keeps, per marker, the highest value its files had set
 (on a tie the greater note): a rule of the values alone, so a stored row compares with a
 new file's the same way and any order of imports, in one batch or over many nights,
-leaves the same rows. The highest is also the nearer for max HR (the true max is rarely
-below what a watch was given), and it keeps a file's threshold below its max HR, so the
-day's threshold stays below the day's max; a threshold the runs never reached is dropped
-where it is read (analysis/athlete.py).
+leaves the same rows. Which of two settings is right no file says; the highest keeps a
+file's threshold below its max HR, so the day's threshold stays below the day's max, and
+a threshold the runs never reached is dropped where it is read (analysis/athlete.py).
 """
 
 from __future__ import annotations

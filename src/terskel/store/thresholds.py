@@ -32,7 +32,8 @@ class Thresholds(StoreCore):
                 "note": pl.String,
             },
         )
-        # one row a key: the first (as INSERT OR REPLACE kept it), e.g. two runs of a day
+        # one row a key: the first (as INSERT OR REPLACE kept it); device rows come one a
+        # key already, the highest (save_device_markers), so their order never decides
         frame = frame.unique(
             ["source", "marker", "effective_from"], keep="first", maintain_order=True
         )
