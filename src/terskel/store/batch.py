@@ -94,7 +94,10 @@ class Batch:
             for known in self.known:
                 if known.activity_id == previous[0]:
                     return known
-        return next((k for k in self.known if same_activity(recording, k.recording)), None)
+        # of several, the nearest start (then the smaller key): not the order rows came in
+        matches = [k for k in self.known if same_activity(recording, k.recording)]
+        start = recording.start_utc
+        return min(matches, key=lambda k: (abs(k.recording.start_utc - start), k.key), default=None)
 
     def activity_frame(self) -> pl.DataFrame:
         """New activities."""
