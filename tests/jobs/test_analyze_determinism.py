@@ -11,7 +11,7 @@ from terskel.jobs.analyze import analyze
 from terskel.jobs.ingest import import_paths
 from terskel.store import Store
 from tests.conftest import shared_path
-from tests.faults.snapshot import ANALYSIS_TABLES, snapshot
+from tests.faults.snapshot import ANALYSIS_TABLES, differences, snapshot
 
 TABLES = ("zone_time", "sessions", "activity_peaks")
 
@@ -76,3 +76,47 @@ def test_pipelined_chunks_give_what_one_chunk_in_process_gives(
     assert len(whole["intervals"]) > len(whole["structures"]) >= 20  # 22 of the files are runs
     for table in ANALYSIS_TABLES:
         assert whole[table] == pipelined[table], table
+
+
+# Files that disagree in ways the arrival order used to settle: one run recorded by two
+# watches set to max HR 200 and 196 (the day's device markers), and one run in six files
+# whose streams score the same (the activity's primary record: the one file read whole,
+# else, among the salvaged ones, the smallest content hash).
+RACED = [
+    "fit/running/runalyze__FR735XT-with-performance-condition.fit",
+    "fit/running/runalyze__Fenix-3-with-runscribe-v1-38.fit",
+    "fit/edge_cases/fitdecode__Activity.fit",
+    "fit/edge_cases/fitdecode__activity-activity-filecrc.fit",
+    "fit/edge_cases/fitdecode__activity-filecrc.fit",
+    "fit/edge_cases/fitdecode__activity-settings-nodata.fit",
+    "fit/edge_cases/fitdecode__activity-unexpected-eof.fit",
+]
+
+
+def _stored(db: Path, batches: list[list[Path]]) -> dict[str, list[tuple[object, ...]]]:
+    with Store.open(db) as store:
+        for batch in batches:
+            import_paths(store, batch, workers=1)
+        analyze(store)
+    return snapshot(db)
+
+
+@pytest.mark.parametrize("whole_file", [True, False])
+def test_markers_primaries_and_zones_do_not_depend_on_the_order_files_arrive(
+    tmp_path: Path, whole_file: bool
+) -> None:
+    """One import or one a file, in either order: the same rows in every table (by record)."""
+    files = [shared_path(f) for f in RACED if whole_file or not f.endswith("__Activity.fit")]
+    orders = {
+        "sorted": [files],
+        "reversed": [files[::-1]],
+        "one_a_file_reversed": [[f] for f in files[::-1]],
+        "one_a_file": [[f] for f in files],
+    }
+    stores = {name: _stored(tmp_path / f"{name}.duckdb", b) for name, b in orders.items()}
+    first = stores["sorted"]
+    assert len(first["activities"]) == 2 and len(first["activity_sources"]) == len(files)
+    device = [r for r in first["athlete_thresholds"] if r[1] == "device"]
+    assert {r[2] for r in device} >= {"max_hr", "lt2_hr"}  # the watches' settings are kept
+    for name, other in stores.items():
+        assert differences(first, other) == [], name

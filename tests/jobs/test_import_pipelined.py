@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,32 @@ def test_samples_from_uploads_and_from_the_store_together_read_as_the_store(
     assert 0 < len(saved) < len(ids)
     assert built.schema == stored.schema
     assert built.equals(stored)
+
+
+def test_identical_files_are_decoded_once_and_the_first_path_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two copies of one file in one import with workers: the copy stored never depends on
+    which worker finishes first, because the second copy is never sent to one."""
+    source = sorted(shared_path("fit/running").glob("*.fit"), key=lambda p: p.stat().st_size)[0]
+    copies = [tmp_path / "b" / "later.fit", tmp_path / "a" / "first.fit"]
+    for copy in copies:
+        copy.parent.mkdir()
+        shutil.copy(source, copy)
+    sent: list[str] = []
+    real = ingest._decode_parallel
+
+    def recording(pool: object, inputs: Iterator[tuple[Any, bytes]], *rest: Any) -> Any:
+        def watched() -> Iterator[tuple[Any, bytes]]:
+            for item, data in inputs:
+                sent.append(item.label)
+                yield item, data
+
+        return real(pool, watched(), *rest)
+
+    monkeypatch.setattr(ingest, "_decode_parallel", recording)
+    with Store.open(tmp_path / "store.duckdb") as store:
+        summary = ingest.import_paths(store, copies, workers=2)
+        paths = store.con.execute("SELECT first_path FROM raw_files").fetchall()
+    assert len(sent) == 1 and summary.present == 1
+    assert paths == [(sent[0],)] and sent[0].endswith("later.fit")  # the input order

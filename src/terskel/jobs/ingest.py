@@ -191,13 +191,18 @@ def _new_inputs(
     summary: ImportSummary,
     on_file: Callable[[str], None] | None,
 ) -> Iterator[tuple[FitInput, bytes]]:
-    """Inputs not seen before; unreadable and already-present ones are counted here."""
+    """Inputs not seen before; unreadable and already-present ones are counted here.
+
+    Bytes met twice in one import are decoded once, from the first path in input order:
+    which copy is stored (its path) must not follow which worker finishes first."""
+    queued: set[str] = set()
     for item in inputs:
         if item.data is None:
             _record_failure(log, summary, item.label, None, item.error or "unreadable")
-        elif sha256_of(item.data) in known:
+        elif (sha := sha256_of(item.data)) in known or sha in queued:
             summary.present += 1
         else:
+            queued.add(sha)
             yield item, item.data
             continue
         if on_file:

@@ -34,6 +34,8 @@ class Known:
     recording: Recording
     quality: float  # of the kept stream
     stored: bool
+    key: str = ""  # the kept stream's record, source:source_id: breaks a tie of quality
+    clean: bool = True  # the kept stream was read without warnings (not salvaged)
 
 
 @dataclass
@@ -55,22 +57,24 @@ class Batch:
         quality = stream_quality(session.samples, session.elapsed_s)
         recording = Recording(session.start_utc, session.elapsed_s, session.distance_m)
         values = activity_values(upload)
+        key, clean = f"{upload.source}:{upload.source_id}", not upload.warnings
         previous = self.seen.get((upload.source, upload.source_id))
         match = self._match(recording, previous)
         if match is None:
             activity_id, status = next(self.ids), "imported"
             self.created[activity_id] = values
             self.streams[activity_id] = session
-            self.known.append(Known(activity_id, recording, quality, stored=False))
+            self.known.append(Known(activity_id, recording, quality, False, key, clean))
         else:
             activity_id = match.activity_id
             status = "updated" if previous else "linked"
             # the primary source edited upstream always wins; otherwise the better stream
-            if (previous and previous[1]) or quality > match.quality:
+            if (previous and previous[1]) or _better(quality, clean, key, match):
                 target = self.created if activity_id in self.created else self.updated
                 target[activity_id] = values
                 self.streams[activity_id] = session
-                match.quality = quality
+                match.quality, match.key, match.clean = quality, key, clean
+                match.recording = recording
         is_primary = self.streams.get(activity_id) is session
         self.seen[(upload.source, upload.source_id)] = (activity_id, is_primary)
         self.sources.append(source_row(upload, activity_id, quality))
@@ -91,7 +95,10 @@ class Batch:
             for known in self.known:
                 if known.activity_id == previous[0]:
                     return known
-        return next((k for k in self.known if same_activity(recording, k.recording)), None)
+        # of several, the nearest start (then the smaller key): not the order rows came in
+        matches = [k for k in self.known if same_activity(recording, k.recording)]
+        start = recording.start_utc
+        return min(matches, key=lambda k: (abs(k.recording.start_utc - start), k.key), default=None)
 
     def settled(self, uploads: list[Upload], outcomes: list[SaveOutcome]) -> list[SaveOutcome]:
         """The outcomes, each saying whether its upload's stream is the one saved (a later
@@ -143,6 +150,15 @@ class Batch:
                 "activity_id": pl.Int64,
             },
         )
+
+
+def _better(quality: float, clean: bool, key: str, kept: Known) -> bool:
+    """A stream better than the kept one: higher quality; on a tie, one read without warnings
+    over a salvaged one, then the smaller record key (for a FIT file its content hash), so
+    the primary never depends on which file came first."""
+    if (quality, clean) != (kept.quality, kept.clean):
+        return (quality, clean) > (kept.quality, kept.clean)
+    return key < kept.key
 
 
 def activity_values(upload: Upload) -> dict[str, Any]:

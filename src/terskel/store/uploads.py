@@ -54,7 +54,7 @@ class Uploads(Thresholds):
             outcomes = [batch.add(upload) for upload in uploads]
             self._write_batch(batch, uploads, paths)
             if rows := device_rows(uploads):  # the watch's own HR settings (source `device`)
-                self.save_thresholds(rows)
+                self.save_device_markers(rows)
         return batch.settled(uploads, outcomes)
 
     def raw_bytes(self, sha256: str) -> bytes | None:
@@ -86,7 +86,11 @@ class Uploads(Thresholds):
             return []
         window = MAX_START_GAP
         rows = self.con.execute(
-            "SELECT a.activity_id, a.start_utc, a.elapsed_s, a.distance_m, s.stream_quality "
+            "SELECT a.activity_id, a.start_utc, a.elapsed_s, a.distance_m, s.stream_quality, "
+            " a.primary_source || ':' || a.primary_source_id, "
+            " NOT EXISTS (SELECT 1 FROM import_log l WHERE l.athlete_id = a.athlete_id "
+            "  AND l.sha256 = s.file_sha256 "
+            "  AND l.status IN ('imported', 'linked', 'updated') AND l.message IS NOT NULL) "
             "FROM activities a JOIN activity_sources s ON s.athlete_id = a.athlete_id "
             " AND s.source = a.primary_source AND s.source_id = a.primary_source_id "
             "WHERE a.athlete_id = ? AND NOT a.deleted AND (a.start_utc BETWEEN ? AND ? "
@@ -101,8 +105,8 @@ class Uploads(Thresholds):
             ],
         ).fetchall()
         return [
-            Known(int(aid), Recording(start, elapsed, distance), float(quality), stored=True)
-            for aid, start, elapsed, distance, quality in rows
+            Known(int(aid), Recording(start, elapsed, distance), float(quality), True, key, clean)
+            for aid, start, elapsed, distance, quality, key, clean in rows
         ]
 
     def _seen_sources(self, uploads: list[Upload]) -> dict[tuple[str, str], tuple[int, bool]]:
