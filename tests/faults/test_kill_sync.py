@@ -156,8 +156,11 @@ def test_sigterm_ends_the_run_row_interrupted_and_the_next_sync_finishes(scene: 
         assert len(store.source_ids("strava")) == 14
 
 
-def test_a_sigterm_in_a_duckdb_write_stops_the_sync_and_loses_nothing(scene: Scene) -> None:
-    # DuckDB turns the SIGTERM's KeyboardInterrupt into RuntimeError("Query interrupted"):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_in_a_duckdb_write_stops_the_sync_and_loses_nothing(
+    scene: Scene, signum: int
+) -> None:
+    # DuckDB turns the signal's KeyboardInterrupt into RuntimeError("Query interrupted"):
     # the sync took it for the source's failure and went on to Garmin and the analysis, and
     # exited 1 with the Strava row `failed`
     db, ready = scene.folder / "termed.duckdb", scene.folder / "in-the-query"
@@ -171,7 +174,7 @@ def test_a_sigterm_in_a_duckdb_write_stops_the_sync_and_loses_nothing(scene: Sce
         time.sleep(0.05)
     assert ready.exists(), "the sync never reached the held commit"
     time.sleep(0.3)  # well inside the query
-    os.kill(pid, signal.SIGTERM)
+    os.kill(pid, signum)
     assert scene.zygote.finish() == 130, output.read_text()
     assert "interrupted" in output.read_text() and "Traceback" not in output.read_text()
     with Store.open(db, read_only=True) as store:

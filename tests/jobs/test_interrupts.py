@@ -129,3 +129,19 @@ def test_an_interrupt_a_connector_swallowed_stops_before_the_next_source(
         with pytest.raises(KeyboardInterrupt):
             sync_source(store, Settings(), "strava", SyncOptions(), print, lambda: True)
         assert store.sync_runs()["status"].to_list() == ["interrupted"]
+
+
+def test_a_ctrl_c_in_a_duckdb_query_is_a_keyboard_interrupt_not_the_query_interrupted() -> None:
+    _in_main_thread()
+    con = duckdb.connect()
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        with pytest.raises(KeyboardInterrupt) as raised, sigterm_as_interrupt() as arrived:
+            timer.start()
+            con.execute("SELECT sum(i * i) FROM range(20_000_000_000) t(i)").fetchall()
+    finally:
+        timer.join()
+        con.close()
+    assert type(raised.value) is KeyboardInterrupt  # not `Terminated`: import's exit 130
+    assert isinstance(raised.value.__cause__, RuntimeError) and arrived()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -29,7 +29,8 @@ class Terminated(KeyboardInterrupt):
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[Callable[[], bool]]:
     """Turn SIGTERM into `Terminated` so workers are stopped and the store closed cleanly;
-    yields `arrived()`: whether a SIGTERM has arrived in the block (for `interrupted`).
+    yields `arrived()`: whether a SIGTERM or a Ctrl-C has arrived in the block (for
+    `interrupted`).
 
     The handler raises wherever the main thread is. In a DuckDB query that is DuckDB's own
     check for signals, which drops the exception raised and raises RuntimeError("Query
@@ -37,7 +38,8 @@ def sigterm_as_interrupt() -> Iterator[Callable[[], bool]]:
     that for a Ctrl-C (exit 130), and a layer that handles errors could swallow it. So once
     a SIGTERM has arrived, whatever the block raises (`Exception` or `KeyboardInterrupt`) is
     raised as `Terminated`, from it; and a block that ends without an error (its SIGTERM
-    swallowed on the way) ends as `Terminated` too."""
+    swallowed on the way) ends as `Terminated` too. A Ctrl-C (while SIGINT has Python's
+    own handler) is recorded the same way and ends the block as `KeyboardInterrupt`."""
     if threading.current_thread() is not threading.main_thread():
         yield lambda: False
         return
@@ -46,23 +48,36 @@ def sigterm_as_interrupt() -> Iterator[Callable[[], bool]]:
     def arrived() -> bool:
         return len(_ARRIVALS) > before
 
+    def terminated() -> bool:
+        return signal.SIGTERM in _ARRIVALS[before:]
+
     def _raise(signum: int, _frame: FrameType | None) -> None:
         _ARRIVALS.append(signum)
-        raise Terminated()
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
     previous = signal.signal(signal.SIGTERM, _raise)
+    # not when SIGINT is ignored (nohup) or already recorded (a block nested in another)
+    ctrl_c = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if ctrl_c:
+        signal.signal(signal.SIGINT, _raise)
     try:
         yield arrived
     except Terminated:
         raise
     except (Exception, KeyboardInterrupt) as exc:
-        if arrived():
+        if terminated():
             raise Terminated() from exc
+        if arrived() and not isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt() from exc
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
-    if arrived():
+        if ctrl_c:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    if terminated():
         raise Terminated()
+    if arrived():
+        raise KeyboardInterrupt()
 
 
 def interrupted(exc: BaseException, arrived: Callable[[], bool] = lambda: False) -> bool:
