@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from terskel.config import GARMIN_TOKEN_DIR, STRAVA_TOKEN_FILE
 from terskel.sources.strava import Tokens, save_tokens
 from terskel.store import Store
-from terskel.store.faults import KILL_ENV, LOG_ENV
+from terskel.store.faults import KILL_ENV, LOG_ENV, SLOW_ENV, SLOW_READY_ENV
 from tests.faults.conftest import Zygote, same_as_its_neighbours
 from tests.faults.snapshot import Snapshot, differences, snapshot
 from tests.garmin_fake import FakeGarmin, demo_run, serve
@@ -153,3 +154,34 @@ def test_sigterm_ends_the_run_row_interrupted_and_the_next_sync_finishes(scene: 
     with Store.open(db, read_only=True) as store:
         assert store.sync_runs()["status"].to_list() == ["ok", "interrupted"]
         assert len(store.source_ids("strava")) == 14
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_in_a_duckdb_write_stops_the_sync_and_loses_nothing(
+    scene: Scene, signum: int
+) -> None:
+    # DuckDB turns the signal's KeyboardInterrupt into RuntimeError("Query interrupted"):
+    # the sync took it for the source's failure and went on to Garmin and the analysis, and
+    # exited 1 with the Strava row `failed`
+    db, ready = scene.folder / "termed.duckdb", scene.folder / "in-the-query"
+    held = {SLOW_ENV: "save_uploads#3", SLOW_READY_ENV: str(ready)}  # Strava's third run
+    args = ["--db", str(db), "--config", str(scene.folder / "config.toml"), "sync"]
+    args += ["--source", "strava", "--source", "garmin"]
+    output = scene.folder / "termed.txt"
+    pid = scene.zygote.start(args, {**scene.env(), **held}, output)
+    deadline = time.monotonic() + 120
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ready.exists(), "the sync never reached the held commit"
+    time.sleep(0.3)  # well inside the query
+    os.kill(pid, signum)
+    assert scene.zygote.finish() == 130, output.read_text()
+    assert "interrupted" in output.read_text() and "Traceback" not in output.read_text()
+    with Store.open(db, read_only=True) as store:
+        assert store.sync_runs()["status"].to_list() == ["interrupted"]  # Garmin never began
+        assert len(store.source_ids("strava")) == 2  # the two saved before stay
+    assert scene.zygote.run(args, scene.env(), output) == 0, output.read_text()
+    with Store.open(db, read_only=True) as store:
+        assert store.sync_runs()["status"].to_list() == ["ok", "ok", "interrupted"]
+        assert len(store.source_ids("strava")) == 14
+        assert len(store.source_ids("garmin")) == 3

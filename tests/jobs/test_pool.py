@@ -1,4 +1,4 @@
-"""The import's decoding workers: started warm, before any file is sent; SIGTERM as `Terminated`."""
+"""The import's decoding workers: started warm, before any file is sent; ended with the CLI."""
 
 from __future__ import annotations
 
@@ -6,23 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import duckdb
-import pytest
-
-from terskel.jobs.pool import (
-    MIN_FILES_FOR_WORKERS,
-    Terminated,
-    decoding_pool,
-    sigterm_as_interrupt,
-    sigterm_held,
-    wanted_workers,
-)
-from terskel.store import Store, faults
-from terskel.store.schema import latest_version
+from terskel.jobs.pool import MIN_FILES_FOR_WORKERS, decoding_pool, wanted_workers
 from tests.conftest import ROOT
 
 
@@ -48,74 +35,6 @@ def test_workers_only_for_enough_files() -> None:
     assert wanted_workers(2, MIN_FILES_FOR_WORKERS - 1) == 0
     assert wanted_workers(1, 1000) == 0
     assert wanted_workers(3, None) == 3
-
-
-def _in_main_thread() -> None:
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("signal handlers are set in the main thread only")
-
-
-def test_a_sigterm_in_a_duckdb_query_is_terminated_not_the_query_interrupted() -> None:
-    # DuckDB's own signal check drops the handler's exception for RuntimeError("Query
-    # interrupted"), which the CLI took for a Ctrl-C (exit 130, not 143)
-    _in_main_thread()
-    con = duckdb.connect()
-    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM))
-    try:
-        with pytest.raises(Terminated) as raised, sigterm_as_interrupt():
-            timer.start()
-            con.execute("SELECT sum(i * i) FROM range(20_000_000_000) t(i)").fetchall()
-    finally:
-        timer.join()
-        con.close()
-    assert isinstance(raised.value.__cause__, RuntimeError)
-
-
-def test_a_sigterm_whose_exception_was_swallowed_ends_the_block() -> None:
-    _in_main_thread()
-    went_on = False
-    with pytest.raises(Terminated), sigterm_as_interrupt():
-        try:
-            os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(5)
-        except Exception:  # a layer that logs any error and goes on
-            pass
-        except KeyboardInterrupt:
-            pass  # as a catch-all of BaseException would
-        went_on = True
-    assert went_on
-
-
-def test_a_held_sigterm_is_raised_when_the_step_is_done() -> None:
-    _in_main_thread()
-    done = False
-    with pytest.raises(Terminated), sigterm_as_interrupt(), sigterm_held():
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(0.05)  # a handler would have run by now
-        done = True
-    assert done
-
-
-def test_a_sigterm_while_a_new_store_is_made_leaves_it_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # the test of the CLI (tests/test_bad_input.py) sends it once the file exists: cut at
-    # a migration, the store was left at an early schema that readers refuse
-    _in_main_thread()
-    sent: list[int] = []
-
-    def _sigterm_once() -> None:
-        if not sent:
-            sent.append(1)
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    monkeypatch.setattr(faults, "committed", _sigterm_once)
-    path = tmp_path / "s.duckdb"
-    with pytest.raises(Terminated), sigterm_as_interrupt():
-        Store.open(path, upgrading=sigterm_held)
-    assert sent
-    with Store.open(path, read_only=True) as store:  # closed, and at the latest schema
-        assert store.schema_version() == latest_version()
 
 
 # A CLI that starts its workers, then is killed (kill -9, the OOM killer).

@@ -180,7 +180,7 @@ def _waiting(line: str) -> None:
 def open_store(ctx: typer.Context, read_only: bool = False) -> Iterator[tuple[Store, Settings]]:
     """Open the configured store; config and store errors become one line and exit 2."""
     from terskel.config import db_path
-    from terskel.jobs.pool import sigterm_held
+    from terskel.jobs.interrupts import sigterm_held
     from terskel.store import Store, StoreError, StoreLocked
     from terskel.store.opening import read_errors
 
@@ -188,7 +188,7 @@ def open_store(ctx: typer.Context, read_only: bool = False) -> Iterator[tuple[St
     state = ctx.ensure_object(AppState)
     path = db_path(state.locations, settings)
     try:
-        # a SIGTERM that the command raises (import: jobs/pool.py) waits for the migrations
+        # a SIGTERM that the command raises (jobs/interrupts.py) waits for the migrations
         store = Store.open(
             path, settings.athlete.id, read_only, state.lock_wait_s, _waiting, sigterm_held
         )

@@ -88,7 +88,8 @@ def import_command(
         if path.is_file() and not _importable(path):
             fail(f"{path}: not a FIT file (.fit, .fit.gz) or a .zip archive of them")
     fit_files = count_fit_inputs(paths)
-    from terskel.jobs.pool import Terminated, WorkerDied
+    from terskel.jobs.interrupts import Terminated
+    from terskel.jobs.pool import WorkerDied
 
     try:
         with ExitStack() as decoding:
@@ -117,7 +118,8 @@ def _early_workers(
 ) -> ProcessPoolExecutor | None:
     """The decoding workers, started now when the import wants them, and SIGTERM raised as
     `Terminated` from now on (both ended with `stack`)."""
-    from terskel.jobs.pool import decoding_pool, sigterm_as_interrupt, wanted_workers
+    from terskel.jobs.interrupts import sigterm_as_interrupt
+    from terskel.jobs.pool import decoding_pool, wanted_workers
 
     stack.enter_context(sigterm_as_interrupt())
     count = wanted_workers(workers, fit_files)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -85,17 +81,22 @@ def sync(
     """
     from terskel.config import secrets_dir
     from terskel.jobs.analyze import AthleteProfile, analyze
+    from terskel.jobs.interrupts import sigterm_as_interrupt
     from terskel.jobs.sync import SyncOptions, sync_source
 
     locations = ctx.ensure_object(AppState).locations
     options = SyncOptions(full, wait, sys.stdin.isatty(), secrets_dir(locations))
-    with open_store(ctx) as (store, settings), _stop_on_sigterm():
+    with open_store(ctx) as (store, settings):
         sources = _sources_to_sync(source, settings, options)
-        try:
-            reports = [sync_source(store, settings, name, options, _ignore) for name in sources]
-            analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
-            written = _write_report(store, settings, report_dir) if report_dir else []
-        except KeyboardInterrupt:
+        try:  # SIGTERM (cron's timeout, systemd) stops it like Ctrl-C: rows end `interrupted`
+            with sigterm_as_interrupt() as stopping:
+                reports = [
+                    sync_source(store, settings, name, options, _ignore, stopping)
+                    for name in sources
+                ]
+                analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
+                written = _write_report(store, settings, report_dir) if report_dir else []
+        except KeyboardInterrupt:  # `Terminated` too: exit 130 for both (README)
             err.print(INTERRUPTED, highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
     code = _exit_code(reports)
@@ -105,23 +106,6 @@ def sync(
     if not quiet or code != EXIT_OK:
         err.print(_summary_line(reports, analysed.activities), soft_wrap=True, highlight=False)
     raise typer.Exit(code)
-
-
-@contextmanager
-def _stop_on_sigterm() -> Iterator[None]:
-    """SIGTERM (cron's timeout, systemd) stops the sync like Ctrl-C: run rows end `interrupted`."""
-
-    def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _write_report(store: Store, settings: Settings, folder: Path) -> list[Path]:

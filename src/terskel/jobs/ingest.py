@@ -11,15 +11,8 @@ from typing import TYPE_CHECKING
 
 from terskel.jobs.decoding import Decoded, decode_job
 from terskel.jobs.import_summary import ImportSummary
-from terskel.jobs.pool import (
-    Terminated,
-    WorkerDied,
-    decoding_pool,
-    launching,
-    sigterm_as_interrupt,
-    stop_workers,
-    wanted_workers,
-)
+from terskel.jobs.interrupts import Terminated, sigterm_as_interrupt
+from terskel.jobs.pool import WorkerDied, decoding_pool, launching, stop_workers, wanted_workers
 from terskel.sources.files import FitInput, count_fit_inputs, iter_inputs
 from terskel.sources.fit import sha256_of, uploads
 from terskel.sources.plausibility import implausible

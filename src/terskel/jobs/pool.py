@@ -14,8 +14,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
 from typing import TYPE_CHECKING
+
+from terskel.jobs.interrupts import sigterm_held
 
 if TYPE_CHECKING:  # the pool loads only when workers decode (not for a nightly's one file)
     from concurrent.futures import ProcessPoolExecutor
@@ -24,10 +25,6 @@ if TYPE_CHECKING:  # the pool loads only when workers decode (not for a nightly'
 MIN_FILES_FOR_WORKERS = 8
 # How often a worker looks whether the CLI that started it is still there.
 PARENT_CHECK_S = 0.5
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived during an import; handled like Ctrl-C (workers stopped, exit 143)."""
 
 
 class WorkerDied(Exception):
@@ -43,41 +40,6 @@ class WorkerDied(Exception):
             f"a worker process died{where} (killed, or out of memory); the files saved "
             "before are kept: run the same import again to go on"
         )
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into `Terminated` so workers are stopped and the store closed cleanly.
-
-    The handler raises wherever the main thread is. In a DuckDB query that is DuckDB's own
-    check for signals, which drops the exception raised and raises RuntimeError("Query
-    interrupted") in its place (the query, and its transaction, rolled back): the CLI took
-    that for a Ctrl-C (exit 130), and a layer that handles errors could swallow it. So once
-    a SIGTERM has arrived, whatever the block raises (`Exception` or `KeyboardInterrupt`) is
-    raised as `Terminated`, from it; and a block that ends without an error (its SIGTERM
-    swallowed on the way) ends as `Terminated` too."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    arrived: list[int] = []
-
-    def _raise(signum: int, _frame: FrameType | None) -> None:
-        arrived.append(signum)
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, _raise)
-    try:
-        yield
-    except Terminated:
-        raise
-    except (Exception, KeyboardInterrupt) as exc:
-        if arrived:
-            raise Terminated() from exc
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    if arrived:
-        raise Terminated()
 
 
 def default_workers() -> int:
@@ -185,28 +147,3 @@ def launching() -> Iterator[None]:
             yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-@contextmanager
-def sigterm_held() -> Iterator[None]:
-    """A SIGTERM that `sigterm_as_interrupt` would raise in the block is raised at its end.
-
-    For steps that must not be cut part-way: a worker's spawn (`launching`); a writer's
-    migrations, and all of a new store's opening (~0.1 s from the file's creation on:
-    `Store.open(upgrading=...)`), which cut part-way left an empty file or one at an early
-    schema, refused by every reading command until a writing one had run."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    terminate = signal.getsignal(signal.SIGTERM)
-    if not callable(terminate):  # not `sigterm_as_interrupt`'s: SIGTERM ends the process
-        yield
-        return
-    held: list[int] = []
-    signal.signal(signal.SIGTERM, lambda signum, _frame: held.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, terminate)
-        if held:  # `Terminated`, and the SIGTERM counted as arrived
-            terminate(signal.SIGTERM, None)

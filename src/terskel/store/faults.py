@@ -1,4 +1,5 @@
-"""Test hook: SIGKILL this process right after a chosen commit.
+"""Test hooks: SIGKILL this process right after a chosen commit; hold a chosen commit's
+transaction in a long DuckDB query (where a SIGTERM then lands).
 
 The fault-injection tests (tests/faults/) run terskel in a subprocess with
 TERSKEL_KILL_AFTER_COMMIT set, to prove that a store killed after any commit
@@ -11,6 +12,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 # "<n>" (the n-th commit of the process), "<label>" or "<label>#<n>" (its n-th commit);
 # a label is the Store method that committed: save_uploads, save_structures, ...;
@@ -18,8 +24,36 @@ import sys
 KILL_ENV = "TERSKEL_KILL_AFTER_COMMIT"
 # A file every commit's label is appended to (how the tests find the kill points).
 LOG_ENV = "TERSKEL_COMMIT_LOG"
-_HOOK_FRAMES = {"committed", "transaction", "__exit__", "_write", "set_sync_state"}
+# "<label>" or "<label>#<n>": that commit's transaction runs a query of minutes first
+# (interrupted by a signal, it rolls back), having created the file named in SLOW_READY_ENV
+SLOW_ENV = "TERSKEL_SLOW_BEFORE_COMMIT"
+SLOW_READY_ENV = "TERSKEL_SLOW_READY"
+SLOW_QUERY = "SELECT sum(i * i) FROM range(20_000_000_000) t(i)"
+_HOOK_FRAMES = {
+    "committed",
+    "committing",
+    "transaction",
+    "__exit__",
+    "_write",
+    "set_sync_state",
+}
 _counts: dict[str, int] = {}
+_before: dict[str, int] = {}
+
+
+def committing(con: duckdb.DuckDBPyConnection) -> None:
+    """Called before every commit, in its transaction; at the commit the tests named,
+    runs a DuckDB query long enough for them to send a signal into it."""
+    slow = os.environ.get(SLOW_ENV)
+    if slow is None:
+        return
+    label = _caller()
+    nth = _before[label] = _before.get(label, 0) + 1
+    if slow == f"{label}#{nth}" or (slow == label and nth == 1):
+        ready = os.environ.get(SLOW_READY_ENV)
+        if ready:
+            Path(ready).touch()
+        con.execute(SLOW_QUERY).fetchall()
 
 
 def committed() -> None:

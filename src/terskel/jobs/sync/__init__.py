@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from terskel.config import Settings
+from terskel.jobs.interrupts import interrupted
 from terskel.store import Store
 from terskel.store.sync_state import RetryItem
 
@@ -83,10 +84,35 @@ def sync_source(
     source: str,
     options: SyncOptions,
     progress: Callable[[str], None],
+    stopping: Callable[[], bool] = lambda: False,
 ) -> SourceReport:
-    """Run one source's connector and record the run in sync_log (every row ends)."""
+    """Run one source's connector and record the run in sync_log (every row ends).
+
+    `stopping`: whether the caller was asked to stop (its SIGTERM arrived). An error then,
+    or one raised from a Ctrl-C or SIGTERM, is that interrupt, not the source's failure: a
+    SIGTERM in a DuckDB query comes out as RuntimeError("Query interrupted"), which went
+    into the catch-all below and the sync went on (other sources, the analysis) to exit 1."""
     store.close_stale_runs()  # rows a killed sync left open: we hold the writer lock now
     run_id = store.start_sync_run(source)
+    try:
+        report = _run_connector(store, settings, source, options, progress, stopping)
+    except BaseException:  # Ctrl-C, SIGTERM (see cli.sync): close the row, then stop
+        store.finish_sync_run(run_id, "interrupted", message="interrupted (Ctrl-C or SIGTERM)")
+        raise
+    _finish(store, run_id, report)
+    return report
+
+
+def _run_connector(
+    store: Store,
+    settings: Settings,
+    source: str,
+    options: SyncOptions,
+    progress: Callable[[str], None],
+    stopping: Callable[[], bool],
+) -> SourceReport:
+    """The connector's report; its unforeseen error as a failed one, an interrupt raised on
+    (also one a connector swallowed: raised here, before the next source starts)."""
     try:
         report = connector(source)(store, settings, options, progress)
     except AuthRequired as exc:
@@ -94,12 +120,12 @@ def sync_source(
     except SourceUnavailable as exc:
         report = SourceReport(source, status="failed", message=f"{source}: {exc}")
     except Exception as exc:  # a bug or an unforeseen answer: one line, the run row ends
+        if interrupted(exc, stopping):
+            raise
         message = f"{source}: stopped by an unexpected error ({type(exc).__name__}: {_line(exc)})"
         report = SourceReport(source, status="failed", message=message)
-    except BaseException:  # Ctrl-C, SIGTERM (see cli.sync): close the row, then stop
-        store.finish_sync_run(run_id, "interrupted", message="interrupted (Ctrl-C or SIGTERM)")
-        raise
-    _finish(store, run_id, report)
+    if stopping():
+        raise KeyboardInterrupt
     return report
 
 
