@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from terskel.jobs.decoding import Decoded, decode_job
 from terskel.jobs.import_summary import ImportSummary
-from terskel.jobs.interrupts import Terminated, sigterm_as_interrupt
+from terskel.jobs.interrupts import sigterm_as_interrupt
 from terskel.jobs.pool import WorkerDied, decoding_pool, launching, stop_workers, wanted_workers
 from terskel.sources.files import FitInput, count_fit_inputs, iter_inputs
 from terskel.sources.fit import sha256_of, uploads
@@ -19,8 +19,6 @@ from terskel.sources.plausibility import implausible
 from terskel.store import Store, Upload
 from terskel.store.import_log import ImportLog
 from terskel.store.quarantine import quarantine
-
-__all__ = ["Terminated", "WorkerDied", "count_inputs", "import_paths"]  # the CLI's names
 
 if TYPE_CHECKING:  # the pool loads only when workers decode (not for a nightly's one file)
     from concurrent.futures import Executor, Future, ProcessPoolExecutor
