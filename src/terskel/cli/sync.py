@@ -14,8 +14,10 @@ from terskel.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     INTERRUPTED,
+    TERMINATED,
     AppState,
     app,
     err,
@@ -81,7 +83,7 @@ def sync(
     """
     from terskel.config import secrets_dir
     from terskel.jobs.analyze import AthleteProfile, analyze
-    from terskel.jobs.interrupts import sigterm_as_interrupt
+    from terskel.jobs.interrupts import Terminated, sigterm_as_interrupt
     from terskel.jobs.sync import SyncOptions, sync_source
 
     locations = ctx.ensure_object(AppState).locations
@@ -96,7 +98,10 @@ def sync(
                 ]
                 analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
                 written = _write_report(store, settings, report_dir) if report_dir else []
-        except KeyboardInterrupt:  # `Terminated` too: exit 130 for both (README)
+        except Terminated:  # exit codes as `import`'s (README, *Exit codes*)
+            err.print(TERMINATED, highlight=False)
+            raise typer.Exit(EXIT_TERMINATED) from None
+        except KeyboardInterrupt:
             err.print(INTERRUPTED, highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
     code = _exit_code(reports)
