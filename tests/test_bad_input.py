@@ -21,6 +21,7 @@ from terskel.jobs.ingest import import_paths
 from terskel.sources import files
 from terskel.sources.strava_export import parse_activities_csv
 from terskel.store import Store
+from terskel.store.schema import latest_version
 from tests.conftest import DEMO_DATA, ROOT, TEST_DATA
 
 runner = CliRunner()
@@ -196,6 +197,38 @@ def test_sigterm_stops_the_workers_and_exits_143(tmp_path: Path) -> None:
         count = store.activities().height
         assert count == store.scalar("SELECT count(DISTINCT activity_id) FROM activity_sources")
     assert pl.__version__  # polars imported for the store read above
+
+
+# A sync whose new store gets a SIGTERM at its first commit (the first migration):
+# before, the sync installed its handler after the store had opened, so the signal's
+# default action ended the process part-way through the migrations.
+_SIGTERM_AT_FIRST_COMMIT = """
+import os, signal, sys
+from terskel.store import faults
+
+sent = []
+
+def _sigterm_once():
+    if not sent:
+        sent.append(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+faults.committed = _sigterm_once
+sys.argv = ["terskel", *sys.argv[1:]]
+from terskel.cli import run
+run()
+"""
+
+
+def test_sigterm_while_sync_makes_its_store_waits_for_it_and_exits_143(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    command = [sys.executable, "-c", _SIGTERM_AT_FIRST_COMMIT, "--db", str(db), "sync"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HOME": str(tmp_path)}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 143, done.stderr
+    assert "terminated (SIGTERM)" in done.stderr and "Traceback" not in done.stderr
+    with Store.open(db, read_only=True) as store:  # whole, at the latest schema
+        assert store.schema_version() == latest_version()
 
 
 # Loaded by every process of the import below: a decoding worker kills itself on its

@@ -30,6 +30,7 @@ INTERRUPTED = (
     "interrupted: what was saved is kept (each file lands whole or not at all); "
     "run the command again to finish"
 )
+TERMINATED = f"terminated (SIGTERM); {INTERRUPTED.removeprefix('interrupted: ')}"
 
 app = typer.Typer(
     name="terskel",

@@ -18,6 +18,7 @@ from terskel.cli.common import (
     EXIT_PARTIAL,
     EXIT_TERMINATED,
     INTERRUPTED,
+    TERMINATED,
     AppState,
     app,
     err,
@@ -103,7 +104,7 @@ def import_command(
                 decoding.close()  # the workers exit while the analysis runs (not waited for)
                 _analyse_after(store, settings, summary, analyse)
     except Terminated:
-        err.print(f"terminated (SIGTERM); {INTERRUPTED.removeprefix('interrupted: ')}")
+        err.print(TERMINATED, highlight=False)
         raise typer.Exit(EXIT_TERMINATED) from None
     except KeyboardInterrupt:
         err.print(INTERRUPTED, highlight=False)

@@ -14,8 +14,10 @@ from terskel.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     INTERRUPTED,
+    TERMINATED,
     AppState,
     app,
     err,
@@ -81,24 +83,28 @@ def sync(
     """
     from terskel.config import secrets_dir
     from terskel.jobs.analyze import AthleteProfile, analyze
-    from terskel.jobs.interrupts import sigterm_as_interrupt
+    from terskel.jobs.interrupts import Terminated, sigterm_as_interrupt
     from terskel.jobs.sync import SyncOptions, sync_source
 
     locations = ctx.ensure_object(AppState).locations
     options = SyncOptions(full, wait, sys.stdin.isatty(), secrets_dir(locations))
-    with open_store(ctx) as (store, settings):
-        sources = _sources_to_sync(source, settings, options)
-        try:  # SIGTERM (cron's timeout, systemd) stops it like Ctrl-C: rows end `interrupted`
-            with sigterm_as_interrupt() as stopping:
-                reports = [
-                    sync_source(store, settings, name, options, _ignore, stopping)
-                    for name in sources
-                ]
-                analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
-                written = _write_report(store, settings, report_dir) if report_dir else []
-        except KeyboardInterrupt:  # `Terminated` too: exit 130 for both (README)
-            err.print(INTERRUPTED, highlight=False)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+    # SIGTERM (cron's timeout, systemd) stops it like Ctrl-C, rows end `interrupted`; from
+    # before the store opens, so one that lands in its migrations waits for their end
+    # (`sigterm_held`) instead of killing the process part-way
+    try:
+        with sigterm_as_interrupt() as stopping, open_store(ctx) as (store, settings):
+            sources = _sources_to_sync(source, settings, options)
+            reports = [
+                sync_source(store, settings, name, options, _ignore, stopping) for name in sources
+            ]
+            analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
+            written = _write_report(store, settings, report_dir) if report_dir else []
+    except Terminated:  # exit codes as `import`'s (README, *Exit codes*)
+        err.print(TERMINATED, highlight=False)
+        raise typer.Exit(EXIT_TERMINATED) from None
+    except KeyboardInterrupt:
+        err.print(INTERRUPTED, highlight=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     code = _exit_code(reports)
     if written and not quiet:
         out.print(f"report: {written[0]}", soft_wrap=True, highlight=False)

@@ -23,7 +23,7 @@ _ARRIVALS: list[int] = []
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived during a command; handled like Ctrl-C: workers stopped, the store
-    closed; `import` exits 143, `sync` 130 (the README's *Nightly sync*)."""
+    closed; the command exits 143 (the README's *Exit codes*)."""
 
 
 @contextmanager
