@@ -93,13 +93,14 @@ def test_a_missed_rep_is_lost_where_no_stage_holds_it() -> None:
 
 
 def test_missed_and_extra_reps_of_real_sessions() -> None:
-    # fnardmann 10062564986: the lone 1 km after the 400s is a candidate the grammar
-    # leaves out; coros 476322784270647601: a 7th effort joins the set of six
-    lone = "fit/running/fnardmann__10062564986_ACTIVITY.fit"
+    # XiangLi00 12069799515: the closing 200 m after the 800s is a candidate the grammar
+    # leaves out (shorter than half a rep); coros 476322784270647601: a 7th effort joins
+    # the set of six
+    lone = "fit/running-more/XiangLi00__12069799515_ACTIVITY.fit"
     seventh = "history/coros-road-runner/476322784270647601.fit"
     shared_path(lone)
     by_file = {s["file"]: s for s in ia.labelled_sessions()}
     (missed,) = it.missed_reps(ia.with_frames([by_file[lone]])[0])
-    assert " missed " in missed and "grammar" in missed
+    assert " missed " in missed and "grammar" in missed and "4870-4922" in missed
     (extra,) = it.missed_reps(ia.with_frames([by_file[seventh]])[0])
     assert " extra " in extra and "2051-2253" in extra

@@ -54,7 +54,7 @@ from terskel.analysis.intervals.segmentation import BIN_S, Moments
 
 # at most this many lone efforts next to the sets
 MAX_EXTRAS = 2
-# an extra effort runs near the sets' pace, within this relative spread
+# an extra effort's speed is described to within this relative spread (see `_extra`)
 TAU_EXTRA = 0.1
 # one more rep next to a set: its length and recovery within this factor of the set's
 NEXT_GAP = 1.25
@@ -154,29 +154,34 @@ def _stretch(ps: list[Piece]) -> Stretch:
 
 def _extra(rep: Stretch, v_main: float, n_main: float, mo: Moments, vbase: float) -> float:
     """Score of a lone effort next to the sets (reps of median speed v_main and
-    length n_main): near their pace, clear of the running around it (one rep
-    length either side), and at least half a rep long."""
+    length n_main), before its place (`_place`): a hard effort, clear of the running
+    around it (one effort length either side), and at least half a rep long.
+
+    Its evidence is its own contrast, not its likeness to the sets' pace (a fast
+    kilometre after 400s runs slower than they did, a closing 200 m faster): it must
+    be *hard*, no more than 3 TAU_SPEED slower than the sets' pace (as a rep of a set,
+    see `parts.group_parts`; faster is no less hard), and *distinct*, more than
+    3 TAU_SPEED faster than its surroundings (within that it is the same pace: a
+    faster stretch of the easy running, not an effort)."""
     if rep.moving_s < n_main / 2:
         return -math.inf
-    d = math.log(max(rep.speed, 0.1) / v_main)
-    tau2 = TAU_EXTRA**2
-    # its speed, predicted from the sets' pace, saves what `continuous` pays for an
-    # effort's speed: vbase, the run's own level entropy (as for a set's reps, see
-    # `group_parts`), not the nats of a speed with nothing known (LOG_SPEED_RANGE):
-    # where a run's efforts are all alike, an effort at the sets' pace proves little
-    level = vbase - d * d / (2 * tau2) - 0.5 * math.log(2 * math.pi * tau2)
+    if math.log(max(rep.speed, 0.1) / v_main) < -3 * TAU_SPEED:
+        return -math.inf
     span = rep.end - rep.start
     lo, hi = max(0, rep.start - span), min(mo.n.size - 1, rep.end + span)
     n_in, s_in, ss_in = mo.over(rep.start, rep.end)
     n1, s1, ss1 = mo.over(lo, rep.start)
     n2, s2, ss2 = mo.over(rep.end, hi)
     n_out, s_out, ss_out = n1 + n2, s1 + s2, ss1 + ss2
-    if n_in < 1 or n_out < 1:
+    if n_in < 1 or n_out < 1 or rep.speed * n_out <= s_out * math.exp(3 * TAU_SPEED):
         return -math.inf
+    # a hard pace is one the sets told: its speed saves what `continuous` pays for an
+    # effort's speed, vbase (the run's own level entropy, as for a set's reps, see
+    # `group_parts`), less its own code to within TAU_EXTRA: where a run's efforts are
+    # all alike, a hard effort proves little
+    level = vbase - 0.5 * math.log(2 * math.pi * TAU_EXTRA**2)
     within = ss_in - s_in**2 / n_in + ss_out - s_out**2 / n_out
     z = (s_in / n_in - s_out / n_out) / math.sqrt(max(within, 1e-6) / (n_in + n_out))
-    if z <= 0:
-        return -math.inf
     return 0.5 * math.log1p(n_in / BIN_S * z * z) + level - PARAM_NATS / 2
 
 
@@ -260,15 +265,37 @@ def _with_extras(parse: Parse, stretches: list[Stretch], mo: Moments, vbase: flo
         return parse
     v_main = float(np.median([r.speed for r in main]))
     n_main = float(np.median([r.moving_s for r in main]))
-    rest = [s for s in stretches if (s.start, s.end) not in used]
-    scored = sorted(((_extra(s, v_main, n_main, mo, vbase), s) for s in rest), key=lambda x: -x[0])
-    where = math.log(len(stretches) + 1)  # which of the candidates it is
-    scored = sorted(((sc - _where(s, parse, where), s) for sc, s in scored), key=lambda x: -x[0])
+    inside = {i for i, s in enumerate(stretches) if (s.start, s.end) in used}
+    scored = sorted(
+        (
+            (_extra(s, v_main, n_main, mo, vbase) - _place(i, inside, stretches, parse), s)
+            for i, s in enumerate(stretches)
+            if i not in inside
+        ),
+        key=lambda x: -x[0],
+    )
     extras = [Part("extra", [s], sc) for sc, s in scored[:MAX_EXTRAS] if sc > 0]
     if not extras:
         return parse
     parts = sorted(parse.parts + extras, key=lambda p: p.reps[0].start)
     return Parse(parts, parse.score + sum(e.score for e in extras))
+
+
+def _place(i: int, inside: set[int], stretches: list[Stretch], parse: Parse) -> float:
+    """Nats of the place of an extra effort, candidate i (`inside`: the candidates in
+    the parse's parts): the boundaries it adds to the parse's layout in `parse_reps`'
+    own code, log(k + 1) each: its start, unless it meets the end of a part (whose
+    boundary before a skipped candidate it takes over), and its end, unless it runs to
+    the last candidate or meets a part. A parse that skips a trailing effort has paid
+    its boundary already, and the one that reads the same set at a threshold where the
+    effort is no candidate pays none: counting the place again would charge it twice.
+    The other code of the same place, which candidate it is or the side of a set it
+    follows like one more rep (`_where`), is used where it is cheaper (an effort amid
+    skipped candidates, two boundaries)."""
+    where = math.log(len(stretches) + 1)
+    start = 0.0 if i - 1 in inside else where
+    end = 0.0 if i + 1 == len(stretches) or i + 1 in inside else where
+    return min(start + end, _where(stretches[i], parse, where))
 
 
 def _where(rep: Stretch, parse: Parse, anywhere: float) -> float:
