@@ -114,7 +114,8 @@ def options(
 
     A walked recovery is written in time (a walk is prescribed in minutes),
     unless its pace says it was held in distance (`_paced`: 200 m walks taking
-    118-204 s).
+    118-204 s). A run recovery's spreads count only as its pace tells them
+    (`_paced`), else not at all: three jogs at one pace repeat alike in both.
 
     Laps the watch ended on a whole 5 s (a 110 s workout step) are exact time,
     on a whole 50 m exact distance: the only option.
@@ -132,15 +133,21 @@ def options(
     bias = _RECOVERY_TIME_BIAS if recovery else 0.0
     s_spread = CV_WEIGHT * _rcv(s) - bias
     walked = mean_m < _WALK_MPS * mean_s
-    # reps are read by their pace; of recoveries only walks, which are written in
-    # metres only when it says so: their durations follow the walking speed while
-    # their distances stay put (a walk back to a line)
-    paced = _paced(s, m) if not recovery or walked else None
-    walk_m = recovery and paced is not None and paced[1] == 0.0
-    if recovery and not walk_m:
+    # reps and recoveries are read by their pace where it tells (`_paced`); a walk is
+    # written in metres only when it says so: its durations follow the walking speed
+    # while its distances stay put (a walk back to a line)
+    paced = _paced(s, m)
+    walk_m = recovery and walked and paced is not None and paced[1] == 0.0
+    if recovery and walked and not walk_m:
         paced = None
+    # a jog's distance at its steady pace follows from its time (and the other way
+    # round): where the pace cannot tell, the recoveries' spreads are no evidence
+    # either, and the prior and the rounding decide (see `_RECOVERY_TIME_BIAS`)
+    unpaced = recovery and not walked and paced is None
     if paced is not None:
-        s_spread = CV_WEIGHT * paced[0]
+        s_spread = CV_WEIGHT * paced[0] - bias
+    elif unpaced:
+        s_spread = -bias
     # recoveries are overrun, not lagged alike: only reps have lagged values, and
     # only between change points (laps are where the runner pressed)
     lag = 0.0 if recovery or laps else lag_allowance(sample_s)
@@ -157,6 +164,8 @@ def options(
         spread = CV_WEIGHT * math.sqrt(max(0.0, _rcv(m) ** 2 - _GPS_REL**2))
         if paced is not None:
             spread = CV_WEIGHT * paced[1]
+        elif unpaced:
+            spread = 0.0
         lag_m = lag * mean_m / max(mean_s, 1.0)
         m_best = (fmt_m(m_val), m_cost, float(m_val), False)
         cands = _lagged(m_best, mean_m, lag_m, ROUND_M, fmt_m)
