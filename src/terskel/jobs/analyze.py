@@ -200,7 +200,9 @@ class ImportStructures:
     and is saved at the next batch, so this process saves the next files meanwhile
     instead of waiting for the model; `finish` saves the last batch's. Best efforts,
     zones and types are left to `analyze`, which finishes them as it finishes a killed
-    run's. Detection is per run, so the structures are the ones `analyze` would find.
+    run's. Detection is per run, so the structures are the ones `analyze` would find; a
+    run whose samples the next batch replaces (a better record of it) is modelled again
+    from those, its first model dropped.
     """
 
     def __init__(self, store: Store, params: IntervalParams | None = None) -> None:
@@ -212,12 +214,17 @@ class ImportStructures:
         """Start the model of the runs saved since the last call; save the last call's.
 
         `saved`: the samples the batch just saved, by activity (as its uploads hold them):
-        those runs' samples are not read back from the store."""
-        started = {i for chunk, _ in self._started for i in chunk}
+        those runs' samples are not read back from the store. It names every run whose
+        samples the batch wrote: a run the last call's model is under way for, whose samples
+        a better record of it replaced since, is modelled again (its model under way read
+        the samples replaced; saved after the replacement, it would pass for current)."""
+        saved = saved or {}
+        replaced = {i for chunk, _ in self._started for i in chunk if i in saved}
+        started = {i for chunk, _ in self._started for i in chunk} - replaced
         ids = self.store.activities_to_analyze(None, False, ANALYZED_SPORTS)
         fresh = [i for i in ids if i not in started]
-        begun = [(chunk, self._start(chunk, pool, saved or {})) for chunk in _chunks(fresh, CHUNK)]
-        self.finish()
+        begun = [(chunk, self._start(chunk, pool, saved)) for chunk in _chunks(fresh, CHUNK)]
+        self._finish(replaced)
         self._started = begun
 
     def _start(
@@ -228,8 +235,18 @@ class ImportStructures:
 
     def finish(self) -> None:
         """Save the structures whose model is under way."""
+        self._finish(set())
+
+    def _finish(self, replaced: set[int]) -> None:
+        """Save the structures whose model is under way, but not those of `replaced` runs."""
         for chunk, pending in self._started:
-            _save_labelled(self.store, chunk, *finish_structure(pending))
+            segments, labels = finish_structure(pending)
+            kept = [i for i in chunk if i not in replaced]
+            if len(kept) < len(chunk):
+                segments = segments.filter(pl.col("activity_id").is_in(kept))
+                labels = labels.filter(pl.col("activity_id").is_in(kept))
+            if kept:
+                _save_labelled(self.store, kept, segments, labels)
         self._started = []
 
 
