@@ -119,6 +119,31 @@ def test_a_run_a_later_batch_gives_a_better_record_is_modelled_from_the_record_k
     assert differences(snapshot(db), imported) == []
 
 
+def test_a_run_replaced_while_its_model_is_under_way_unreported_is_left_to_analyse(
+    tmp_path: Path,
+) -> None:
+    """A write the batches do not report (a Strava export's rows come after the last
+    batch) replaces a run's samples while its model is under way: the structure saved
+    then is stamped with when its samples were read, so the run stays to analyse and
+    `analyze` ends where `analyze --rebuild` does."""
+    running = shared_path("fit/running")
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        ingest.import_paths(store, [running / "runalyze__FR735XT-with-performance-condition.fit"])
+        structures = ImportStructures(store)
+        structures(None)  # the model of the first record under way
+        ingest.import_paths(store, [running / "runalyze__Fenix-3-with-runscribe-v1-38.fit"])
+        structures.finish()
+        ids = store.activities_to_analyze(None, False, ("running",))
+        assert len(ids) == 1 and store.structures(ids).height == 1  # saved, and stale
+        analyze(store)
+        assert store.activities_to_analyze(None, False, ("running",)) == []
+    imported = snapshot(db)
+    with Store.open(db) as store:
+        analyze(store, rebuild=True)
+    assert differences(snapshot(db), imported) == []
+
+
 def test_an_interrupt_between_batches_stops_the_workers_at_once(
     runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
