@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 
 from terskel.jobs import ingest
 from terskel.jobs.analyze import ANALYSIS_COLUMNS, ImportStructures, analysis_samples, analyze
+from terskel.jobs.decoding import decode_job
 from terskel.sources.fit import decode, sha256_of
 from terskel.store import Store
 from terskel.store.faults import KILL_ENV
@@ -84,6 +86,62 @@ def test_import_killed_after_a_pipelined_structure_heals_on_the_next_import(
         assert store.scalar("SELECT count(*) FROM activity_peaks") == 0
     assert _cli(killed, runs) in (0, 1)
     assert differences(snapshot(killed), snapshot(tmp_path / "whole.duckdb")) == []
+
+
+def _serial(pool: object, inputs: Iterator[tuple[Any, bytes]], fallback_tz: Any, _n: int) -> Any:
+    """Decoding in input order in this process: which batch saves which file is then fixed."""
+    return ((decode_job(item.label, data, fallback_tz), data) for item, data in inputs)
+
+
+def test_a_run_a_later_batch_gives_a_better_record_is_modelled_from_the_record_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two watches' records of one run, the better one in the next batch: that batch
+    replaces the run's samples while the first record's model is still under way (saved
+    only at the next batch, after the replacement). The structure stored must be the kept
+    record's, as `analyze --rebuild` finds it, not the replaced one's."""
+    running = shared_path("fit/running")
+    first = running / "runalyze__FR735XT-with-performance-condition.fit"  # stream 10.96
+    better = running / "runalyze__Fenix-3-with-runscribe-v1-38.fit"  # 11.0: it wins
+    monkeypatch.setattr(ingest, "BATCH_FILES", 1)
+    monkeypatch.setattr(ingest, "_decode_parallel", _serial)
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store, ThreadPoolExecutor(1) as pool:
+        structures = ImportStructures(store)
+        # as the CLI does, the pool a stand-in for its decoding workers
+        ingest.import_paths(store, [first, better], on_batch=structures, pool=pool)  # type: ignore[arg-type]
+        structures.finish()
+        analyze(store)
+        assert store.scalar("SELECT count(*) FROM activities") == 1
+    imported = snapshot(db)
+    with Store.open(db) as store:
+        analyze(store, rebuild=True)
+    assert differences(snapshot(db), imported) == []
+
+
+def test_a_run_replaced_while_its_model_is_under_way_unreported_is_left_to_analyse(
+    tmp_path: Path,
+) -> None:
+    """A write the batches do not report (a Strava export's rows come after the last
+    batch) replaces a run's samples while its model is under way: the structure saved
+    then is stamped with when its samples were read, so the run stays to analyse and
+    `analyze` ends where `analyze --rebuild` does."""
+    running = shared_path("fit/running")
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        ingest.import_paths(store, [running / "runalyze__FR735XT-with-performance-condition.fit"])
+        structures = ImportStructures(store)
+        structures(None)  # the model of the first record under way
+        ingest.import_paths(store, [running / "runalyze__Fenix-3-with-runscribe-v1-38.fit"])
+        structures.finish()
+        ids = store.activities_to_analyze(None, False, ("running",))
+        assert len(ids) == 1 and store.structures(ids).height == 1  # saved, and stale
+        analyze(store)
+        assert store.activities_to_analyze(None, False, ("running",)) == []
+    imported = snapshot(db)
+    with Store.open(db) as store:
+        analyze(store, rebuild=True)
+    assert differences(snapshot(db), imported) == []
 
 
 def test_an_interrupt_between_batches_stops_the_workers_at_once(

@@ -200,24 +200,37 @@ class ImportStructures:
     and is saved at the next batch, so this process saves the next files meanwhile
     instead of waiting for the model; `finish` saves the last batch's. Best efforts,
     zones and types are left to `analyze`, which finishes them as it finishes a killed
-    run's. Detection is per run, so the structures are the ones `analyze` would find.
+    run's. Detection is per run, so the structures are the ones `analyze` would find; a
+    run whose samples the next batch replaces (a better record of it) is modelled again
+    from those, its first model dropped.
     """
 
     def __init__(self, store: Store, params: IntervalParams | None = None) -> None:
         self.store = store
         self.params = params
-        self._started: list[tuple[list[int], Pending]] = []
+        # per chunk under way: its runs, their model, when their samples were read
+        self._started: list[tuple[list[int], Pending, dt.datetime]] = []
 
     def __call__(self, pool: Executor | None, saved: dict[int, pl.DataFrame] | None = None) -> None:
         """Start the model of the runs saved since the last call; save the last call's.
 
         `saved`: the samples the batch just saved, by activity (as its uploads hold them):
-        those runs' samples are not read back from the store."""
-        started = {i for chunk, _ in self._started for i in chunk}
+        those runs' samples are not read back from the store. It names every run whose
+        samples the batch wrote: a run the last call's model is under way for, whose samples
+        a better record of it replaced since, is modelled again (its model under way read
+        the samples replaced). Any other write in between (an export's rows after the last
+        batch) leaves such a run to `analyze`: its structure is stamped with the time its
+        samples were read."""
+        saved = saved or {}
+        replaced = {i for chunk, _, _ in self._started for i in chunk if i in saved}
+        started = {i for chunk, _, _ in self._started for i in chunk} - replaced
         ids = self.store.activities_to_analyze(None, False, ANALYZED_SPORTS)
         fresh = [i for i in ids if i not in started]
-        begun = [(chunk, self._start(chunk, pool, saved or {})) for chunk in _chunks(fresh, CHUNK)]
-        self.finish()
+        read_at = self.store.clock()  # after the batch's writes, before the next ones
+        begun = [
+            (chunk, self._start(chunk, pool, saved), read_at) for chunk in _chunks(fresh, CHUNK)
+        ]
+        self._finish(replaced)
         self._started = begun
 
     def _start(
@@ -228,8 +241,18 @@ class ImportStructures:
 
     def finish(self) -> None:
         """Save the structures whose model is under way."""
-        for chunk, pending in self._started:
-            _save_labelled(self.store, chunk, *finish_structure(pending))
+        self._finish(set())
+
+    def _finish(self, replaced: set[int]) -> None:
+        """Save the structures whose model is under way, but not those of `replaced` runs."""
+        for chunk, pending, read_at in self._started:
+            segments, labels = finish_structure(pending)
+            kept = [i for i in chunk if i not in replaced]
+            if len(kept) < len(chunk):
+                segments = segments.filter(pl.col("activity_id").is_in(kept))
+                labels = labels.filter(pl.col("activity_id").is_in(kept))
+            if kept:
+                _save_labelled(self.store, kept, segments, labels, read_at)
         self._started = []
 
 
@@ -258,11 +281,16 @@ def analysis_samples(
 
 
 def _save_labelled(
-    store: Store, chunk: list[int], segments: pl.DataFrame, labels: pl.DataFrame
+    store: Store,
+    chunk: list[int],
+    segments: pl.DataFrame,
+    labels: pl.DataFrame,
+    read_at: dt.datetime | None = None,
 ) -> pl.DataFrame:
-    """Save a chunk's segments and labels (the user's corrections applied); the labels."""
+    """Save a chunk's segments and labels (the user's corrections applied); the labels.
+    `read_at`: when its samples were read, if not just now (`Store.save_structures`)."""
     labels = with_user_structures(_with_unanalysable(labels, chunk), store.corrections("structure"))
-    store.save_structures(chunk, segments, labels)
+    store.save_structures(chunk, segments, labels, read_at)
     return labels
 
 

@@ -36,15 +36,32 @@ class Structures(StoreCore):
         return [int(row[0]) for row in rows]
 
     def save_structures(
-        self, activity_ids: list[int], segments: pl.DataFrame, labels: pl.DataFrame
+        self,
+        activity_ids: list[int],
+        segments: pl.DataFrame,
+        labels: pl.DataFrame,
+        read_at: dt.datetime | None = None,
     ) -> None:
-        """Replace the intervals and structure labels of these activities, in one transaction."""
+        """Replace the intervals and structure labels of these activities, in one transaction.
+
+        `read_at`: when their samples were read (`clock`), for a structure saved after
+        later writes (an import saves a batch's at the next one): stamped so, a run whose
+        samples were replaced meanwhile stays to analyse (`activities_to_analyze`)."""
+        if read_at is not None:
+            import polars as pl
+
+            labels = labels.with_columns(analyzed_at=pl.lit(read_at, pl.Datetime("us")))
         with self.transaction():
             # later stages' rows go too: what is left per stage is read from its own table
             for table in ("intervals", "structures", "activity_peaks", "zone_time", "sessions"):
                 self._delete_for(table, activity_ids)
             self._insert("intervals", self._with_athlete(segments))
             self._insert("structures", self._with_athlete(labels))
+
+    def clock(self) -> dt.datetime:
+        """The store's time now, as its `updated_at` and `analyzed_at` columns hold it."""
+        now: dt.datetime = self.scalar("SELECT CAST(current_timestamp AS TIMESTAMP)")
+        return now
 
     def structures(self, activity_ids: list[int] | None = None) -> pl.DataFrame:
         """Stored structure labels."""
