@@ -199,9 +199,10 @@ def test_sigterm_stops_the_workers_and_exits_143(tmp_path: Path) -> None:
     assert pl.__version__  # polars imported for the store read above
 
 
-# A sync whose new store gets a SIGTERM at its first commit (the first migration):
-# before, the sync installed its handler after the store had opened, so the signal's
-# default action ended the process part-way through the migrations.
+# A writing command whose new store gets a SIGTERM at its first commit (the first
+# migration): before, only import held it; sync installed its handler after the store had
+# opened and the others none, so the signal's default action ended the process part-way
+# through the migrations.
 _SIGTERM_AT_FIRST_COMMIT = """
 import os, signal, sys
 from terskel.store import faults
@@ -220,9 +221,12 @@ run()
 """
 
 
-def test_sigterm_while_sync_makes_its_store_waits_for_it_and_exits_143(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", [["sync"], ["analyze"], ["init"]], ids=lambda w: w[0])
+def test_sigterm_while_a_writer_makes_its_store_waits_for_it_and_exits_143(
+    tmp_path: Path, writer: list[str]
+) -> None:
     db = tmp_path / "s.duckdb"
-    command = [sys.executable, "-c", _SIGTERM_AT_FIRST_COMMIT, "--db", str(db), "sync"]
+    command = [sys.executable, "-c", _SIGTERM_AT_FIRST_COMMIT, "--db", str(db), *writer]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HOME": str(tmp_path)}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 143, done.stderr

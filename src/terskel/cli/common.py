@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -179,30 +179,53 @@ def _waiting(line: str) -> None:
 
 @contextmanager
 def open_store(ctx: typer.Context, read_only: bool = False) -> Iterator[tuple[Store, Settings]]:
-    """Open the configured store; config and store errors become one line and exit 2."""
+    """Open the configured store; config and store errors become one line and exit 2.
+
+    A writer stops cleanly on SIGTERM (exit 143), and one that lands while a new store is
+    made or an old one migrated waits for that to end: cut part-way, it left a store at an
+    early schema that every reading command refused (`import` and `sync` handle SIGTERM
+    themselves, from before the store opens)."""
+    import signal
+
     from terskel.config import db_path
-    from terskel.jobs.interrupts import sigterm_held
+    from terskel.jobs.interrupts import sigterm_as_interrupt, sigterm_held
     from terskel.store import Store, StoreError, StoreLocked
     from terskel.store.opening import read_errors
 
     settings = settings_of(ctx)
     state = ctx.ensure_object(AppState)
     path = db_path(state.locations, settings)
-    try:
-        # a SIGTERM that the command raises (jobs/interrupts.py) waits for the migrations
-        store = Store.open(
-            path, settings.athlete.id, read_only, state.lock_wait_s, _waiting, sigterm_held
-        )
-    except StoreLocked as exc:
-        fail(str(exc), EXIT_PARTIAL)  # temporary: the next run will get in
-    except StoreError as exc:
-        fail(str(exc))
-    with store:
+    with ExitStack() as stack:
+        if not read_only and not callable(signal.getsignal(signal.SIGTERM)):
+            stack.enter_context(_terminated_exits())
+            stack.enter_context(sigterm_as_interrupt())
         try:
-            with read_errors(path):
-                yield store, settings
-        except StoreError as exc:  # the file broke while being read (a damaged block)
+            store = Store.open(
+                path, settings.athlete.id, read_only, state.lock_wait_s, _waiting, sigterm_held
+            )
+        except StoreLocked as exc:
+            fail(str(exc), EXIT_PARTIAL)  # temporary: the next run will get in
+        except StoreError as exc:
             fail(str(exc))
+        with store:
+            try:
+                with read_errors(path):
+                    yield store, settings
+            except StoreError as exc:  # the file broke while being read (a damaged block)
+                fail(str(exc))
+
+
+@contextmanager
+def _terminated_exits() -> Iterator[None]:
+    """A SIGTERM's `Terminated` ends the command in one line, exit 143 (typer would take
+    it for a Ctrl-C: 130, silent)."""
+    from terskel.jobs.interrupts import Terminated
+
+    try:
+        yield
+    except Terminated:
+        err.print(TERMINATED, highlight=False)
+        raise typer.Exit(EXIT_TERMINATED) from None
 
 
 class _NoProgress:
