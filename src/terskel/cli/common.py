@@ -197,7 +197,7 @@ def open_store(ctx: typer.Context, read_only: bool = False) -> Iterator[tuple[St
     path = db_path(state.locations, settings)
     with ExitStack() as stack:
         if not read_only and not callable(signal.getsignal(signal.SIGTERM)):
-            stack.enter_context(_terminated_exits())
+            stack.enter_context(terminated_exits())
             stack.enter_context(sigterm_as_interrupt())
         try:
             store = Store.open(
@@ -216,9 +216,9 @@ def open_store(ctx: typer.Context, read_only: bool = False) -> Iterator[tuple[St
 
 
 @contextmanager
-def _terminated_exits() -> Iterator[None]:
+def terminated_exits() -> Iterator[None]:
     """A SIGTERM's `Terminated` ends the command in one line, exit 143 (typer would take
-    it for a Ctrl-C: 130, silent)."""
+    it for a Ctrl-C: 130, silent); the one place every command's SIGTERM ends."""
     from terskel.jobs.interrupts import Terminated
 
     try:

@@ -16,9 +16,7 @@ from terskel.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
-    EXIT_TERMINATED,
     INTERRUPTED,
-    TERMINATED,
     AppState,
     app,
     err,
@@ -28,6 +26,7 @@ from terskel.cli.common import (
     print_at,
     progress_bar,
     term_width,
+    terminated_exits,
 )
 
 if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load inside the commands
@@ -89,11 +88,10 @@ def import_command(
         if path.is_file() and not _importable(path):
             fail(f"{path}: not a FIT file (.fit, .fit.gz) or a .zip archive of them")
     fit_files = count_fit_inputs(paths)
-    from terskel.jobs.interrupts import Terminated
     from terskel.jobs.pool import WorkerDied
 
     try:
-        with ExitStack() as decoding:
+        with terminated_exits(), ExitStack() as decoding:
             # the workers first: their start-up runs beside this process's imports and the
             # store's opening (jobs/pool.py)
             pool = _early_workers(decoding, workers, fit_files)
@@ -103,9 +101,6 @@ def import_command(
                 )
                 decoding.close()  # the workers exit while the analysis runs (not waited for)
                 _analyse_after(store, settings, summary, analyse)
-    except Terminated:
-        err.print(TERMINATED, highlight=False)
-        raise typer.Exit(EXIT_TERMINATED) from None
     except KeyboardInterrupt:
         err.print(INTERRUPTED, highlight=False)
         raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -14,16 +14,15 @@ from terskel.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
-    EXIT_TERMINATED,
     EXIT_USAGE,
     INTERRUPTED,
-    TERMINATED,
     AppState,
     app,
     err,
     fail,
     open_store,
     out,
+    terminated_exits,
 )
 
 if TYPE_CHECKING:  # start-up: pydantic, duckdb and polars load inside the commands
@@ -83,7 +82,7 @@ def sync(
     """
     from terskel.config import secrets_dir
     from terskel.jobs.analyze import AthleteProfile, analyze
-    from terskel.jobs.interrupts import Terminated, sigterm_as_interrupt
+    from terskel.jobs.interrupts import sigterm_as_interrupt
     from terskel.jobs.sync import SyncOptions, sync_source
 
     locations = ctx.ensure_object(AppState).locations
@@ -92,16 +91,17 @@ def sync(
     # before the store opens, so one that lands in its migrations waits for their end
     # (`sigterm_held`) instead of killing the process part-way
     try:
-        with sigterm_as_interrupt() as stopping, open_store(ctx) as (store, settings):
+        with (
+            terminated_exits(),  # exit codes as `import`'s (README, *Exit codes*)
+            sigterm_as_interrupt() as stopping,
+            open_store(ctx) as (store, settings),
+        ):
             sources = _sources_to_sync(source, settings, options)
             reports = [
                 sync_source(store, settings, name, options, _ignore, stopping) for name in sources
             ]
             analysed = analyze(store, athlete=AthleteProfile.from_settings(settings.athlete))
             written = _write_report(store, settings, report_dir) if report_dir else []
-    except Terminated:  # exit codes as `import`'s (README, *Exit codes*)
-        err.print(TERMINATED, highlight=False)
-        raise typer.Exit(EXIT_TERMINATED) from None
     except KeyboardInterrupt:
         err.print(INTERRUPTED, highlight=False)
         raise typer.Exit(EXIT_INTERRUPTED) from None
